@@ -1,0 +1,47 @@
+# Two commands: `make run` serves the app on SQLite with in-process jobs; `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := api:create_app
+
+.PHONY: run test lint typecheck unit install migrate bench clean
+
+$(BIN)/flask: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/flask
+
+# Local secrets for the embedded default, made once and never committed.
+.env:
+	@$(PYTHON) -c "import secrets, base64; print('SECRET_KEY=' + secrets.token_urlsafe(48)); print('KEY_ENCRYPTION_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b'=').decode())" > .env
+	@echo "wrote .env with a fresh SECRET_KEY and KEY_ENCRYPTION_KEY (keep it; it opens your data)"
+
+migrate: install .env
+	$(BIN)/flask db upgrade
+	$(BIN)/flask keys init
+
+run: migrate
+	@echo "Allyloop is starting on http://localhost:$(PORT)/ (API docs: http://localhost:$(PORT)/api/openapi.json)"
+	$(BIN)/flask run --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

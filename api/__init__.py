@@ -1,0 +1,90 @@
+"""The app factory: config, extensions, blueprints, error shape, privacy headers."""
+
+from pathlib import Path
+
+from flask import Flask, Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from api import cli, errors, logs
+from api.config import ConfigError, Settings, from_environment
+from api.extensions import Api, db, limiter, migrate
+from crypto.atrest import derive_key
+
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
+    app = Flask("allyloop", instance_path=instance_path or str(INSTANCE), root_path=str(Path(__file__).parent))
+    settings = settings or from_environment(app.instance_path)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        ALLYLOOP=settings,
+        SECRET_KEY=settings.secret_key,
+        COMMENT_KEY=derive_key(settings.secret_key, "released-comments"),
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TESTING=settings.testing,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        API_TITLE="Allyloop",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH=None,
+        OPENAPI_SWAGGER_UI_PATH=None,
+        JSON_SORT_KEYS=False,
+    )
+    logs.install()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    with app.app_context():
+        _sqlite_tuning(db.engine)
+    limiter.init_app(app)
+    api = Api(app)
+    from api import accounts, actions, answer, groups, me
+    from web import bp as web_bp
+
+    for module in (accounts, groups, actions, answer, me):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(web_bp)
+    errors.register(app)  # after Api, so our error shape wins over flask-smorest's
+    cli.register(app)
+    app.after_request(_privacy_headers)
+    return app
+
+
+def _privacy_headers(response: Response) -> Response:
+    # No referrer leaks a link; nothing is cached; nothing runs or loads from elsewhere.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+def _sqlite_tuning(engine: Engine) -> None:
+    """SQLite: real transactions (so SAVEPOINT works), foreign keys, WAL and a busy wait."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=10000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(conn):  # type: ignore[no-untyped-def]
+        # Take the write lock up front: two writers never deadlock upgrading a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+__all__ = ["ConfigError", "create_app"]

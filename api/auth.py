@@ -1,0 +1,34 @@
+"""Bearer-token authentication for the JSON API."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from api.clock import utcnow
+from api.extensions import db
+from feedback.errors import Unauthenticated
+from feedback.models import Account
+from feedback.services import accounts
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_account() -> Account:
+    account = g.get("account")
+    if account is None:  # pragma: no cover - only reachable from views missing @login_required
+        raise Unauthenticated("sign in first")
+    return cast(Account, account)
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one)")
+        g.account = accounts.account_for_token(db.session, token.strip(), now=utcnow())
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,59 @@
+"""Operator commands: ``flask jobs run-due`` and ``flask keys rotate``."""
+
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from api.clock import utcnow
+from api.extensions import db
+from feedback.services import keys
+
+jobs_cli = AppGroup("jobs", help="Background work.")
+keys_cli = AppGroup("keys", help="Response keys.")
+
+
+def _kek() -> bytes:
+    kek = current_app.config["ALLYLOOP"].key_encryption_key
+    if kek is None:
+        raise click.ClickException("KEY_ENCRYPTION_KEY is not set")
+    return kek
+
+
+@jobs_cli.command("run-due")
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO date or time (UTC).")
+def run_due(now_text: str | None) -> None:
+    """Run all due background work once: releases and purges."""
+    from api.jobs import run_due_now
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+    except ValueError:
+        raise click.BadParameter("use an ISO date such as 2026-12-01", param_hint="--now") from None
+    report = run_due_now(now.replace(tzinfo=None))
+    click.echo(
+        f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
+        f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged"
+    )
+
+
+@keys_cli.command("rotate")
+def rotate() -> None:
+    """Make a new current response key; older keys keep opening what was sealed to them."""
+    key = keys.rotate(db.session, _kek(), now=utcnow())
+    db.session.commit()
+    click.echo(f"new response key {key.kid}")
+
+
+@keys_cli.command("init")
+def init() -> None:
+    """Make the first response key if there is none (safe to run at every start)."""
+    key = keys.ensure_key(db.session, _kek(), now=utcnow())
+    db.session.commit()
+    click.echo(f"current response key {key.kid}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(keys_cli)

@@ -1,0 +1,104 @@
+"""Configuration: one frozen object, built from the environment and checked at start."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crypto import keyring
+
+MIN_K = 3
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    public_base_url: str
+    release_min_responses: int
+    port: int
+    key_encryption_key: bytes | None  # only the worker (or the in-process jobs) needs it
+    link_days: int = 30
+    max_body_bytes: int = 64 * 1024
+    password_cost: int = 2**15
+    ratelimit_enabled: bool = True
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_path: str) -> "Settings":
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        secret = get("SECRET_KEY")
+        if secret is None or len(secret) < 32:
+            raise ConfigError("SECRET_KEY must be set to at least 32 random characters ('make run' writes one to .env)")
+        redis_url = get("REDIS_URL")
+        kek_text = get("KEY_ENCRYPTION_KEY")
+        kek = None
+        if kek_text is not None:
+            try:
+                kek = keyring.parse_kek(kek_text)
+            except keyring.WrappedKeyError as exc:
+                raise ConfigError(f"KEY_ENCRYPTION_KEY: {exc}") from None
+        elif redis_url is None:
+            raise ConfigError("KEY_ENCRYPTION_KEY must be set when jobs run in-process (no REDIS_URL)")
+        return cls(
+            database_url=database_url(get("DATABASE_URL"), instance_path),
+            redis_url=redis_url,
+            secret_key=secret,
+            public_base_url=_base_url(get("PUBLIC_BASE_URL") or f"http://localhost:{_int(env, 'PORT', 5000)}"),
+            release_min_responses=_k(env),
+            port=_int(env, "PORT", 5000),
+            key_encryption_key=kek,
+            link_days=_int(env, "LINK_DAYS", 30),
+        )
+
+
+def database_url(value: str | None, instance_path: str) -> str:
+    """Accept the URLs hosting platforms hand out, and default to SQLite in the instance folder."""
+    if value is None:
+        return "sqlite:///" + str(Path(instance_path) / "allyloop.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    if value.startswith(("sqlite:", "postgresql+psycopg:")):
+        return value
+    raise ConfigError("DATABASE_URL must be a postgres:// , postgresql:// or sqlite:// URL")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _k(env: Mapping[str, str]) -> int:
+    k = _int(env, "RELEASE_MIN_RESPONSES", 5)
+    if k < MIN_K:
+        raise ConfigError(f"RELEASE_MIN_RESPONSES must be at least {MIN_K}: smaller cohorts could expose one answer")
+    return k
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL such as https://allyloop.example.org")
+    return value.rstrip("/")
+
+
+def from_environment(instance_path: str) -> Settings:
+    return Settings.from_env(os.environ, instance_path)

@@ -1,0 +1,60 @@
+"""One JSON error shape for every 4xx and 5xx: {"error": {"code", "message", "fields"}}."""
+
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated
+
+STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410}
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
+    """webargs nests messages by location and field; clients want field -> text."""
+    out: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = str(key) if key not in ("json", "form", "query", "view_args") else ""
+            out.update(_flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_body"] = " ".join(messages)
+    elif isinstance(messages, list):
+        for value in messages:
+            out.update(_flatten(value, prefix))
+    else:
+        out[prefix or "_body"] = str(messages)
+    return out
+
+
+def handle_http(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    if status >= 500:
+        error = InternalServerError()
+        status = 500
+    data = getattr(error, "data", None) or {}
+    fields = _flatten(data["messages"]) if "messages" in data else {}
+    code = (error.name or "error").lower().replace(" ", "_")
+    message = "some fields are not valid" if fields else (error.description or error.name)
+    response = jsonify(error_body(code, message, fields))
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response, status
+
+
+def handle_domain(error: DomainError) -> ResponseReturnValue:
+    status = STATUS.get(type(error), 400)
+    code = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}[status]
+    return jsonify(error_body(code, error.message, error.fields)), status
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(DomainError, handle_domain)

@@ -1,0 +1,64 @@
+"""Groups, their members, and the lead's insights."""
+
+from typing import Any
+
+from flask import current_app
+
+from api.auth import current_account, login_required
+from api.clock import utcnow
+from api.extensions import Blueprint, db
+from api.groups.schemas import GroupIn, GroupOut, InsightsOut, MemberIn, MemberOut
+from feedback.services import groups, results
+
+blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(GroupIn)
+@blp.response(201, GroupOut)
+@login_required
+def create_group(body: dict[str, Any]) -> Any:
+    """Create a group; the caller becomes its lead"""
+    group = groups.create_group(db.session, current_account(), name=body["name"], today=utcnow().date())
+    db.session.commit()
+    return {"id": group.id, "name": group.name, "role": "lead"}
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, GroupOut(many=True))
+@login_required
+def list_groups() -> Any:
+    """The groups the caller belongs to, with their role in each"""
+    return [{"id": g.id, "name": g.name, "role": role} for g, role in groups.list_groups(db.session, current_account())]
+
+
+@blp.route("/<int:group_id>/members", methods=["POST"])
+@blp.arguments(MemberIn)
+@blp.response(201, MemberOut)
+@login_required
+def add_member(body: dict[str, Any], group_id: int) -> Any:
+    """Add an ally or co-lead by the email of their account (leads only)"""
+    row = groups.add_member(db.session, current_account(), group_id, email=body["email"], role=body["role"])
+    db.session.commit()
+    return row
+
+
+@blp.route("/<int:group_id>/members/<int:account_id>", methods=["DELETE"])
+@blp.response(204)
+@login_required
+def remove_member(group_id: int, account_id: int) -> Any:
+    """Remove a member (leads only); a group always keeps one lead"""
+    groups.remove_member(db.session, current_account(), group_id, account_id)
+    db.session.commit()
+    return None
+
+
+@blp.route("/<int:group_id>/insights", methods=["GET"])
+@blp.response(200, InsightsOut)
+@login_required
+def insights(group_id: int) -> Any:
+    """Released group aggregates, suppressed cells marked (leads only)"""
+    cfg = current_app.config["ALLYLOOP"]
+    return results.group_insights(
+        db.session, current_account(), group_id, k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
+    )

@@ -1,0 +1,77 @@
+"""Where background work runs: RQ workers when REDIS_URL is set, in-process otherwise.
+
+Jobs take no objects, only ids or nothing; each opens its own app context and session,
+calls one plain function from ``feedback.jobs``, and is idempotent.
+"""
+
+import logging
+from datetime import datetime
+from functools import cache
+
+from flask import Flask, current_app
+
+from api.clock import utcnow
+from api.extensions import db
+from feedback import jobs
+from feedback.services import keys
+
+log = logging.getLogger("allyloop")
+QUEUE_NAME = "allyloop"
+
+
+def release_settings(app: Flask) -> jobs.ReleaseSettings:
+    return jobs.ReleaseSettings(k=app.config["ALLYLOOP"].release_min_responses, comment_key=app.config["COMMENT_KEY"])
+
+
+def run_due_now(now: datetime | None = None) -> jobs.RunReport:
+    """Run everything due, once, in the current app context (CLI, tests, in-process mode)."""
+    kek = current_app.config["ALLYLOOP"].key_encryption_key
+    if kek is None:
+        raise RuntimeError("KEY_ENCRYPTION_KEY is needed to open responses; set it for the worker")
+    session = db.session
+    return jobs.run_due(
+        session,
+        keys=keys.private_keys(session, kek),
+        settings=release_settings(current_app),
+        now=now or utcnow(),
+        commit=session.commit,
+    )
+
+
+def answers_arrived() -> None:
+    """Called after an answer is committed: let the release work look for full cohorts."""
+    settings = current_app.config["ALLYLOOP"]
+    if settings.redis_url is None:
+        run_due_now()
+        return
+    try:
+        queue().enqueue(run_due_job, job_id="allyloop-run-due", at_front=False)
+    except Exception:  # noqa: BLE001 - the answer is committed; the next run catches up (P7)
+        log.warning("could not queue the release job; it will run on the next schedule")
+
+
+@cache
+def _connection(url: str):  # type: ignore[no-untyped-def]
+    from redis import Redis
+
+    return Redis.from_url(url)
+
+
+def queue():  # type: ignore[no-untyped-def]
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=_connection(current_app.config["ALLYLOOP"].redis_url))
+
+
+@cache
+def _worker_app() -> Flask:
+    from api import create_app
+
+    return create_app()
+
+
+def run_due_job() -> dict[str, int]:
+    """RQ entry point: everything due, once."""
+    with _worker_app().app_context():
+        report = run_due_now()
+        return {"released_cohorts": report.released_cohorts, "invalid": report.invalid, "purged_links": report.purged_links}

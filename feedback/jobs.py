@@ -1,0 +1,203 @@
+"""Background work: release cohorts, purge expired links.
+
+Each function takes a session and plain values, does its work in that session, and is
+idempotent: running it twice releases nothing twice. Callers commit.
+"""
+
+import secrets
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from crypto import atrest, envelope
+from feedback import kinds, questionnaires
+from feedback.models import ApiToken, Cohort, Link, ReleasedComment, Response, Scope
+from feedback.release import CohortBuilder, NotReleasable, Opened, ready
+
+# Slices a cohort document is cut by, for both an ally's and a group's view.
+DIMENSIONS = ("path", "kind", "visibility")
+COMMENT_AUDIENCES = {"ally": ("ally", "both"), "group": ("lead", "both")}
+# Used or expired links answer 410 for this long after expiry, then are forgotten (404).
+LINK_GRACE = timedelta(days=30)
+_BATCH = 500
+
+KeyLoader = Callable[[str], X25519PrivateKey]
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    k: int
+    comment_key: bytes  # at-rest key for released comments
+
+
+@dataclass
+class RunReport:
+    released_cohorts: int = 0
+    released_responses: int = 0
+    invalid: int = 0
+    purged_links: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def min_allies(scope_kind: str) -> int:
+    """Group cells need two allies, so a lead never sees one ally's results (P5)."""
+    return 2 if scope_kind == "group" else 1
+
+
+def comment_context(cohort_id: int) -> bytes:
+    return b"allyloop/comment/" + str(cohort_id).encode()
+
+
+def _cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
+    return Response.ally_cohort_id if scope.kind == "ally" else Response.group_cohort_id
+
+
+def _scope_column(scope: Scope):  # type: ignore[no-untyped-def]
+    return Response.ally_scope_id if scope.kind == "ally" else Response.group_scope_id
+
+
+def _pending(scope: Scope):  # type: ignore[no-untyped-def]
+    return (_scope_column(scope) == scope.id, _cohort_column(scope).is_(None), Response.invalid.is_(False))
+
+
+def due_scope_ids(session: Session, k: int) -> list[int]:
+    """Scopes with at least k pending responses (the ally rule is checked in the release)."""
+    due: set[int] = set()
+    for scope_col, cohort_col in (
+        (Response.ally_scope_id, Response.ally_cohort_id),
+        (Response.group_scope_id, Response.group_cohort_id),
+    ):
+        rows = session.execute(
+            select(scope_col)
+            .where(cohort_col.is_(None), Response.invalid.is_(False))
+            .group_by(scope_col)
+            .having(func.count() >= k)
+        )
+        due.update(row[0] for row in rows)
+    return sorted(due)
+
+
+def release_scope(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date) -> Cohort | None:
+    """Release every pending response of a scope as one cohort, if there are enough.
+
+    Streams the responses, so memory stays flat however many are pending. Responses that
+    do not open or do not fit the questionnaire are marked invalid and never released.
+    """
+    scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
+    need_allies = min_allies(scope.kind)
+    count, allies = session.execute(
+        select(func.count(), func.count(Response.ally_id.distinct())).where(*_pending(scope))
+    ).one()
+    if not ready(count, allies, k=settings.k, min_allies=need_allies):
+        return None
+
+    questionnaire = questionnaires.load(scope.questionnaire_id)
+    builder = CohortBuilder(k=settings.k, min_allies=need_allies, dimensions=DIMENSIONS)
+    cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
+    released, invalid = array("q"), array("q")
+    audiences = COMMENT_AUDIENCES[scope.kind]
+    with session.begin_nested() as attempt:
+        session.add(cohort)
+        session.flush()
+        for response_id, ally_id, kind, visibility, kid, info, sealed in _stream(session, scope):
+            body = _open(keys, kid, info, sealed, questionnaire)
+            if body is None:
+                invalid.append(response_id)
+                continue
+            answers, comment = body
+            slices = {"path": kinds.path_of(kind), "kind": kind, "visibility": visibility}
+            builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
+            released.append(response_id)
+            if comment is not None and comment["audience"] in audiences:
+                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), comment_context(cohort.id))
+                session.add(ReleasedComment(cohort_id=cohort.id, position=secrets.randbelow(2**31), ciphertext=blob))
+        try:
+            cohort.document = builder.build()
+            session.flush()
+        except NotReleasable:
+            # Too few were valid after all: undo the cohort and its comments, keep the rest waiting.
+            attempt.rollback()
+            _mark_invalid(session, scope, invalid)
+            return None
+    _mark_invalid(session, scope, invalid)
+    cohort.responses = builder.count
+    for chunk in _chunks(released):
+        session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
+        # Once both the ally's and the group's cohorts hold it, the ciphertext has done its job.
+        session.execute(
+            update(Response)
+            .where(Response.id.in_(chunk), Response.ally_cohort_id.is_not(None), Response.group_cohort_id.is_not(None))
+            .values(sealed=None)
+        )
+    session.flush()
+    return cohort
+
+
+def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes, bytes]]:
+    query = (
+        select(Response.id, Response.ally_id, Response.kind, Response.visibility, Response.kid, Response.info, Response.sealed)
+        .where(*_pending(scope))
+        .order_by(Response.id)
+        .execution_options(yield_per=_BATCH)
+    )
+    for row in session.execute(query):
+        yield row.id, row.ally_id, row.kind, row.visibility, row.kid, row.info, row.sealed
+
+
+def _open(
+    keys: KeyLoader, kid: str, info: bytes, sealed: bytes | None, questionnaire: questionnaires.Questionnaire
+) -> tuple[dict[str, object], dict[str, str] | None] | None:
+    """Open and check one envelope; None if it must be discarded as invalid."""
+    if sealed is None:
+        return None
+    private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
+    try:
+        body = envelope.parse_plaintext(envelope.open_sealed(private_key, info, sealed))
+        if set(body) != {"v", "answers", "comment", "pad"} or not isinstance(body["pad"], str) or body["pad"].strip():
+            return None
+        return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])
+    except (envelope.EnvelopeError, questionnaires.InvalidAnswers):
+        return None
+
+
+def _chunks(ids: array, size: int = _BATCH) -> Iterator[list[int]]:  # type: ignore[type-arg]
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def _mark_invalid(session: Session, scope: Scope, ids: array) -> None:  # type: ignore[type-arg]
+    """An invalid answer is discarded for good, in every scope, and only counted."""
+    if not ids:
+        return
+    for chunk in _chunks(ids):
+        session.execute(update(Response).where(Response.id.in_(chunk)).values(invalid=True, sealed=None))
+    scope.invalid += len(ids)
+    session.flush()
+
+
+def purge(session: Session, *, now: datetime) -> int:
+    """Forget links that expired long ago, and expired API tokens."""
+    gone = session.execute(delete(Link).where(Link.expires_at < now - LINK_GRACE))
+    session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
+    return int(gone.rowcount)  # type: ignore[attr-defined]
+
+
+def run_due(session: Session, *, keys: KeyLoader, settings: ReleaseSettings, now: datetime, commit: Callable[[], None]) -> RunReport:
+    """Everything due, once: each scope's release in its own transaction, then the purge."""
+    report = RunReport()
+    for scope_id in due_scope_ids(session, settings.k):
+        before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
+        cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())
+        report.invalid += (session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0) - before
+        if cohort is not None:
+            report.released_cohorts += 1
+            report.released_responses += cohort.responses
+        commit()
+    report.purged_links = purge(session, now=now)
+    commit()
+    return report

@@ -1,0 +1,169 @@
+"""Database models. Plain SQLAlchemy 2 on a DeclarativeBase; nothing here knows Flask.
+
+What a recipient sends is stored only as ciphertext (``Response.sealed``) plus coarse
+week buckets. Links are stored as hashes; a response row holds no link id, request id
+or action id, so the database alone cannot say which link produced which answer.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Group(Base):
+    __tablename__ = "ally_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class Membership(Base):
+    """One role per account and group. A lead may also log actions, like an ally."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("group_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("ally_group.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+
+class Action(Base):
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("ally_group.id", ondelete="CASCADE"), index=True)
+    ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(String(200))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    visibility: Mapped[str] = mapped_column(String(10))
+    created_on: Mapped[date] = mapped_column(Date)
+
+    requests: Mapped[list["FeedbackRequest"]] = relationship(back_populates="action")
+
+
+class FeedbackRequest(Base):
+    __tablename__ = "feedback_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    questionnaire_id: Mapped[str] = mapped_column(String(40))
+    link_count: Mapped[int] = mapped_column(Integer)
+    created_on: Mapped[date] = mapped_column(Date)
+
+    action: Mapped[Action] = relationship(back_populates="requests")
+
+
+class Link(Base):
+    """A single-use link. Only the hash of its token is kept, never the token."""
+
+    __tablename__ = "link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    request: Mapped[FeedbackRequest] = relationship()
+
+
+class ResponseKey(Base):
+    """An organisation response key. The private half is wrapped under the KEK."""
+
+    __tablename__ = "response_key"
+
+    kid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Scope(Base):
+    """Where cohorts form: one ally's (or one group's) responses to one questionnaire.
+
+    Its row is locked while a release runs, which makes concurrent releases take turns.
+    """
+
+    __tablename__ = "scope"
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "questionnaire_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "ally" or "group"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    questionnaire_id: Mapped[str] = mapped_column(String(40))
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Response(Base):
+    """One sealed answer. ``sealed`` is dropped once both of its scopes have released it."""
+
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ally_scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"), index=True)
+    group_scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"), index=True)
+    ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    visibility: Mapped[str] = mapped_column(String(10))
+    kid: Mapped[str] = mapped_column(ForeignKey("response_key.kid"))
+    info: Mapped[bytes] = mapped_column(LargeBinary(200))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    received_week: Mapped[date] = mapped_column(Date)
+    invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
+    group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
+
+
+class Cohort(Base):
+    """A release: the immutable aggregate document of at least k responses."""
+
+    __tablename__ = "cohort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"), index=True)
+    released_on: Mapped[date] = mapped_column(Date)
+    responses: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReleasedComment(Base):
+    """A comment released with its cohort, encrypted at rest, ordered by a random position."""
+
+    __tablename__ = "released_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

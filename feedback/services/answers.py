@@ -1,0 +1,122 @@
+"""What a recipient does: open a link, answer once, get a receipt.
+
+Only ciphertext is stored. A sealed envelope is checked for shape (key id, length,
+not seen before) but never opened here: the web tier holds public keys only.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto import envelope, tokens
+from crypto.encoding import b64u_decode
+from feedback import questionnaires
+from feedback.errors import Gone, Invalid, NotFound
+from feedback.models import Action, FeedbackRequest, Link, Response, ResponseKey
+from feedback.services import keys
+from feedback.services.scopes import scope_for
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    link_id: int
+    action: Action
+    questionnaire: questionnaires.Questionnaire
+    key: ResponseKey
+    info: bytes
+
+
+def week_of(day: date) -> date:
+    """The Monday of a day's week: the only time we keep for a response."""
+    return day - timedelta(days=day.weekday())
+
+
+def _live_link(session: Session, token: str, now: datetime) -> tuple[Link, FeedbackRequest]:
+    if not tokens.is_link_token(token):
+        raise NotFound("this link does not exist")
+    link = session.scalar(select(Link).where(Link.token_hash == tokens.link_lookup_hash(token)))
+    if link is None:
+        raise NotFound("this link does not exist")
+    if link.used:
+        raise Gone("this link has been used already")
+    if link.expires_at <= now:
+        raise Gone("this link has expired")
+    return link, link.request
+
+
+def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
+    link, request = _live_link(session, token, now)
+    key = keys.current_key(session)
+    questionnaire = questionnaires.load(request.questionnaire_id)
+    info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
+    return OpenLink(link_id=link.id, action=request.action, questionnaire=questionnaire, key=key, info=info)
+
+
+def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:
+    """Store a browser-sealed envelope for this link and spend the link. Returns a receipt."""
+    link, request = _live_link(session, token, now)
+    questionnaire = questionnaires.load(request.questionnaire_id)
+    key = keys.usable_key(session, kid)
+    if key is None:
+        raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
+    try:
+        blob = b64u_decode(sealed)
+    except ValueError:
+        raise Invalid("the envelope is not base64url", {"sealed": "must be base64url without padding"}) from None
+    expected = envelope.sealed_length(questionnaire.pad_to)
+    if len(blob) != expected:
+        raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
+    info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
+    return _store(session, link, request, kid=kid, info=info, blob=blob, today=now.date())
+
+
+def submit_plain(session: Session, token: str, *, answers: dict[str, Any], comment: dict[str, str] | None, now: datetime) -> str:
+    """The no-JavaScript path: validate, seal here at once, then store like any envelope."""
+    link, request = _live_link(session, token, now)
+    questionnaire = questionnaires.load(request.questionnaire_id)
+    try:
+        clean = questionnaire.validate_answers(answers)
+        clean_comment = questionnaire.validate_comment(comment)
+    except questionnaires.InvalidAnswers as exc:
+        raise Invalid("some answers are not valid", exc.fields) from None
+    key = keys.current_key(session)
+    info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
+    plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
+    blob = envelope.seal(key.public_key, info, plaintext)
+    return _store(session, link, request, kid=key.kid, info=info, blob=blob, today=now.date())
+
+
+def _store(session: Session, link: Link, request: FeedbackRequest, *, kid: str, info: bytes, blob: bytes, today: date) -> str:
+    # Spend the link with a conditional update, so two racing submissions cannot both count.
+    spent = session.execute(update(Link).where(Link.id == link.id, Link.used.is_(False)).values(used=True))
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise Gone("this link has been used already")
+    action = request.action
+    digest = hashlib.sha256(blob).digest()
+    if session.scalar(select(Response.id).where(Response.digest == digest)) is not None:
+        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"})
+    session.add(
+        Response(
+            ally_scope_id=scope_for(session, "ally", action.ally_id, request.questionnaire_id).id,
+            group_scope_id=scope_for(session, "group", action.group_id, request.questionnaire_id).id,
+            ally_id=action.ally_id,
+            kind=action.kind,
+            visibility=action.visibility,
+            kid=kid,
+            info=info,
+            sealed=blob,
+            digest=digest,
+            received_week=week_of(today),
+            invalid=False,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
+    return digest.hex()[:20]

@@ -1,0 +1,61 @@
+"""The organisation's response keys: the current public key, rotation, and opening."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import keyring
+from feedback.errors import NotFound
+from feedback.models import ResponseKey
+
+
+def current_key(session: Session) -> ResponseKey:
+    key = session.scalar(
+        select(ResponseKey).where(ResponseKey.retired.is_(False)).order_by(ResponseKey.created_at.desc()).limit(1)
+    )
+    if key is None:
+        raise NotFound("no response key yet: run 'flask keys rotate'")
+    return key
+
+
+def usable_key(session: Session, kid: str) -> ResponseKey | None:
+    """A key answers may still be sealed to: known and not retired."""
+    key = session.get(ResponseKey, kid)
+    return key if key is not None and not key.retired else None
+
+
+def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
+    """Make a new current key. Older keys keep opening what was sealed to them."""
+    new = keyring.generate(kek)
+    key = ResponseKey(
+        kid=new.kid, public_key=new.public_key, wrapped_private_key=new.wrapped_private_key, created_at=now, retired=False
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def ensure_key(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
+    """The current key, made first if there is none (first start)."""
+    try:
+        return current_key(session)
+    except NotFound:
+        return rotate(session, kek, now=now)
+
+
+def private_keys(session: Session, kek: bytes) -> Callable[[str], X25519PrivateKey]:
+    """A loader that unwraps each key once per job; only the worker calls this."""
+    cache: dict[str, X25519PrivateKey] = {}
+
+    def load(kid: str) -> X25519PrivateKey:
+        if kid not in cache:
+            row = session.get(ResponseKey, kid)
+            if row is None:
+                raise keyring.WrappedKeyError(f"unknown key {kid}")
+            cache[kid] = keyring.unwrap(kek, kid, row.wrapped_private_key)
+        return cache[kid]
+
+    return load

@@ -1,0 +1,16 @@
+"""gunicorn settings: no access log, and error-log lines scrubbed of tokens and addresses (P1)."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+forwarded_allow_ips = ""
+
+
+def on_starting(server):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    from api import logs
+
+    logs.install()

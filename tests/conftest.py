@@ -1,0 +1,151 @@
+"""Shared fixtures: a real app on a real SQLite file (or PostgreSQL via TEST_DATABASE_URL),
+a client, and helpers that act like the people who use Allyloop."""
+
+import dataclasses
+import itertools
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.config import Settings
+from api.extensions import db
+from crypto import keyring
+from crypto.encoding import b64u_decode, b64u_encode
+from feedback.services import keys
+
+KEK = keyring.new_kek()
+SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
+_emails = itertools.count(1)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        database_url=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'allyloop.sqlite3'}",
+        redis_url=None,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        public_base_url="http://allyloop.test",
+        release_min_responses=5,
+        port=5000,
+        key_encryption_key=keyring.parse_kek(KEK),
+        password_cost=2**4,  # cheap hashing in tests only
+        testing=True,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def build_app(tmp_path: Path, **overrides: Any) -> Flask:
+    app = create_app(make_settings(tmp_path, **overrides), instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        keys.rotate(db.session, keyring.parse_kek(KEK), now=__import__("api.clock").clock.utcnow())
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = build_app(tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Person:
+    """Someone with an account, talking to the API with a bearer token."""
+
+    def __init__(self, client: FlaskClient, name: str) -> None:
+        self.client = client
+        self.email = f"{name.lower()}{next(_emails)}@example.org"
+        self.password = "correct horse battery"
+        created = client.post("/api/v1/accounts", json={"email": self.email, "password": self.password, "name": name})
+        assert created.status_code == 201, created.get_json()
+        self.id = created.get_json()["id"]
+        token = client.post("/api/v1/tokens", json={"email": self.email, "password": self.password})
+        assert token.status_code == 201, token.get_json()
+        self.headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+
+    def get(self, url: str) -> Any:
+        return self.client.get(url, headers=self.headers)
+
+    def post(self, url: str, body: Any) -> Any:
+        return self.client.post(url, json=body, headers=self.headers)
+
+    def create_group(self, name: str = "Women in Engineering") -> int:
+        response = self.post("/api/v1/groups", {"name": name})
+        assert response.status_code == 201
+        return int(response.get_json()["id"])
+
+    def add(self, group_id: int, other: "Person", role: str = "ally") -> None:
+        response = self.post(f"/api/v1/groups/{group_id}/members", {"email": other.email, "role": role})
+        assert response.status_code == 201, response.get_json()
+
+    def log_action(self, group_id: int, kind: str = "credit", visibility: str = "public", summary: str | None = None) -> int:
+        body = {
+            "group_id": group_id,
+            "kind": kind,
+            "summary": summary or "Credited Sam's design in the review",
+            "occurred_on": date.today().isoformat(),
+            "visibility": visibility,
+        }
+        response = self.post("/api/v1/actions", body)
+        assert response.status_code == 201, response.get_json()
+        return int(response.get_json()["id"])
+
+    def ask(self, action_id: int, stage: str = "immediate", count: int = 5) -> list[str]:
+        response = self.post(f"/api/v1/actions/{action_id}/requests", {"stage": stage, "count": count})
+        assert response.status_code == 201, response.get_json()
+        return [link["url"].rsplit("/r/", 1)[1] for link in response.get_json()["links"]]
+
+
+class Recipient:
+    """Answers a link the way a browser would: fetch, seal to the given key, post the envelope."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def envelope(self, token: str, answers: dict[str, Any], comment: dict[str, str] | None = None) -> dict[str, str]:
+        page = self.client.get(f"/api/v1/answer/{token}")
+        assert page.status_code == 200, page.get_json()
+        data = page.get_json()
+        body = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
+        bare = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+        body["pad"] = " " * (data["pad_to"] - bare)
+        plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        public = X25519PublicKey.from_public_bytes(b64u_decode(data["key"]["public_key"]))
+        sealed = SUITE.encrypt(plaintext, public, b64u_decode(data["info"]))
+        return {"kid": data["key"]["kid"], "sealed": b64u_encode(sealed)}
+
+    def answer(self, token: str, answers: dict[str, Any], comment: dict[str, str] | None = None) -> Any:
+        return self.client.post(f"/api/v1/answer/{token}", json=self.envelope(token, answers, comment))
+
+
+@pytest.fixture
+def lead(client: FlaskClient) -> Person:
+    return Person(client, "Lee")
+
+
+@pytest.fixture
+def ally(client: FlaskClient) -> Person:
+    return Person(client, "Alex")
+
+
+@pytest.fixture
+def recipient(client: FlaskClient) -> Recipient:
+    return Recipient(client)
