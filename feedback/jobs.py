@@ -99,6 +99,7 @@ def release_scope(session: Session, scope_id: int, *, keys: KeyLoader, settings:
     questionnaire = questionnaires.load(scope.questionnaire_id)
     builder = CohortBuilder(k=settings.k, min_allies=need_allies, dimensions=DIMENSIONS)
     cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
+    releasable = True
     released, invalid = array("q"), array("q")
     audiences = COMMENT_AUDIENCES[scope.kind]
     with session.begin_nested() as attempt:
@@ -122,9 +123,10 @@ def release_scope(session: Session, scope_id: int, *, keys: KeyLoader, settings:
         except NotReleasable:
             # Too few were valid after all: undo the cohort and its comments, keep the rest waiting.
             attempt.rollback()
-            _mark_invalid(session, scope, invalid)
-            return None
+            releasable = False
     _mark_invalid(session, scope, invalid)
+    if not releasable:
+        return None
     cohort.responses = builder.count
     for chunk in _chunks(released):
         session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))

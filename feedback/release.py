@@ -213,9 +213,7 @@ class CohortBuilder:
 
     def _visible_cells(self) -> list[set[str]]:
         """Per dimension, the cells that are unions of safe blocks (see ``build``)."""
-        blocks = [
-            _Block((atom,), n, frozenset(allies)) for atom, (n, allies) in sorted(self._atoms.items())
-        ]
+        blocks = [_Block((atom,), n, frozenset(allies)) for atom, (n, allies) in sorted(self._atoms.items())]
         # A cell is clean while no block straddles its border; merging only ever dirties.
         clean = [set(cells) for cells in self._cells]
 

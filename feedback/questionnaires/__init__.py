@@ -163,7 +163,7 @@ class Item:
     def option_values(self) -> tuple[str, ...]:
         return tuple(option.value for option in self.options)
 
-    def validate(self, value: object) -> AnswerValue:
+    def _validate(self, value: object) -> AnswerValue:
         """Return the normalized answer, or raise ``_ItemError``."""
         if self.type == "choice":
             return self._validate_choice(value)
@@ -201,7 +201,7 @@ class Item:
             raise _ItemError(f"Choose a whole number from {low} to {high}{also}.")
         return value
 
-    def form_value(self, values: Sequence[str]) -> object:
+    def _form_value(self, values: Sequence[str]) -> object:
         """Turn this item's non-blank form strings into a value to validate."""
         if self.type == "multi":
             return list(values)
@@ -271,7 +271,7 @@ class Questionnaire:
                 errors[_field_name(key)] = "This is not a question in this questionnaire."
                 continue
             try:
-                accepted[item.id] = item.validate(value)
+                accepted[item.id] = item._validate(value)
             except _ItemError as exc:
                 errors[item.id] = str(exc)
         if errors:
@@ -335,7 +335,7 @@ class Questionnaire:
                 raw[item_id] = values  # validate_answers names the unknown item
                 continue
             try:
-                raw[item_id] = item.form_value(values)
+                raw[item_id] = item._form_value(values)
             except _ItemError as exc:
                 errors[item_id] = str(exc)
         try:

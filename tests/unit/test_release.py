@@ -1,0 +1,496 @@
+"""Release rules: cohorts of at least k, suppressed slices, views that only grow by cohorts."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from fractions import Fraction
+from itertools import chain
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedback.release import CohortBuilder, NotReleasable, Opened, combine, ready, shuffled
+
+# Ally ids far above any count a document can hold, so a leaked id would be noticed.
+ALLY_BASE = 1_000_000_007
+PATH_OF = {"credit": "signaling", "amplify": "signaling", "sponsor": "access", "connect": "access"}
+CELLS = {
+    "kind": sorted(PATH_OF),
+    "path": ["access", "signaling"],
+    "visibility": ["private", "public"],
+}
+WANTED = ["yes", "partly", "no", "unsure"]
+DOWNSIDES = ["attention", "spoken_for", "rescued", "none"]
+
+PROPERTY = settings(max_examples=150, deadline=None)
+
+
+def opened(ally: int, answers: Mapping[str, Any] | None = None, **slices: str) -> Opened:
+    return Opened(answers=answers or {}, ally_id=ALLY_BASE + ally, slices=slices)
+
+
+def build(
+    responses: Sequence[Opened], *, k: int = 3, min_allies: int = 1, dimensions: Sequence[str] = ()
+) -> dict[str, Any]:
+    builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
+    for response in responses:
+        builder.add(response)
+    return builder.build()
+
+
+def kinds(**sizes: int) -> list[Opened]:
+    """sizes[kind] responses of that kind, each from its own ally."""
+    out: list[Opened] = []
+    for kind, n in sizes.items():
+        out += [opened(len(out), kind=kind) for _ in range(n)]
+    return out
+
+
+def shown(document: Mapping[str, Any], dimension: str) -> dict[str, int | None]:
+    """cell -> visible responses, or None where the cell is suppressed."""
+    return {cell: value.get("responses") for cell, value in document["slices"][dimension].items()}
+
+
+# --- ready -----------------------------------------------------------------------------
+
+
+def test_ready_needs_k_pending_responses() -> None:
+    assert not ready(4, 4, k=5, min_allies=1)
+    assert ready(5, 4, k=5, min_allies=1)
+
+
+def test_ready_needs_min_allies_distinct_allies() -> None:
+    assert not ready(9, 1, k=5, min_allies=2)
+    assert ready(9, 2, k=5, min_allies=2)
+
+
+def test_k_below_three_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 3"):
+        ready(10, 10, k=2, min_allies=1)
+    with pytest.raises(ValueError, match="at least 3"):
+        CohortBuilder(k=2, min_allies=1, dimensions=())
+
+
+# --- build: who may form a cohort ------------------------------------------------------
+
+
+def test_build_refuses_fewer_than_k_responses() -> None:
+    with pytest.raises(NotReleasable):
+        build([opened(i) for i in range(4)], k=5)
+
+
+def test_build_refuses_a_group_cohort_from_a_single_ally() -> None:
+    with pytest.raises(NotReleasable):
+        build([opened(1) for _ in range(8)], k=5, min_allies=2)
+
+
+def test_builder_counts_responses_and_distinct_allies() -> None:
+    builder = CohortBuilder(k=3, min_allies=2, dimensions=())
+    for ally in (1, 1, 2):
+        builder.add(opened(ally))
+    assert (builder.count, builder.allies) == (3, 2)
+
+
+def test_response_without_a_cell_for_a_dimension_is_refused() -> None:
+    builder = CohortBuilder(k=3, min_allies=1, dimensions=("kind", "visibility"))
+    with pytest.raises(ValueError, match="visibility"):
+        builder.add(opened(1, kind="credit"))
+
+
+@pytest.mark.parametrize("value", [True, 2.5, None, {"a": "b"}, [1, 2]])
+def test_answers_of_unknown_types_are_refused(value: object) -> None:
+    builder = CohortBuilder(k=3, min_allies=1, dimensions=())
+    with pytest.raises(TypeError):
+        builder.add(opened(1, {"q": value}))
+
+
+# --- build: what a document counts -----------------------------------------------------
+
+
+def test_choice_answers_are_counted_per_value() -> None:
+    document = build([opened(i, {"wanted": v}) for i, v in enumerate(["yes", "no", "yes"])])
+    assert document["items"] == {"wanted": {"answered": 3, "counts": {"no": 1, "yes": 2}}}
+
+
+def test_multi_answers_count_each_chosen_option_once() -> None:
+    answers = [["rescued", "attention"], ["attention"], ["attention", "attention"]]
+    document = build([opened(i, {"downsides": v}) for i, v in enumerate(answers)])
+    assert document["items"] == {"downsides": {"answered": 3, "counts": {"attention": 3, "rescued": 1}}}
+
+
+def test_scale_answers_are_counted_as_strings_and_na_stays_na() -> None:
+    document = build([opened(i, {"felt": v}) for i, v in enumerate([4, "na", 4, 1])])
+    assert document["items"]["felt"]["counts"] == {"1": 1, "4": 2, "na": 1}
+
+
+def test_declined_responses_count_as_responses_but_answer_nothing() -> None:
+    document = build([opened(1), opened(2), opened(3, {"wanted": "yes"})])
+    assert (document["responses"], document["declined"]) == (3, 2)
+    assert document["items"]["wanted"]["answered"] == 1
+
+
+def test_skipped_items_are_not_counted_as_answered() -> None:
+    document = build([opened(1, {"wanted": "no"}), opened(2, {"felt": 3}), opened(3, {"felt": 5})])
+    assert document["items"]["wanted"]["answered"] == 1
+    assert document["items"]["felt"]["answered"] == 2
+
+
+# --- build: suppression ----------------------------------------------------------------
+
+
+def test_a_cell_below_k_shows_only_that_it_is_suppressed() -> None:
+    document = build(kinds(credit=2, amplify=3, sponsor=4), dimensions=("kind",))
+    assert document["slices"]["kind"]["credit"] == {"suppressed": True}
+
+
+def test_a_lone_small_cell_also_hides_the_smallest_visible_cell() -> None:
+    document = build(kinds(credit=1, amplify=5, sponsor=3), dimensions=("kind",))
+    assert shown(document, "kind") == {"amplify": 5, "credit": None, "sponsor": None}
+
+
+def test_complementary_suppression_breaks_ties_by_cell_name() -> None:
+    document = build(kinds(credit=1, sponsor=4, amplify=4), dimensions=("kind",))
+    assert shown(document, "kind") == {"amplify": None, "credit": None, "sponsor": 4}
+
+
+def test_small_cells_that_together_hold_k_hide_nothing_else() -> None:
+    document = build(kinds(credit=2, connect=1, amplify=3, sponsor=4), dimensions=("kind",))
+    assert shown(document, "kind") == {"amplify": 3, "connect": None, "credit": None, "sponsor": 4}
+
+
+def test_complementary_suppression_hides_every_cell_when_it_must() -> None:
+    document = build(kinds(credit=1, amplify=3), dimensions=("kind",))
+    assert shown(document, "kind") == {"amplify": None, "credit": None}
+
+
+def test_a_group_cell_from_a_single_ally_is_suppressed() -> None:
+    responses = [opened(1, kind="credit") for _ in range(4)] + [opened(i, kind="amplify") for i in (2, 3, 2, 3)]
+    document = build(responses, k=3, min_allies=2, dimensions=("kind",))
+    assert document["slices"]["kind"]["credit"] == {"suppressed": True}
+
+
+def test_hidden_cells_from_a_single_ally_hide_another_cell_too() -> None:
+    responses = (
+        [opened(1, kind="credit") for _ in range(3)]
+        + [opened(i, kind="amplify") for i in (2, 3, 2)]
+        + [opened(i, kind="sponsor") for i in (2, 3, 4, 5)]
+    )
+    document = build(responses, k=3, min_allies=2, dimensions=("kind",))
+    assert shown(document, "kind") == {"amplify": None, "credit": None, "sponsor": 4}
+
+
+def test_a_small_kind_cannot_be_recovered_as_its_path_minus_visible_kinds() -> None:
+    # Per dimension alone: credit (1) hidden with sponsor (3), so signaling (5) - amplify (4) = credit.
+    responses = [
+        opened(i, kind=kind, path=PATH_OF[kind])
+        for i, kind in enumerate(["amplify"] * 4 + ["credit"] + ["sponsor"] * 3 + ["connect"] * 5)
+    ]
+    document = build(responses, dimensions=("path", "kind"))
+    signaling = shown(document, "path")["signaling"] or 0
+    visible_kinds = sum(n or 0 for kind, n in shown(document, "kind").items() if PATH_OF[kind] == "signaling")
+    assert signaling - visible_kinds == 0 or signaling - visible_kinds >= 3
+
+
+def test_a_kind_that_is_always_private_cannot_be_subtracted_from_private() -> None:
+    # credit is always private; private (4) - credit (3) would be the one private amplify answer.
+    slices = [("credit", "private")] * 3 + [("amplify", "private")] + [("amplify", "public")] * 4
+    responses = [opened(i, {"wanted": "no"}, kind=kind, visibility=vis) for i, (kind, vis) in enumerate(slices)]
+    document = build(responses, dimensions=("kind", "visibility"))
+    assert shown(document, "kind")["credit"] is None or shown(document, "visibility")["private"] is None
+
+
+def test_cells_with_enough_responses_in_every_dimension_stay_visible() -> None:
+    slices = [(kind, vis) for kind in ("amplify", "credit") for vis in ("private", "public") for _ in range(3)]
+    responses = [opened(i, kind=kind, visibility=vis) for i, (kind, vis) in enumerate(slices)]
+    document = build(responses, dimensions=("kind", "visibility"))
+    assert shown(document, "kind") == {"amplify": 6, "credit": 6}
+    assert shown(document, "visibility") == {"private": 6, "public": 6}
+
+
+def test_a_visible_cell_counts_the_answers_in_it() -> None:
+    responses = [opened(i, {"wanted": "yes"}, kind="credit") for i in range(3)] + [
+        opened(9, {"wanted": "no"}, kind="amplify"),
+        opened(8, {}, kind="amplify"),
+        opened(7, {"wanted": "no"}, kind="amplify"),
+    ]
+    document = build(responses, dimensions=("kind",))
+    assert document["slices"]["kind"]["credit"] == {
+        "responses": 3,
+        "items": {"wanted": {"answered": 3, "counts": {"yes": 3}}},
+    }
+
+
+# --- combine ---------------------------------------------------------------------------
+
+
+def test_combine_of_nothing_is_an_empty_view() -> None:
+    assert combine([]) == {"responses": 0, "cohorts": 0, "declined": 0, "items": {}, "slices": {}}
+
+
+def test_combine_sums_totals_items_and_visible_cells() -> None:
+    first = build([opened(i, {"wanted": "yes"}, kind="credit") for i in range(3)], dimensions=("kind",))
+    said_no = [opened(i, {"wanted": "no"}, kind="credit") for i in range(3)]
+    second = build([*said_no, opened(9, kind="credit")], dimensions=("kind",))
+    view = combine([first, second])
+    assert (view["responses"], view["cohorts"], view["declined"]) == (7, 2, 1)
+    assert view["items"] == {"wanted": {"answered": 6, "counts": {"no": 3, "yes": 3}}}
+    assert view["slices"]["kind"]["credit"] == {"responses": 7, "items": view["items"], "complete": True}
+
+
+def test_combine_marks_a_cell_incomplete_when_a_cohort_hid_it() -> None:
+    first = build(kinds(credit=3, amplify=3), dimensions=("kind",))
+    second = build(kinds(credit=1, amplify=4), dimensions=("kind",))
+    cell = combine([first, second])["slices"]["kind"]["credit"]
+    assert (cell["responses"], cell["complete"]) == (3, False)
+
+
+def test_combine_shows_a_never_visible_cell_as_suppressed() -> None:
+    first = build(kinds(credit=1, amplify=4, sponsor=4), dimensions=("kind",))
+    second = build(kinds(credit=2, amplify=4, sponsor=3), dimensions=("kind",))
+    assert combine([first, second])["slices"]["kind"]["credit"] == {"suppressed": True}
+
+
+# --- shuffled --------------------------------------------------------------------------
+
+
+def test_shuffled_returns_a_permutation_and_leaves_the_input_alone() -> None:
+    items = list(range(30))
+    out = shuffled(items)
+    assert sorted(out) == list(range(30))
+    assert items == list(range(30))
+
+
+def test_shuffled_follows_the_given_rng() -> None:
+    items = list(range(30))
+    seeded = shuffled(items, random.Random(7))
+    assert seeded == shuffled(items, random.Random(7))
+    assert seeded != items
+
+
+def test_shuffled_orders_differ_between_calls_by_default() -> None:
+    items = list(range(30))
+    assert len({tuple(shuffled(items)) for _ in range(5)}) > 1
+
+
+# --- properties ------------------------------------------------------------------------
+
+answers_st = st.fixed_dictionaries(
+    {},
+    optional={
+        "wanted": st.sampled_from(WANTED),
+        "felt": st.one_of(st.integers(1, 5), st.just("na")),
+        "downsides": st.lists(st.sampled_from(DOWNSIDES), unique=True, max_size=3),
+    },
+)
+
+
+@st.composite
+def response_st(draw: st.DrawFn, nested: bool) -> Opened:
+    kind = draw(st.sampled_from(CELLS["kind"]))
+    path = PATH_OF[kind] if nested else draw(st.sampled_from(CELLS["path"]))
+    visibility = draw(st.sampled_from(CELLS["visibility"]))
+    return opened(draw(st.integers(0, 5)), draw(answers_st), kind=kind, path=path, visibility=visibility)
+
+
+@st.composite
+def scenario_st(draw: st.DrawFn, max_size: int = 40) -> tuple[int, int, list[str], list[Opened]]:
+    k = draw(st.integers(3, 7))
+    min_allies = draw(st.sampled_from([1, 2]))
+    dimensions = draw(st.lists(st.sampled_from(sorted(CELLS)), unique=True, max_size=3))
+    responses = draw(st.lists(response_st(draw(st.booleans())), max_size=max_size))
+    return k, min_allies, dimensions, responses
+
+
+def expected_items(responses: Sequence[Opened]) -> dict[str, Any]:
+    """The item counts, recounted here from scratch."""
+    answered: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {}
+    for response in responses:
+        for item, value in response.answers.items():
+            answered[item] += 1
+            values = set(value) if isinstance(value, list) else {str(value)}
+            counts.setdefault(item, Counter()).update(values)
+    return {item: {"answered": answered[item], "counts": dict(counts[item])} for item in answered}
+
+
+def by_cell(responses: Sequence[Opened], dimension: str) -> dict[str, list[Opened]]:
+    out: dict[str, list[Opened]] = {}
+    for response in responses:
+        out.setdefault(response.slices[dimension], []).append(response)
+    return out
+
+
+def safe(group: Sequence[Opened], k: int, min_allies: int) -> bool:
+    return not group or (len(group) >= k and len({r.ally_id for r in group}) >= min_allies)
+
+
+def small_group_in_span(
+    document: Mapping[str, Any], responses: Sequence[Opened], dimensions: Sequence[str], k: int, min_allies: int
+) -> tuple[str, ...] | None:
+    """A group of responses, too small to show, whose count follows from the visible numbers.
+
+    Exhaustive: every union of atoms (responses sharing every cell) whose indicator is a
+    linear combination of the total's and the visible cells' indicators. Only for at
+    most 12 atoms; None if there is no such group.
+    """
+    atoms: dict[tuple[str, ...], list[Opened]] = {}
+    for response in responses:
+        atoms.setdefault(tuple(response.slices[d] for d in dimensions), []).append(response)
+    keys = sorted(atoms)
+    if len(keys) > 12:
+        return None
+    rows = [[Fraction(1)] * len(keys)]
+    for d, dimension in enumerate(dimensions):
+        for cell, value in document["slices"][dimension].items():
+            if not value.get("suppressed"):
+                rows.append([Fraction(int(key[d] == cell)) for key in keys])
+    basis: list[tuple[int, list[Fraction]]] = []  # (pivot column, row with 1 at the pivot)
+    for row in rows:
+        reduced = reduce(row, basis)
+        pivot = next((i for i, x in enumerate(reduced) if x), None)
+        if pivot is not None:
+            basis.append((pivot, [x / reduced[pivot] for x in reduced]))
+    for mask in range(1, 2 ** len(keys)):
+        chosen = [key for i, key in enumerate(keys) if mask >> i & 1]
+        group = list(chain.from_iterable(atoms[key] for key in chosen))
+        indicator = [Fraction(mask >> i & 1) for i in range(len(keys))]
+        if not safe(group, k, min_allies) and not any(reduce(indicator, basis)):
+            return tuple("/".join(key) for key in chosen)
+    return None
+
+
+def reduce(row: list[Fraction], basis: list[tuple[int, list[Fraction]]]) -> list[Fraction]:
+    row = list(row)
+    for pivot, base in basis:
+        if row[pivot]:
+            factor = row[pivot]
+            row = [x - factor * y for x, y in zip(row, base, strict=True)]
+    return row
+
+
+@PROPERTY
+@given(scenario_st())
+def test_no_document_shows_or_implies_a_group_below_k(scenario: tuple[int, int, list[str], list[Opened]]) -> None:
+    k, min_allies, dimensions, responses = scenario
+    builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
+    for response in responses:
+        builder.add(response)
+    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+        with pytest.raises(NotReleasable):
+            builder.build()
+        return
+    document = builder.build()
+    assert document["responses"] == len(responses)
+    assert document["declined"] == sum(1 for r in responses if not r.answers)
+    assert document["items"] == expected_items(responses)
+    assert sorted(document["slices"]) == sorted(dimensions)
+    for dimension in dimensions:
+        truth = by_cell(responses, dimension)
+        cells = document["slices"][dimension]
+        assert sorted(cells) == sorted(truth)
+        hidden: list[Opened] = []
+        for cell, value in cells.items():
+            if value == {"suppressed": True}:
+                hidden += truth[cell]
+            else:
+                assert value["responses"] == len(truth[cell]) >= k
+                assert len({r.ally_id for r in truth[cell]}) >= min_allies
+                assert value["items"] == expected_items(truth[cell])
+        assert safe(hidden, k, min_allies), f"{dimension}: hidden cells hold {len(hidden)}"
+    assert small_group_in_span(document, responses, dimensions, k, min_allies) is None
+
+
+@PROPERTY
+@given(scenario_st(max_size=60), st.data())
+def test_views_change_only_by_whole_cohorts_of_at_least_k(
+    scenario: tuple[int, int, list[str], list[Opened]], data: st.DataObject
+) -> None:
+    k, min_allies, dimensions, arrivals = scenario
+    checks = data.draw(st.lists(st.booleans(), min_size=len(arrivals), max_size=len(arrivals)))
+    pending: list[Opened] = []
+    documents: list[dict[str, Any]] = []
+    released = 0
+    previous = combine([])
+    for arrived, (response, check) in enumerate(zip(arrivals, checks, strict=True), start=1):
+        pending.append(response)
+        if check and ready(len(pending), len({r.ally_id for r in pending}), k=k, min_allies=min_allies):
+            order = data.draw(st.permutations(pending))
+            documents.append(build(order, k=k, min_allies=min_allies, dimensions=dimensions))
+            released += len(pending)
+            pending = []
+            view = combine(documents)
+            assert_grows_by_cohorts(previous, view, k)
+            previous = view
+        assert released + len(pending) == arrived
+        assert sum(d["responses"] for d in documents) == released == previous["responses"]
+
+
+def assert_grows_by_cohorts(before: Mapping[str, Any], after: Mapping[str, Any], k: int) -> None:
+    def grew(old: int, new: int) -> bool:
+        return new == old or new - old >= k
+
+    assert grew(before["responses"], after["responses"])
+    assert after["cohorts"] == before["cohorts"] + 1
+    for dimension, cells in after["slices"].items():
+        for cell, value in cells.items():
+            if "responses" in value:
+                old = before["slices"].get(dimension, {}).get(cell, {}).get("responses", 0)
+                assert grew(old, value["responses"]), (dimension, cell)
+    new_numbers = dict(numbers(after))
+    for path, old in numbers(before):
+        assert new_numbers.get(path, -1) >= old, path
+
+
+def numbers(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], int]]:
+    """Every count in a view or document, with where it sits (flags are not counts)."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from numbers(inner, (*path, key))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        yield path, value
+
+
+@PROPERTY
+@given(scenario_st(), st.data())
+def test_a_document_does_not_depend_on_arrival_order(
+    scenario: tuple[int, int, list[str], list[Opened]], data: st.DataObject
+) -> None:
+    k, min_allies, dimensions, responses = scenario
+    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+        return
+    reordered = data.draw(st.permutations(responses))
+    first = build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
+    second = build(reordered, k=k, min_allies=min_allies, dimensions=dimensions)
+    assert first == second
+    assert json.dumps(first) == json.dumps(second)
+
+
+@PROPERTY
+@given(scenario_st())
+def test_a_document_is_plain_json_without_ally_ids(scenario: tuple[int, int, list[str], list[Opened]]) -> None:
+    k, min_allies, dimensions, responses = scenario
+    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+        return
+    document = build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
+    text = json.dumps(document)
+    assert json.loads(text) == document
+    assert "ally" not in text
+    for ally_id in {r.ally_id for r in responses}:
+        assert str(ally_id) not in text
+
+
+@PROPERTY
+@given(st.lists(scenario_st(max_size=20), max_size=4))
+def test_a_view_does_not_depend_on_cohort_order(scenarios: list[tuple[int, int, list[str], list[Opened]]]) -> None:
+    documents = [
+        build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
+        for k, min_allies, dimensions, responses in scenarios
+        if ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies)
+    ]
+    assert combine(documents) == combine(reversed(documents))
+    assert json.dumps(combine(documents)) == json.dumps(combine(reversed(documents)))
