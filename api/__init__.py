@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from flask import Flask, Response
+from typing import Any
+
+from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -14,8 +16,14 @@ from crypto.atrest import derive_key
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
+class Allyloop(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Log where it broke, never the request path (it may hold a link token) or the message."""
+        logs.log_exception(self.logger, request.endpoint, exc_info)
+
+
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
-    app = Flask("allyloop", instance_path=instance_path or str(INSTANCE), root_path=str(Path(__file__).parent))
+    app = Allyloop("allyloop", instance_path=instance_path or str(INSTANCE), root_path=str(Path(__file__).parent))
     settings = settings or from_environment(app.instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
@@ -23,7 +31,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         SECRET_KEY=settings.secret_key,
         COMMENT_KEY=derive_key(settings.secret_key, "released-comments"),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.testing,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,

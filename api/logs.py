@@ -2,6 +2,8 @@
 
 import logging
 import re
+import traceback
+from types import TracebackType
 
 # Link tokens travel in paths (/r/<token>, /api/v1/answer/<token>); IPs in server messages.
 _TOKEN_PATH = re.compile(r"(/r/|/answer/)[^\s/?\"']+")
@@ -36,3 +38,14 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, PrivacyFilter) for f in logger.filters):
             logger.addFilter(PrivacyFilter())
+
+
+def log_exception(
+    logger: logging.Logger,
+    endpoint: str | None,
+    exc_info: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None],
+) -> None:
+    """Log an unhandled error by its type and stack only: messages can carry request data."""
+    kind, _, tb = exc_info
+    stack = "".join(traceback.format_tb(tb)) if tb is not None else ""
+    logger.error("unhandled %s in %s\n%s", kind.__name__ if kind else "error", endpoint or "?", stack)

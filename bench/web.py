@@ -1,0 +1,280 @@
+"""(a) Answer submits per second under gunicorn, against a hello-world Flask app served the same way."""
+
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench import envelopes, load
+from crypto import keyring
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LINKS_PER_REQUEST = 50  # the API's maximum per call
+KINDS = ("credit", "amplify", "sponsor", "change_process", "connect", "confront_bias")
+
+
+@dataclass
+class WebResult:
+    hello: load.LoadResult
+    submit: load.LoadResult
+    hello_server_cpu: float
+    submit_server_cpu: float
+    workers: int
+    processes: int
+    threads: int
+    allies: int
+    responses_stored: int
+    cohorts_released: int
+    released_in_run: int
+    setup_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.submit.rate / self.hello.rate if self.hello.rate else 0.0
+
+
+def environment(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "WEB_CONCURRENCY")}
+    env.update(
+        SECRET_KEY="bench-" + os.urandom(24).hex(),
+        KEY_ENCRYPTION_KEY=keyring.new_kek(),
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        RELEASE_MIN_RESPONSES="5",
+        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        FLASK_APP="api:create_app",
+    )
+    return env
+
+
+def _flask(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+@contextlib.contextmanager
+def _env(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: int) -> list[tuple[str, bytes]]:
+    """Migrate, make a key, then accounts, a group, actions and links through the API, and
+    seal one envelope per link (GET the answer page, seal to its key and info). Returns the work."""
+    _flask(env, "db", "upgrade")
+    _flask(env, "keys", "init")
+    from api import create_app
+    from api.extensions import db
+
+    with _env(env):
+        app = create_app(instance_path=str(workdir / "instance"))
+    client = app.test_client()
+
+    def person(name: str) -> dict[str, str]:
+        email = f"{name}@bench.example.org"
+        body = {"email": email, "password": "bench password 1234", "name": name}
+        assert client.post("/api/v1/accounts", json=body).status_code == 201
+        token = client.post("/api/v1/tokens", json={"email": email, "password": body["password"]})
+        assert token.status_code == 201, token.get_json()
+        return {"email": email, "auth": f"Bearer {token.get_json()['token']}"}
+
+    lead = person("lead")
+    group = client.post("/api/v1/groups", json={"name": "Bench ERG"}, headers={"Authorization": lead["auth"]})
+    assert group.status_code == 201
+    group_id = group.get_json()["id"]
+    team = [person(f"ally{i}") for i in range(allies)]
+    for ally in team:
+        added = client.post(
+            f"/api/v1/groups/{group_id}/members",
+            json={"email": ally["email"], "role": "ally"},
+            headers={"Authorization": lead["auth"]},
+        )
+        assert added.status_code == 201
+    # Links round-robin over the allies' actions, so cohorts form in every ally scope and the group.
+    per_ally: list[list[str]] = [[] for _ in team]
+    for index, ally in enumerate(team):
+        headers = {"Authorization": ally["auth"]}
+        while len(per_ally[index]) < -(-links // allies):
+            action = client.post(
+                "/api/v1/actions",
+                json={
+                    "group_id": group_id,
+                    "kind": KINDS[(index + len(per_ally[index])) % len(KINDS)],
+                    "summary": "Credited their design in the review",
+                    "occurred_on": date.today().isoformat(),
+                    "visibility": ("public", "private")[len(per_ally[index]) % 2],
+                },
+                headers=headers,
+            )
+            assert action.status_code == 201, action.get_json()
+            made = client.post(
+                f"/api/v1/actions/{action.get_json()['id']}/requests",
+                json={"stage": "immediate", "count": LINKS_PER_REQUEST},
+                headers=headers,
+            )
+            assert made.status_code == 201, made.get_json()
+            per_ally[index].extend(link["url"].rsplit("/r/", 1)[1] for link in made.get_json()["links"])
+    tokens = [t for row in zip(*per_ally, strict=True) for t in row][:links]
+    rng = random.Random(seed)
+    work = []
+    for token in tokens:
+        page = client.get(f"/api/v1/answer/{token}")
+        assert page.status_code == 200, page.get_json()
+        body = envelopes.seal_for_page(page.get_json(), rng)
+        work.append((f"/api/v1/answer/{token}", json.dumps(body).encode()))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return work
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Gunicorn:
+    """``gunicorn -c gunicorn.conf.py -b 127.0.0.1:PORT -w N APP`` with the given environment."""
+
+    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        self.args = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}", "-w", str(workers), app]
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            if "Booting worker" in self.log.read_text() and self._accepts():
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)  # only the master we started; it stops its own workers
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU of the master and its workers so far (from /proc)."""
+        assert self.proc is not None
+        pids = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                stat = _stat(entry.name)
+                if stat and int(stat[1]) == self.proc.pid:
+                    pids.append(int(entry.name))
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in pids:
+            stat = _stat(str(pid))
+            if stat:
+                total += (int(stat[11]) + int(stat[12])) / ticks  # utime, stime
+        return total
+
+
+def _stat(pid: str) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state is [0], ppid [1], utime [11])."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def _measure(server: Gunicorn, warm: load.Work, timed: load.Work, processes: int, threads: int) -> tuple[load.LoadResult, float]:
+    load.run("127.0.0.1", server.port, warm, processes=processes, threads=threads)
+    cpu0 = server.cpu_seconds()
+    result = load.run("127.0.0.1", server.port, timed, processes=processes, threads=threads)
+    return result, server.cpu_seconds() - cpu0
+
+
+def run(workdir: Path, *, submits: int, warmup: int, workers: int, processes: int, threads: int, allies: int, seed: int) -> WebResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = environment(workdir)
+    started = time.monotonic()
+    work = prepare(workdir, env, submits + warmup, allies, seed)
+    setup = time.monotonic() - started
+    warm, timed = work[:warmup], work[warmup:]
+    with Gunicorn("bench.hello:create_app()", env, workers, workdir / "hello.log") as server:
+        hello, hello_cpu = _measure(server, warm, timed, processes, threads)
+    with Gunicorn("api:create_app()", env, workers, workdir / "allyloop.log") as server:
+        submit, submit_cpu = _measure(server, warm, timed, processes, threads)
+    stored, cohorts, released = _outcome(env, workdir)
+    return WebResult(
+        hello=hello,
+        submit=submit,
+        hello_server_cpu=hello_cpu,
+        submit_server_cpu=submit_cpu,
+        workers=workers,
+        processes=processes,
+        threads=threads,
+        allies=allies,
+        responses_stored=stored,
+        cohorts_released=cohorts,
+        released_in_run=released,
+        setup_seconds=setup,
+    )
+
+
+def _outcome(env: dict[str, str], workdir: Path) -> tuple[int, int, int]:
+    """What the submits left in the database: responses, cohorts, responses released to an ally."""
+    from sqlalchemy import func, select
+
+    from api import create_app
+    from api.extensions import db
+    from feedback.models import Cohort, Response
+
+    with _env(env):
+        app = create_app(instance_path=str(workdir / "instance"))
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Response)) or 0
+        cohorts = db.session.scalar(select(func.count()).select_from(Cohort)) or 0
+        released = db.session.scalar(select(func.count()).where(Response.ally_cohort_id.is_not(None))) or 0
+        db.session.remove()
+        db.engine.dispose()
+    return stored, cohorts, released
+
+
+def summary(result: WebResult) -> dict[str, Any]:
+    return {
+        "hello_rps": result.hello.rate,
+        "submit_rps": result.submit.rate,
+        "ratio": result.ratio,
+        "statuses": dict(result.submit.statuses),
+    }

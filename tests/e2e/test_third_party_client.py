@@ -1,0 +1,141 @@
+"""A client written against the public contract only: HTTP, JSON and `cryptography`.
+
+The server runs for real on a loopback port; nothing below the HTTP line is imported
+by the client part of this test.
+"""
+
+import base64
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
+from werkzeug.serving import make_server
+
+from tests.conftest import build_app
+
+
+@pytest.fixture
+def base_url(tmp_path: Path) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, build_app(tmp_path), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+class Client:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url, self.token = base_url, token
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback test server
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def sign_up(self, email: str, name: str) -> "Client":
+        status, _ = self.call("POST", "/api/v1/accounts", {"email": email, "password": "a long passphrase", "name": name})
+        assert status == 201
+        status, body = self.call("POST", "/api/v1/tokens", {"email": email, "password": "a long passphrase"})
+        assert status == 201
+        return Client(self.base_url, body["token"])
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def seal_answer(page: dict[str, Any], answers: dict[str, Any], comment: dict[str, str] | None) -> dict[str, str]:
+    """Seal exactly as DESIGN §4 says: pad to pad_to, HPKE base mode to the given key and info."""
+    assert page["key"]["suite"] == "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM"
+    body = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
+    size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+    body["pad"] = " " * (page["pad_to"] - size)
+    plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert len(plaintext) == page["pad_to"]
+    suite = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
+    public = X25519PublicKey.from_public_bytes(unb64u(page["key"]["public_key"]))
+    return {"kid": page["key"]["kid"], "sealed": b64u(suite.encrypt(plaintext, public, unb64u(page["info"])))}
+
+
+def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
+    anonymous = Client(base_url)
+    lead = anonymous.sign_up("lead@example.org", "Lee")
+    allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}") for i in range(2)]
+
+    status, group = lead.call("POST", "/api/v1/groups", {"name": "Black Engineers Network"})
+    assert status == 201
+    for i in range(2):
+        status, _ = lead.call("POST", f"/api/v1/groups/{group['id']}/members", {"email": f"ally{i}@example.org", "role": "ally"})
+        assert status == 201
+
+    for n, ally in enumerate(allies):
+        action = {
+            "group_id": group["id"],
+            "kind": "sponsor" if n else "confront_bias",
+            "summary": "Named the interruption in the design review",
+            "occurred_on": date.today().isoformat(),
+            "visibility": "public",
+        }
+        status, created = ally.call("POST", "/api/v1/actions", action)
+        assert status == 201
+        status, request = ally.call("POST", f"/api/v1/actions/{created['id']}/requests", {"stage": "immediate", "count": 5})
+        assert status == 201 and len(request["links"]) == 5
+        for i, link in enumerate(request["links"]):
+            token_path = "/api/v1/answer/" + link["url"].rsplit("/r/", 1)[1]
+            status, page = anonymous.call("GET", token_path)
+            assert status == 200
+            assert page["action"]["summary"] == "Named the interruption in the design review"
+            item_ids = {item["id"] for item in page["questionnaire"]["items"]}
+            assert {"wanted", "felt_recognised", "changed_treatment"} <= item_ids
+            answers = {"wanted": "yes" if i % 2 == 0 else "partly", "changed_treatment": 4}
+            comment = {"text": f"ally {n} comment {i}", "audience": "both"} if i < 2 else None
+            status, receipt = anonymous.call("POST", token_path, seal_answer(page, answers, comment))
+            assert status == 202 and receipt["receipt"]
+            status, _ = anonymous.call("POST", token_path, seal_answer(page, answers, comment))
+            assert status == 410, "a link answers once"
+
+    status, mine = allies[0].call("GET", "/api/v1/me/feedback")
+    assert status == 200 and mine["k"] == 5
+    assert mine["released"]["responses"] == 5 and mine["released"]["cohorts"] == 1
+    assert mine["released"]["items"]["immediate.v1"]["wanted"]["counts"] == {"yes": 3, "partly": 2}
+    assert sorted(mine["released"]["comments"]) == ["ally 0 comment 0", "ally 0 comment 1"]
+
+    status, insights = lead.call("GET", f"/api/v1/groups/{group['id']}/insights")
+    assert status == 200
+    # The group cohort formed as soon as k answers from two allies were pending: the second
+    # ally's first answer completed it, and their other four wait for the next cohort.
+    assert insights["released"]["responses"] == 6
+    paths = insights["released"]["questionnaires"]["immediate.v1"]["slices"]["path"]
+    assert paths["interpersonal"] == {"suppressed": True} and paths["access"] == {"suppressed": True}
+    assert len(insights["released"]["comments"]) == 3
+
+    status, _ = allies[0].call("GET", f"/api/v1/groups/{group['id']}/insights")
+    assert status == 403
+
+
+def test_the_openapi_document_describes_the_contract(base_url: str) -> None:
+    status, spec = Client(base_url).call("GET", "/api/openapi.json")
+    assert status == 200
+    for path in ("/api/v1/accounts", "/api/v1/tokens", "/api/v1/groups", "/api/v1/answer/{token}", "/api/v1/me/feedback"):
+        assert path in spec["paths"], path
+    assert spec["paths"]["/api/v1/answer/{token}"]["post"]["summary"]

@@ -1,0 +1,94 @@
+"""Background work: releases are idempotent, keys rotate without loss, old links are purged."""
+
+from datetime import timedelta
+
+from flask import Flask
+
+from api.clock import utcnow
+from api.extensions import db
+from api.jobs import run_due_now
+from feedback.models import Cohort, Link, Response, ResponseKey
+from tests.conftest import Person, Recipient
+
+
+def test_running_due_work_twice_releases_nothing_twice(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    for token in ally.ask(ally.log_action(group), count=5):
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    with app.app_context():
+        first = run_due_now()
+        second = run_due_now()
+        assert first.released_cohorts == second.released_cohorts == 0, "already released when the 5th arrived"
+        assert db.session.query(Cohort).count() == 1
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+
+
+def test_ciphertext_is_dropped_once_both_views_released_it(app: Flask, lead: Person, recipient: Recipient) -> None:
+    allies = [Person(lead.client, "A"), Person(lead.client, "B")]
+    group = lead.create_group()
+    for person in allies:
+        lead.add(group, person)
+    for person in allies:
+        for token in person.ask(person.log_action(group), count=5):
+            assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    with app.app_context():
+        rows = db.session.query(Response).all()
+        assert len(rows) == 10
+        done = [r for r in rows if r.ally_cohort_id and r.group_cohort_id]
+        assert len(done) == 6, "the group released A's 5 and B's first; B's other 4 wait for the group"
+        assert all((r.sealed is None) == (r in done) for r in rows)
+
+
+def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=3)
+    recipient.answer(tokens[0], {"wanted": "yes"})
+    later = (utcnow() + timedelta(days=400)).date().isoformat()
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", later])
+    assert result.exit_code == 0, result.output
+    assert "released 0 cohort(s)" in result.output and "3 expired link(s) purged" in result.output
+    assert recipient.client.get(f"/api/v1/answer/{tokens[1]}").status_code == 404, "purged links are forgotten"
+    bad = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", "someday"])
+    assert bad.exit_code != 0 and "ISO" in bad.output
+
+
+def test_expired_links_answer_410_until_they_are_purged(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    token = ally.ask(ally.log_action(group), count=1)[0]
+    with app.app_context():
+        link = db.session.query(Link).one()
+        link.expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        run_due_now()
+    assert recipient.client.get(f"/api/v1/answer/{token}").status_code == 410
+
+
+def test_after_key_rotation_old_and_new_envelopes_both_open(
+    app: Flask, lead: Person, ally: Person, recipient: Recipient
+) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=5)
+    early = [recipient.envelope(token, {"wanted": "partly"}) for token in tokens[:2]]
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "new response key" in result.output
+    for token, envelope in zip(tokens[:2], early, strict=True):
+        assert recipient.client.post(f"/api/v1/answer/{token}", json=envelope).status_code == 202
+    later = [recipient.envelope(token, {"wanted": "yes"}) for token in tokens[2:]]
+    assert {e["kid"] for e in later}.isdisjoint({e["kid"] for e in early})
+    for token, envelope in zip(tokens[2:], later, strict=True):
+        assert recipient.client.post(f"/api/v1/answer/{token}", json=envelope).status_code == 202
+    counts = ally.get("/api/v1/me/feedback").get_json()["released"]["items"]["immediate.v1"]["wanted"]["counts"]
+    assert counts == {"partly": 2, "yes": 3}
+    with app.app_context():
+        assert db.session.query(ResponseKey).count() == 2
+
+
+def test_keys_init_is_safe_to_run_at_every_start(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["keys", "init"]).output
+    second = runner.invoke(args=["keys", "init"]).output
+    assert first == second and first.startswith("current response key rk-")
