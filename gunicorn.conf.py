@@ -10,7 +10,7 @@ loglevel = "info"
 forwarded_allow_ips = ""
 
 
-def on_starting(server):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+def on_starting(server):
     from api import logs
 
     logs.install()

@@ -1,7 +1,6 @@
 """The app factory: config, extensions, blueprints, error shape, privacy headers."""
 
 from pathlib import Path
-
 from typing import Any
 
 from flask import Flask, Response, request

@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from api.clock import utcnow
-from api.extensions import db
+from api.extensions import session
 from feedback.errors import Unauthenticated
 from feedback.models import Account
 from feedback.services import accounts
@@ -28,7 +28,7 @@ def login_required(view: F) -> F:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one)")
-        g.account = accounts.account_for_token(db.session, token.strip(), now=utcnow())
+        g.account = accounts.account_for_token(session(), token.strip(), now=utcnow())
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from api.clock import utcnow
-from api.extensions import db
+from api.extensions import session
 from feedback.services import keys
 
 jobs_cli = AppGroup("jobs", help="Background work.")
@@ -15,7 +15,7 @@ keys_cli = AppGroup("keys", help="Response keys.")
 
 
 def _kek() -> bytes:
-    kek = current_app.config["ALLYLOOP"].key_encryption_key
+    kek: bytes | None = current_app.config["ALLYLOOP"].key_encryption_key
     if kek is None:
         raise click.ClickException("KEY_ENCRYPTION_KEY is not set")
     return kek
@@ -41,16 +41,16 @@ def run_due(now_text: str | None) -> None:
 @keys_cli.command("rotate")
 def rotate() -> None:
     """Make a new current response key; older keys keep opening what was sealed to them."""
-    key = keys.rotate(db.session, _kek(), now=utcnow())
-    db.session.commit()
+    key = keys.rotate(session(), _kek(), now=utcnow())
+    session().commit()
     click.echo(f"new response key {key.kid}")
 
 
 @keys_cli.command("init")
 def init() -> None:
     """Make the first response key if there is none (safe to run at every start)."""
-    key = keys.ensure_key(db.session, _kek(), now=utcnow())
-    db.session.commit()
+    key = keys.ensure_key(session(), _kek(), now=utcnow())
+    session().commit()
     click.echo(f"current response key {key.kid}")
 
 

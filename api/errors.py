@@ -51,7 +51,9 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
 
 def handle_domain(error: DomainError) -> ResponseReturnValue:
     status = STATUS.get(type(error), 400)
-    code = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}[status]
+    code = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}[
+        status
+    ]
     return jsonify(error_body(code, error.message, error.fields)), status
 
 

@@ -1,9 +1,13 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
+from typing import cast
+
 from flask_limiter import Limiter
-from flask_smorest import Api, Blueprint as SmorestBlueprint
-from flask_sqlalchemy import SQLAlchemy
 from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
 from feedback.models import Base
@@ -25,8 +29,13 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
 
-class Blueprint(SmorestBlueprint):
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = Parser()
 
 
-__all__ = ["Api", "Blueprint", "db", "limiter", "migrate"]
+__all__ = ["Api", "Blueprint", "db", "limiter", "migrate", "session"]
+
+
+def session() -> Session:
+    """The request's session, typed as the plain Session the domain services take."""
+    return cast(Session, db.session)

@@ -9,9 +9,11 @@ from datetime import datetime
 from functools import cache
 
 from flask import Flask, current_app
+from redis import Redis
+from rq import Queue
 
 from api.clock import utcnow
-from api.extensions import db
+from api.extensions import session
 from feedback import jobs
 from feedback.services import keys
 
@@ -28,13 +30,13 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
     kek = current_app.config["ALLYLOOP"].key_encryption_key
     if kek is None:
         raise RuntimeError("KEY_ENCRYPTION_KEY is needed to open responses; set it for the worker")
-    session = db.session
+    db_session = session()
     return jobs.run_due(
-        session,
-        keys=keys.private_keys(session, kek),
+        db_session,
+        keys=keys.private_keys(db_session, kek),
         settings=release_settings(current_app),
         now=now or utcnow(),
-        commit=session.commit,
+        commit=db_session.commit,
     )
 
 
@@ -51,15 +53,11 @@ def answers_arrived() -> None:
 
 
 @cache
-def _connection(url: str):  # type: ignore[no-untyped-def]
-    from redis import Redis
-
+def _connection(url: str) -> Redis:
     return Redis.from_url(url)
 
 
-def queue():  # type: ignore[no-untyped-def]
-    from rq import Queue
-
+def queue() -> Queue:
     return Queue(QUEUE_NAME, connection=_connection(current_app.config["ALLYLOOP"].redis_url))
 
 
@@ -74,4 +72,8 @@ def run_due_job() -> dict[str, int]:
     """RQ entry point: everything due, once."""
     with _worker_app().app_context():
         report = run_due_now()
-        return {"released_cohorts": report.released_cohorts, "invalid": report.invalid, "purged_links": report.purged_links}
+        return {
+            "released_cohorts": report.released_cohorts,
+            "invalid": report.invalid,
+            "purged_links": report.purged_links,
+        }

@@ -15,13 +15,48 @@ SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
 QUESTIONNAIRE_ID = "immediate.v1"
 COMMENT_SHARE = 0.3  # roughly one answer in three carries a comment
 DECLINE_SHARE = 0.05  # "I'd rather not answer"
-_WORDS = (
-    "it helped that you asked me first next time please make room for me to speak "
-    "the credit mattered the follow up in the review was great I felt seen but also a bit rescued"
-).split()
+_WORDS = [
+    "it",
+    "helped",
+    "that",
+    "you",
+    "asked",
+    "me",
+    "first",
+    "next",
+    "time",
+    "please",
+    "make",
+    "room",
+    "for",
+    "me",
+    "to",
+    "speak",
+    "the",
+    "credit",
+    "mattered",
+    "the",
+    "follow",
+    "up",
+    "in",
+    "the",
+    "review",
+    "was",
+    "great",
+    "I",
+    "felt",
+    "seen",
+    "but",
+    "also",
+    "a",
+    "bit",
+    "rescued",
+]
 
 
-def random_answer(rng: random.Random, questionnaire: questionnaires.Questionnaire) -> tuple[dict[str, Any], dict[str, str] | None]:
+def random_answer(
+    rng: random.Random, questionnaire: questionnaires.Questionnaire
+) -> tuple[dict[str, Any], dict[str, str] | None]:
     """A valid answer: most items answered, some skipped, sometimes a comment."""
     if rng.random() < DECLINE_SHARE:
         return {}, None

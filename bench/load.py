@@ -42,7 +42,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _client(host: str, port: int, work: Work, threads: int, ready, go, out) -> None:  # noqa: ANN001
+def _client(host: str, port: int, work: Work, threads: int, ready, go, out) -> None:
     jobs: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
     for item in work:
         jobs.put(item)
@@ -126,7 +126,9 @@ def run(host: str, port: int, work: Work, *, processes: int, threads: int) -> Lo
     parts = [out.get(timeout=600) for _ in procs]
     for proc in procs:
         proc.join(30)
-    result = LoadResult(requests=len(work), wall=max(p["last"] for p in parts) - min(p["first"] for p in parts if p["first"]))
+    result = LoadResult(
+        requests=len(work), wall=max(p["last"] for p in parts) - min(p["first"] for p in parts if p["first"])
+    )
     for part in parts:
         result.statuses.update({int(k): v for k, v in part["statuses"].items()})
         result.errors.extend(part["errors"])

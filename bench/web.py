@@ -157,7 +157,16 @@ class Gunicorn:
     def __init__(self, app: str, env: dict[str, str], workers: int, log: Path) -> None:
         self.port = free_port()
         self.log = log
-        self.args = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}", "-w", str(workers), app]
+        self.args = [
+            str(BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "-w",
+            str(workers),
+            app,
+        ]
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -217,14 +226,18 @@ def _stat(pid: str) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def _measure(server: Gunicorn, warm: load.Work, timed: load.Work, processes: int, threads: int) -> tuple[load.LoadResult, float]:
+def _measure(
+    server: Gunicorn, warm: load.Work, timed: load.Work, processes: int, threads: int
+) -> tuple[load.LoadResult, float]:
     load.run("127.0.0.1", server.port, warm, processes=processes, threads=threads)
     cpu0 = server.cpu_seconds()
     result = load.run("127.0.0.1", server.port, timed, processes=processes, threads=threads)
     return result, server.cpu_seconds() - cpu0
 
 
-def run(workdir: Path, *, submits: int, warmup: int, workers: int, processes: int, threads: int, allies: int, seed: int) -> WebResult:
+def run(
+    workdir: Path, *, submits: int, warmup: int, workers: int, processes: int, threads: int, allies: int, seed: int
+) -> WebResult:
     workdir.mkdir(parents=True, exist_ok=True)
     env = environment(workdir)
     started = time.monotonic()

@@ -7,6 +7,7 @@ for one link or key cannot be replayed against another and still open.
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -35,9 +36,9 @@ def sealed_length(pad_to: int) -> int:
     return ENC_LENGTH + pad_to + TAG_LENGTH
 
 
-def padded_plaintext(answers: dict[str, Any], comment: dict[str, str] | None, pad_to: int) -> bytes:
+def padded_plaintext(answers: Mapping[str, object], comment: Mapping[str, object] | None, pad_to: int) -> bytes:
     """The UTF-8 JSON plaintext of the contract, padded with spaces to exactly ``pad_to`` bytes."""
-    body = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
+    body: dict[str, object] = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
     bare = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(bare) > pad_to:
         raise EnvelopeError(f"answer is {len(bare)} bytes, more than the {pad_to} allowed")
@@ -54,7 +55,7 @@ def open_sealed(private_key: X25519PrivateKey, info: bytes, sealed: bytes) -> by
     """Open an envelope; EnvelopeError if it was not sealed to this key with this info."""
     try:
         return _SUITE.decrypt(sealed, private_key, info)
-    except Exception as exc:  # noqa: BLE001 - any failure to open means one thing to callers
+    except Exception as exc:
         raise EnvelopeError("envelope does not open with this key and info") from exc
 
 

@@ -82,7 +82,9 @@ def due_scope_ids(session: Session, k: int) -> list[int]:
     return sorted(due)
 
 
-def release_scope(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date) -> Cohort | None:
+def release_scope(
+    session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
+) -> Cohort | None:
     """Release every pending response of a scope as one cohort, if there are enough.
 
     Streams the responses, so memory stays flat however many are pending. Responses that
@@ -142,7 +144,15 @@ def release_scope(session: Session, scope_id: int, *, keys: KeyLoader, settings:
 
 def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes, bytes]]:
     query = (
-        select(Response.id, Response.ally_id, Response.kind, Response.visibility, Response.kid, Response.info, Response.sealed)
+        select(
+            Response.id,
+            Response.ally_id,
+            Response.kind,
+            Response.visibility,
+            Response.kid,
+            Response.info,
+            Response.sealed,
+        )
         .where(*_pending(scope))
         .order_by(Response.id)
         .execution_options(yield_per=_BATCH)
@@ -153,7 +163,7 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
 
 def _open(
     keys: KeyLoader, kid: str, info: bytes, sealed: bytes | None, questionnaire: questionnaires.Questionnaire
-) -> tuple[dict[str, object], dict[str, str] | None] | None:
+) -> tuple[questionnaires.Answers, questionnaires.Comment | None] | None:
     """Open and check one envelope; None if it must be discarded as invalid."""
     if sealed is None:
         return None
@@ -189,7 +199,9 @@ def purge(session: Session, *, now: datetime) -> int:
     return int(gone.rowcount)  # type: ignore[attr-defined]
 
 
-def run_due(session: Session, *, keys: KeyLoader, settings: ReleaseSettings, now: datetime, commit: Callable[[], None]) -> RunReport:
+def run_due(
+    session: Session, *, keys: KeyLoader, settings: ReleaseSettings, now: datetime, commit: Callable[[], None]
+) -> RunReport:
     """Everything due, once: each scope's release in its own transaction, then the purge."""
     report = RunReport()
     for scope_id in due_scope_ids(session, settings.k):

@@ -96,7 +96,9 @@ class Person:
         response = self.post(f"/api/v1/groups/{group_id}/members", {"email": other.email, "role": role})
         assert response.status_code == 201, response.get_json()
 
-    def log_action(self, group_id: int, kind: str = "credit", visibility: str = "public", summary: str | None = None) -> int:
+    def log_action(
+        self, group_id: int, kind: str = "credit", visibility: str = "public", summary: str | None = None
+    ) -> int:
         body = {
             "group_id": group_id,
             "kind": kind,

@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from api.clock import utcnow
-from api.extensions import db, limiter
 from api.answer import link_rate_key
+from api.clock import utcnow
+from api.extensions import limiter, session
 from api.jobs import answers_arrived
 from feedback import kinds, questionnaires
 from feedback.errors import Gone, Invalid, NotFound
@@ -23,26 +23,30 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 @limiter.limit("60/minute", key_func=link_rate_key)
 def answer_page(token: str) -> Any:
     try:
-        opened = answers.open_link(db.session, token, now=utcnow())
+        opened = answers.open_link(session(), token, now=utcnow())
     except NotFound:
         return _render("link_missing.html", 404)
     except Gone:
         return _render("link_gone.html", 410)
-    return _render("answer.html", action=opened.action, q=opened.questionnaire, path=kinds.path_of(opened.action.kind), errors={})
+    return _render(
+        "answer.html", action=opened.action, q=opened.questionnaire, path=kinds.path_of(opened.action.kind), errors={}
+    )
 
 
 @bp.route("/r/<token>", methods=["POST"])
 @limiter.limit("10/minute", key_func=link_rate_key)
 def answer_submit(token: str) -> Any:
     try:
-        opened = answers.open_link(db.session, token, now=utcnow())
+        opened = answers.open_link(session(), token, now=utcnow())
         q = opened.questionnaire
         try:
             parsed_answers, comment = q.parse_form(request.form.to_dict(flat=False))
         except questionnaires.InvalidAnswers as exc:  # show the form again, with the problems
-            return _render("answer.html", 400, action=opened.action, q=q, path=kinds.path_of(opened.action.kind), errors=exc.fields)
-        receipt = answers.submit_plain(db.session, token, answers=parsed_answers, comment=comment, now=utcnow())
-        db.session.commit()
+            return _render(
+                "answer.html", 400, action=opened.action, q=q, path=kinds.path_of(opened.action.kind), errors=exc.fields
+            )
+        receipt = answers.submit_plain(session(), token, answers=parsed_answers, comment=comment, now=utcnow())
+        session().commit()
     except NotFound:
         return _render("link_missing.html", 404)
     except Gone:

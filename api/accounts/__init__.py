@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import current_app, request
 
-from api.clock import utcnow
-from api.extensions import Blueprint, db, limiter
 from api.accounts.schemas import AccountIn, AccountOut, TokenIn, TokenOut
+from api.clock import utcnow
+from api.extensions import Blueprint, limiter, session
 from crypto.tokens import rate_key
 from feedback.services import accounts
 
@@ -26,9 +26,9 @@ def _login_key() -> str:
 def create_account(body: dict[str, Any]) -> Any:
     """Create an account"""
     account = accounts.create_account(
-        db.session, today=utcnow().date(), password_cost=current_app.config["ALLYLOOP"].password_cost, **body
+        session(), today=utcnow().date(), password_cost=current_app.config["ALLYLOOP"].password_cost, **body
     )
-    db.session.commit()
+    session().commit()
     return account
 
 
@@ -39,7 +39,7 @@ def create_account(body: dict[str, Any]) -> Any:
 def create_token(body: dict[str, Any]) -> Any:
     """Sign in: trade email and password for a bearer token"""
     cost = current_app.config["ALLYLOOP"].password_cost
-    account = accounts.authenticate(db.session, email=body["email"], password=body["password"], password_cost=cost)
-    token = accounts.issue_token(db.session, account, now=utcnow())
-    db.session.commit()
+    account = accounts.authenticate(session(), email=body["email"], password=body["password"], password_cost=cost)
+    token = accounts.issue_token(session(), account, now=utcnow())
+    session().commit()
     return {"token": token}

@@ -8,7 +8,7 @@ from flask import current_app
 from api.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut
 from api.auth import current_account, login_required
 from api.clock import utcnow
-from api.extensions import Blueprint, db
+from api.extensions import Blueprint, session
 from feedback.services import actions
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="Actions and feedback requests")
@@ -20,8 +20,8 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="
 @login_required
 def log_action(body: dict[str, Any]) -> Any:
     """Log something you did for a colleague"""
-    action = actions.log_action(db.session, current_account(), today=utcnow().date(), **body)
-    db.session.commit()
+    action = actions.log_action(session(), current_account(), today=utcnow().date(), **body)
+    session().commit()
     return action
 
 
@@ -30,7 +30,7 @@ def log_action(body: dict[str, Any]) -> Any:
 @login_required
 def list_actions() -> Any:
     """Your own actions, newest first"""
-    return actions.list_actions(db.session, current_account())
+    return actions.list_actions(session(), current_account())
 
 
 @blp.route("/<int:action_id>/requests", methods=["POST"])
@@ -41,10 +41,19 @@ def create_request(body: dict[str, Any], action_id: int) -> Any:
     """Ask for advice or feedback: returns single-use links, each shown only here"""
     cfg = current_app.config["ALLYLOOP"]
     links = actions.create_request(
-        db.session, current_account(), action_id, stage=body["stage"], count=body["count"], now=utcnow(), link_days=cfg.link_days
+        session(),
+        current_account(),
+        action_id,
+        stage=body["stage"],
+        count=body["count"],
+        now=utcnow(),
+        link_days=cfg.link_days,
     )
-    db.session.commit()
+    session().commit()
     return {
         "stage": body["stage"],
-        "links": [{"url": f"{cfg.public_base_url}/r/{link.token}", "expires_at": link.expires_at.replace(tzinfo=UTC)} for link in links],
+        "links": [
+            {"url": f"{cfg.public_base_url}/r/{link.token}", "expires_at": link.expires_at.replace(tzinfo=UTC)}
+            for link in links
+        ],
     }

@@ -6,7 +6,7 @@ from flask import request
 
 from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
-from api.extensions import Blueprint, db, limiter
+from api.extensions import Blueprint, limiter, session
 from api.jobs import answers_arrived
 from crypto.encoding import b64u_encode
 from crypto.envelope import SUITE_NAME
@@ -23,7 +23,7 @@ def link_rate_key() -> str:
 
 
 def page(token: str) -> dict[str, Any]:
-    opened = answers.open_link(db.session, token, now=utcnow())
+    opened = answers.open_link(session(), token, now=utcnow())
     return {
         "questionnaire": opened.questionnaire.to_public_dict(),
         "action": opened.action,
@@ -47,7 +47,7 @@ def read(token: str) -> Any:
 @limiter.limit("10/minute", key_func=link_rate_key)
 def submit(body: dict[str, Any], token: str) -> Any:
     """Send the sealed answer; the link is spent"""
-    receipt = answers.submit_sealed(db.session, token, kid=body["kid"], sealed=body["sealed"], now=utcnow())
-    db.session.commit()  # committed before the 202 (P7)
+    receipt = answers.submit_sealed(session(), token, kid=body["kid"], sealed=body["sealed"], now=utcnow())
+    session().commit()  # committed before the 202 (P7)
     answers_arrived()
     return {"receipt": receipt}

@@ -6,7 +6,7 @@ from flask import current_app
 
 from api.auth import current_account, login_required
 from api.clock import utcnow
-from api.extensions import Blueprint, db
+from api.extensions import Blueprint, session
 from api.groups.schemas import GroupIn, GroupOut, InsightsOut, MemberIn, MemberOut
 from feedback.services import groups, results
 
@@ -19,8 +19,8 @@ blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Gr
 @login_required
 def create_group(body: dict[str, Any]) -> Any:
     """Create a group; the caller becomes its lead"""
-    group = groups.create_group(db.session, current_account(), name=body["name"], today=utcnow().date())
-    db.session.commit()
+    group = groups.create_group(session(), current_account(), name=body["name"], today=utcnow().date())
+    session().commit()
     return {"id": group.id, "name": group.name, "role": "lead"}
 
 
@@ -29,7 +29,7 @@ def create_group(body: dict[str, Any]) -> Any:
 @login_required
 def list_groups() -> Any:
     """The groups the caller belongs to, with their role in each"""
-    return [{"id": g.id, "name": g.name, "role": role} for g, role in groups.list_groups(db.session, current_account())]
+    return [{"id": g.id, "name": g.name, "role": role} for g, role in groups.list_groups(session(), current_account())]
 
 
 @blp.route("/<int:group_id>/members", methods=["POST"])
@@ -38,8 +38,8 @@ def list_groups() -> Any:
 @login_required
 def add_member(body: dict[str, Any], group_id: int) -> Any:
     """Add an ally or co-lead by the email of their account (leads only)"""
-    row = groups.add_member(db.session, current_account(), group_id, email=body["email"], role=body["role"])
-    db.session.commit()
+    row = groups.add_member(session(), current_account(), group_id, email=body["email"], role=body["role"])
+    session().commit()
     return row
 
 
@@ -48,8 +48,8 @@ def add_member(body: dict[str, Any], group_id: int) -> Any:
 @login_required
 def remove_member(group_id: int, account_id: int) -> Any:
     """Remove a member (leads only); a group always keeps one lead"""
-    groups.remove_member(db.session, current_account(), group_id, account_id)
-    db.session.commit()
+    groups.remove_member(session(), current_account(), group_id, account_id)
+    session().commit()
     return None
 
 
@@ -60,5 +60,9 @@ def insights(group_id: int) -> Any:
     """Released group aggregates, suppressed cells marked (leads only)"""
     cfg = current_app.config["ALLYLOOP"]
     return results.group_insights(
-        db.session, current_account(), group_id, k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
+        session(),
+        current_account(),
+        group_id,
+        k=cfg.release_min_responses,
+        comment_key=current_app.config["COMMENT_KEY"],
     )

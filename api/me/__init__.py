@@ -5,7 +5,7 @@ from typing import Any
 from flask import current_app
 
 from api.auth import current_account, login_required
-from api.extensions import Blueprint, db
+from api.extensions import Blueprint, session
 from api.me.schemas import FeedbackOut
 from feedback.services import results
 
@@ -19,5 +19,5 @@ def feedback() -> Any:
     """Pooled results across your requests and the comments meant for you (never per link)"""
     cfg = current_app.config["ALLYLOOP"]
     return results.ally_feedback(
-        db.session, current_account(), k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
+        session(), current_account(), k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
     )

@@ -18,7 +18,9 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_account(session: Session, *, email: str, password: str, name: str, today: date, password_cost: int) -> Account:
+def create_account(
+    session: Session, *, email: str, password: str, name: str, today: date, password_cost: int
+) -> Account:
     email = normalise_email(email)
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise Conflict("an account with this email exists already", {"email": "already registered"})
@@ -46,7 +48,9 @@ def authenticate(session: Session, *, email: str, password: str, password_cost: 
 
 def issue_token(session: Session, account: Account, *, now: datetime) -> str:
     token = tokens.new_api_token()
-    session.add(ApiToken(account_id=account.id, token_hash=tokens.api_token_hash(token), expires_at=now + TOKEN_LIFETIME))
+    session.add(
+        ApiToken(account_id=account.id, token_hash=tokens.api_token_hash(token), expires_at=now + TOKEN_LIFETIME)
+    )
     session.flush()
     return token
 

@@ -60,7 +60,9 @@ def log_action(
 
 def list_actions(session: Session, ally: Account) -> list[Action]:
     return list(
-        session.scalars(select(Action).where(Action.ally_id == ally.id).order_by(Action.occurred_on.desc(), Action.id.desc()))
+        session.scalars(
+            select(Action).where(Action.ally_id == ally.id).order_by(Action.occurred_on.desc(), Action.id.desc())
+        )
     )
 
 

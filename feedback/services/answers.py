@@ -7,7 +7,6 @@ not seen before) but never opened here: the web tier holds public keys only.
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -75,7 +74,7 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     return _store(session, link, request, kid=kid, info=info, blob=blob, today=now.date())
 
 
-def submit_plain(session: Session, token: str, *, answers: dict[str, Any], comment: dict[str, str] | None, now: datetime) -> str:
+def submit_plain(session: Session, token: str, *, answers: object, comment: object, now: datetime) -> str:
     """The no-JavaScript path: validate, seal here at once, then store like any envelope."""
     link, request = _live_link(session, token, now)
     questionnaire = questionnaires.load(request.questionnaire_id)
@@ -91,7 +90,9 @@ def submit_plain(session: Session, token: str, *, answers: dict[str, Any], comme
     return _store(session, link, request, kid=key.kid, info=info, blob=blob, today=now.date())
 
 
-def _store(session: Session, link: Link, request: FeedbackRequest, *, kid: str, info: bytes, blob: bytes, today: date) -> str:
+def _store(
+    session: Session, link: Link, request: FeedbackRequest, *, kid: str, info: bytes, blob: bytes, today: date
+) -> str:
     # Spend the link with a conditional update, so two racing submissions cannot both count.
     spent = session.execute(update(Link).where(Link.id == link.id, Link.used.is_(False)).values(used=True))
     if spent.rowcount != 1:  # type: ignore[attr-defined]

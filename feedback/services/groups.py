@@ -14,9 +14,7 @@ ROLES = ("ally", "lead")
 
 def membership(session: Session, account_id: int, group_id: int) -> Membership:
     """The caller's membership, or NotFound: a group you are not in does not exist for you."""
-    row = session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id)
-    )
+    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
     if row is None:
         raise NotFound("no such group")
     return row
@@ -56,9 +54,7 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         raise NotFound("no account with this email", {"email": "no such account"})
-    row = session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.account_id == account.id)
-    )
+    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account.id))
     if row is None:
         row = Membership(group_id=group_id, account_id=account.id, role=role)
         session.add(row)
@@ -71,9 +67,7 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
 
 def remove_member(session: Session, actor: Account, group_id: int, account_id: int) -> None:
     require_lead(session, actor.id, group_id)
-    row = session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id)
-    )
+    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
     if row is None:
         raise NotFound("no such member")
     _keep_a_lead(session, group_id, row, None)

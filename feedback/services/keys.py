@@ -31,7 +31,11 @@ def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     """Make a new current key. Older keys keep opening what was sealed to them."""
     new = keyring.generate(kek)
     key = ResponseKey(
-        kid=new.kid, public_key=new.public_key, wrapped_private_key=new.wrapped_private_key, created_at=now, retired=False
+        kid=new.kid,
+        public_key=new.public_key,
+        wrapped_private_key=new.wrapped_private_key,
+        created_at=now,
+        retired=False,
     )
     session.add(key)
     session.flush()

@@ -69,4 +69,3 @@ def group_insights(session: Session, lead: Account, group_id: int, *, k: int, co
     """Released group aggregates; 404 for outsiders, 403 for members who are not leads."""
     require_lead(session, lead.id, group_id)
     return {"k": k, "min_allies": 2, "released": _released(session, "group", group_id, comment_key)}
-

@@ -49,7 +49,9 @@ class Client:
             return error.code, json.loads(error.read() or b"null")
 
     def sign_up(self, email: str, name: str) -> "Client":
-        status, _ = self.call("POST", "/api/v1/accounts", {"email": email, "password": "a long passphrase", "name": name})
+        status, _ = self.call(
+            "POST", "/api/v1/accounts", {"email": email, "password": "a long passphrase", "name": name}
+        )
         assert status == 201
         status, body = self.call("POST", "/api/v1/tokens", {"email": email, "password": "a long passphrase"})
         assert status == 201
@@ -85,7 +87,9 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
     status, group = lead.call("POST", "/api/v1/groups", {"name": "Black Engineers Network"})
     assert status == 201
     for i in range(2):
-        status, _ = lead.call("POST", f"/api/v1/groups/{group['id']}/members", {"email": f"ally{i}@example.org", "role": "ally"})
+        status, _ = lead.call(
+            "POST", f"/api/v1/groups/{group['id']}/members", {"email": f"ally{i}@example.org", "role": "ally"}
+        )
         assert status == 201
 
     for n, ally in enumerate(allies):
@@ -98,7 +102,9 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
         }
         status, created = ally.call("POST", "/api/v1/actions", action)
         assert status == 201
-        status, request = ally.call("POST", f"/api/v1/actions/{created['id']}/requests", {"stage": "immediate", "count": 5})
+        status, request = ally.call(
+            "POST", f"/api/v1/actions/{created['id']}/requests", {"stage": "immediate", "count": 5}
+        )
         assert status == 201 and len(request["links"]) == 5
         for i, link in enumerate(request["links"]):
             token_path = "/api/v1/answer/" + link["url"].rsplit("/r/", 1)[1]
@@ -136,6 +142,12 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
 def test_the_openapi_document_describes_the_contract(base_url: str) -> None:
     status, spec = Client(base_url).call("GET", "/api/openapi.json")
     assert status == 200
-    for path in ("/api/v1/accounts", "/api/v1/tokens", "/api/v1/groups", "/api/v1/answer/{token}", "/api/v1/me/feedback"):
+    for path in (
+        "/api/v1/accounts",
+        "/api/v1/tokens",
+        "/api/v1/groups",
+        "/api/v1/answer/{token}",
+        "/api/v1/me/feedback",
+    ):
         assert path in spec["paths"], path
     assert spec["paths"]["/api/v1/answer/{token}"]["post"]["summary"]

@@ -7,7 +7,9 @@ from tests.conftest import Person, Recipient
 
 def full_cohort(ally: Person, group: int, recipient: Recipient) -> None:
     for token in ally.ask(ally.log_action(group), count=5):
-        assert recipient.answer(token, {"wanted": "yes"}, {"text": "private words", "audience": "ally"}).status_code == 202
+        assert (
+            recipient.answer(token, {"wanted": "yes"}, {"text": "private words", "audience": "ally"}).status_code == 202
+        )
 
 
 def test_an_ally_never_reads_another_allys_results(
@@ -60,7 +62,9 @@ def test_only_leads_add_members(client: FlaskClient, lead: Person, ally: Person)
     lead.add(group, ally)
     newcomer = Person(client, "New")
     assert ally.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "ally"}).status_code == 403
-    assert newcomer.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "lead"}).status_code == 404
+    assert (
+        newcomer.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "lead"}).status_code == 404
+    )
 
 
 def test_adding_an_unknown_email_is_404(lead: Person) -> None:

@@ -195,7 +195,9 @@ def test_repeated_failed_logins_are_rate_limited(client: FlaskClient, ally: Pers
 
 
 def test_repeated_answer_calls_on_one_link_are_rate_limited(links: list[str], client: FlaskClient) -> None:
-    statuses = [client.post(f"/api/v1/answer/{links[0]}", json={"kid": "x", "sealed": "!"}).status_code for _ in range(11)]
+    statuses = [
+        client.post(f"/api/v1/answer/{links[0]}", json={"kid": "x", "sealed": "!"}).status_code for _ in range(11)
+    ]
     assert statuses[:10] == [400] * 10 and statuses[10] == 429
     assert client.get(f"/api/v1/answer/{links[1]}").status_code == 200, "other links are not affected"
 

@@ -11,7 +11,9 @@ from feedback.models import Cohort, Link, Response, ResponseKey
 from tests.conftest import Person, Recipient
 
 
-def test_running_due_work_twice_releases_nothing_twice(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
+def test_running_due_work_twice_releases_nothing_twice(
+    app: Flask, lead: Person, ally: Person, recipient: Recipient
+) -> None:
     group = lead.create_group()
     lead.add(group, ally)
     for token in ally.ask(ally.log_action(group), count=5):
@@ -54,7 +56,9 @@ def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Pe
     assert bad.exit_code != 0 and "ISO" in bad.output
 
 
-def test_expired_links_answer_410_until_they_are_purged(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
+def test_expired_links_answer_410_until_they_are_purged(
+    app: Flask, lead: Person, ally: Person, recipient: Recipient
+) -> None:
     group = lead.create_group()
     lead.add(group, ally)
     token = ally.ask(ally.log_action(group), count=1)[0]

@@ -7,7 +7,9 @@ from tests.conftest import Person, Recipient
 WANTED = {"wanted": "yes", "felt_recognised": 4, "gave_access": "na", "downsides": ["none"]}
 
 
-def answer_all(recipient: Recipient, tokens: list[str], comment: dict[str, str] | None = None, answers: Any = None) -> None:
+def answer_all(
+    recipient: Recipient, tokens: list[str], comment: dict[str, str] | None = None, answers: Any = None
+) -> None:
     for token in tokens:
         response = recipient.answer(token, answers if answers is not None else WANTED, comment)
         assert response.status_code == 202, response.get_json()
@@ -72,7 +74,9 @@ def test_comments_reach_only_the_audience_the_recipient_chose(lead: Person, ally
     recipient = Recipient(client)
     audiences = ["ally", "lead", "both", "none", "ally"]
     for token, audience in zip(ally.ask(ally.log_action(group), count=5), audiences, strict=True):
-        assert recipient.answer(token, WANTED, {"text": f"note for {audience}", "audience": audience}).status_code == 202
+        assert (
+            recipient.answer(token, WANTED, {"text": f"note for {audience}", "audience": audience}).status_code == 202
+        )
     answer_all(recipient, other.ask(other.log_action(group), count=5))
     assert sorted(released(ally)["comments"]) == ["note for ally", "note for ally", "note for both"]
     group_view = released(lead, f"/api/v1/groups/{group}/insights")

@@ -31,7 +31,9 @@ def answer_with_comment(recipient: Recipient, tokens: list[str], word: str, *, s
             assert response.status_code == 200, response.get_data(as_text=True)
         else:
             envelope = recipient.envelope(token, {"wanted": "yes"}, {"text": f"the {word} moment", "audience": "ally"})
-            response = recipient.client.post(f"/api/v1/answer/{token}", json=envelope, environ_base=env, headers=headers)
+            response = recipient.client.post(
+                f"/api/v1/answer/{token}", json=envelope, environ_base=env, headers=headers
+            )
             assert response.status_code == 202
 
 
@@ -79,7 +81,9 @@ def test_no_token_client_address_or_user_agent_reaches_the_database_or_logs(
     tokens = ally.ask(ally.log_action(group), count=6)
     answer_with_comment(recipient, tokens[:3], "plain", server_seals=False)
     answer_with_comment(recipient, tokens[3:5], "plain", server_seals=True)
-    recipient.client.post(f"/api/v1/answer/{tokens[0]}", json={"kid": "x", "sealed": "AA"}, environ_base={"REMOTE_ADDR": CLIENT_IP})
+    recipient.client.post(
+        f"/api/v1/answer/{tokens[0]}", json={"kid": "x", "sealed": "AA"}, environ_base={"REMOTE_ADDR": CLIENT_IP}
+    )
     recipient.client.get(f"/r/{tokens[5]}", environ_base={"REMOTE_ADDR": CLIENT_IP})
     with app.app_context():
         db.session.remove()

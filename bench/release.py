@@ -1,0 +1,265 @@
+"""(b) release throughput against raw HPKE opens, and (c) peak memory of one large release.
+
+Both build a fresh SQLite database with N pending responses in one ally scope. Each row
+is a real envelope of a valid answer, sealed to the current response key with the info
+the server would give its link (key id, questionnaire, link binding of a fresh token).
+
+(c) runs as its own process so its memory figures are clean:
+``python -m bench.release memory --n 100000 --workdir DIR`` prints one JSON line.
+"""
+
+import argparse
+import json
+import random
+import re
+import resource
+import sys
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from api import create_app
+from api.config import Settings
+from api.extensions import db
+from bench import envelopes
+from crypto import envelope, keyring, tokens
+from feedback import jobs, questionnaires
+from feedback.models import Response
+from feedback.services import accounts, actions, groups, keys
+from feedback.services.answers import week_of
+from feedback.services.scopes import scope_for
+
+BATCH = 1000
+SLICES = (("credit", "public"), ("amplify", "private"), ("sponsor", "public"), ("change_process", "private"))
+
+
+@dataclass
+class Dataset:
+    app: Any
+    kek: bytes
+    scope_id: int
+    n: int
+    kid: str
+    sealed: list[tuple[bytes, bytes]]  # (info, sealed), kept only when asked for
+    setup_seconds: float
+
+
+def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
+    started = time.monotonic()
+    workdir.mkdir(parents=True, exist_ok=True)
+    kek_text = keyring.new_kek()
+    settings = Settings(
+        database_url=f"sqlite:///{workdir / 'release.sqlite3'}",
+        redis_url=None,
+        secret_key="bench-release-secret-key-0123456789abcdef",
+        public_base_url="http://127.0.0.1:5000",
+        release_min_responses=5,
+        port=5000,
+        key_encryption_key=keyring.parse_kek(kek_text),
+        password_cost=2**4,
+        ratelimit_enabled=False,
+    )
+    app = create_app(settings, instance_path=str(workdir / "instance"))
+    today = date.today()
+    now = datetime.now()
+    rng = random.Random(seed)
+    questionnaire = questionnaires.load(envelopes.QUESTIONNAIRE_ID)
+    kept: list[tuple[bytes, bytes]] = []
+    with app.app_context():
+        session = db.session
+        db.create_all()
+        key = keys.rotate(session, keyring.parse_kek(kek_text), now=now)
+        lead = accounts.create_account(
+            session, email="lead@bench.example.org", password="x" * 12, name="Lead", today=today, password_cost=2**4
+        )
+        ally = accounts.create_account(
+            session, email="ally@bench.example.org", password="x" * 12, name="Ally", today=today, password_cost=2**4
+        )
+        group = groups.create_group(session, lead, name="Bench ERG", today=today)
+        groups.add_member(session, lead, group.id, email=ally.email, role="ally")
+        for kind, visibility in SLICES:
+            actions.log_action(
+                session,
+                ally,
+                group_id=group.id,
+                kind=kind,
+                summary="bench",
+                occurred_on=today,
+                visibility=visibility,
+                today=today,
+            )
+        ally_scope = scope_for(session, "ally", ally.id, questionnaire.id)
+        group_scope = scope_for(session, "group", group.id, questionnaire.id)
+        kid, public, ally_id = key.kid, key.public_key, ally.id
+        scope_ids = (ally_scope.id, group_scope.id)
+        session.commit()
+        week = week_of(today)
+        for start in range(0, n, BATCH):
+            rows = []
+            for index in range(start, min(n, start + BATCH)):
+                answers, comment = envelopes.random_answer(rng, questionnaire)
+                info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(tokens.new_link_token()))
+                sealed = envelopes.seal(public, info, envelopes.plaintext(answers, comment, questionnaire.pad_to))
+                kind, visibility = SLICES[index % len(SLICES)]
+                rows.append(
+                    {
+                        "ally_scope_id": scope_ids[0],
+                        "group_scope_id": scope_ids[1],
+                        "ally_id": ally_id,
+                        "kind": kind,
+                        "visibility": visibility,
+                        "kid": kid,
+                        "info": info,
+                        "sealed": sealed,
+                        "digest": envelopes.digest(sealed),
+                        "received_week": week,
+                        "invalid": False,
+                    }
+                )
+                if keep:
+                    kept.append((info, sealed))
+            session.execute(insert(Response), rows)
+            session.commit()
+        pending = session.scalar(
+            select(func.count()).where(Response.ally_scope_id == scope_ids[0], Response.ally_cohort_id.is_(None))
+        )
+        assert pending == n, pending
+        session.remove()
+    return Dataset(app, keyring.parse_kek(kek_text), scope_ids[0], n, kid, kept, time.monotonic() - started)
+
+
+def release(data: Dataset) -> tuple[float, float, int]:
+    """Time feedback.jobs.release_scope on the whole scope, then its commit. Returns (release s, commit s, released)."""
+    with data.app.app_context():
+        session = db.session
+        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"])
+        loader = keys.private_keys(session, data.kek)
+        started = time.perf_counter()
+        cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
+        released = time.perf_counter()
+        session.commit()
+        committed = time.perf_counter()
+        assert cohort is not None and cohort.responses == data.n, cohort and cohort.responses
+        count = cohort.responses
+        session.remove()
+    return released - started, committed - released, count
+
+
+def raw_open(data: Dataset) -> float:
+    """Seconds for cryptography's Suite.decrypt alone on the same envelopes with the same key."""
+    with data.app.app_context():
+        private = keys.private_keys(db.session, data.kek)(data.kid)
+        db.session.remove()
+    started = time.perf_counter()
+    for info, sealed in data.sealed:
+        envelopes.SUITE.decrypt(sealed, private, info)
+    return time.perf_counter() - started
+
+
+@dataclass
+class ThroughputResult:
+    n: int
+    setup_seconds: float
+    raw_seconds: float
+    release_seconds: float
+    commit_seconds: float
+
+    @property
+    def raw_rate(self) -> float:
+        return self.n / self.raw_seconds
+
+    @property
+    def release_rate(self) -> float:
+        return self.n / self.release_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.release_rate / self.raw_rate
+
+
+def throughput(workdir: Path, n: int, seed: int) -> ThroughputResult:
+    data = build(workdir, n, keep=True, seed=seed)
+    raw = raw_open(data)
+    seconds, commit, _ = release(data)
+    with data.app.app_context():
+        db.engine.dispose()
+    return ThroughputResult(
+        n=n, setup_seconds=data.setup_seconds, raw_seconds=raw, release_seconds=seconds, commit_seconds=commit
+    )
+
+
+def _status_kb(field: str) -> int:
+    match = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    return int(match.group(1)) if match else 0
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0), so the next peak is the release's own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory(workdir: Path, n: int, seed: int) -> dict[str, Any]:
+    data = build(workdir, n, keep=False, seed=seed)
+    setup_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    rss_before = _status_kb("VmRSS")
+    reset = _reset_peak_rss()
+    tracemalloc.start()
+    with data.app.app_context():
+        session = db.session
+        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"])
+        loader = keys.private_keys(session, data.kek)
+        started = time.perf_counter()
+        cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
+        seconds = time.perf_counter() - started
+        traced_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        committed = time.perf_counter()
+        session.commit()
+        commit_seconds = time.perf_counter() - committed
+        assert cohort is not None and cohort.responses == n
+        session.remove()
+        db.engine.dispose()
+    return {
+        "n": n,
+        "setup_seconds": data.setup_seconds,
+        "release_seconds": seconds,
+        "commit_seconds": commit_seconds,
+        "tracemalloc_peak_mb": traced_peak / 2**20,
+        "rss_before_mb": rss_before / 1024,
+        "release_peak_rss_mb": _status_kb("VmHWM") / 1024 if reset else None,
+        "setup_maxrss_mb": setup_maxrss / 1024,
+        "overall_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["memory", "throughput"])
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.what == "memory":
+        out = memory(args.workdir, args.n, args.seed)
+    else:
+        result = throughput(args.workdir, args.n, args.seed)
+        out = {
+            **asdict(result),
+            "raw_rate": result.raw_rate,
+            "release_rate": result.release_rate,
+            "ratio": result.ratio,
+        }
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
