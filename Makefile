@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := api:create_app
 
-.PHONY: run test lint typecheck unit install migrate bench clean
+.PHONY: run test test-db lint typecheck unit install migrate bench clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ unit: install
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The database-backed suites against TEST_DATABASE_URL (CI points it at PostgreSQL).
+test-db: install
+	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL to a PostgreSQL URL" && false)
+	$(BIN)/pytest tests/integration tests/e2e
 
 bench: install
 	$(BIN)/python bench/run.py

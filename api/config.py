@@ -55,7 +55,7 @@ class Settings:
             secret_key=secret,
             public_base_url=_base_url(get("PUBLIC_BASE_URL") or f"http://localhost:{_int(env, 'PORT', 5000)}"),
             release_min_responses=_k(env),
-            port=_int(env, "PORT", 5000),
+            port=_int(env, "PORT", 5000, 65535),
             key_encryption_key=kek,
             link_days=_int(env, "LINK_DAYS", 30),
         )
@@ -73,7 +73,7 @@ def database_url(value: str | None, instance_path: str) -> str:
     raise ConfigError("DATABASE_URL must be a postgres:// , postgresql:// or sqlite:// URL")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -81,8 +81,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
+    if not 0 < value <= maximum:
+        raise ConfigError(f"{name} must be between 1 and {maximum}")
     return value
 
 

@@ -1,5 +1,6 @@
 """Log hygiene: no client IP, user agent or link token ever reaches a log line (P1)."""
 
+import ipaddress
 import logging
 import re
 import traceback
@@ -8,7 +9,7 @@ from types import TracebackType
 # Link tokens travel in paths (/r/<token>, /api/v1/answer/<token>); IPs in server messages.
 _TOKEN_PATH = re.compile(r"(/r/|/answer/)[^\s/?\"']+")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}\b")
+_IPV6_CANDIDATE = re.compile(r"(?<![\w:])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?![\w])")
 # The development server prefixes each request line with the client address and a date.
 _ACCESS_LINE = " - - ["
 
@@ -16,7 +17,19 @@ _ACCESS_LINE = " - - ["
 def redact(text: str) -> str:
     text = _TOKEN_PATH.sub(r"\1<token>", text)
     text = _IPV4.sub("<ip>", text)
-    return _IPV6.sub("<ip>", text)
+    return _IPV6_CANDIDATE.sub(_ipv6_or_keep, text)
+
+
+def _ipv6_or_keep(match: re.Match[str]) -> str:
+    """Replace only real IPv6 addresses, so clock times like 10:15:30 survive."""
+    text = match.group(0)
+    # A colon right after an address belongs to the sentence ("from ::1: bad header").
+    candidate, tail = (text[:-1], ":") if text.endswith(":") and not text.endswith("::") else (text, "")
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return text
+    return "<ip>" + tail
 
 
 class PrivacyFilter(logging.Filter):
@@ -29,6 +42,12 @@ class PrivacyFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info:
+            # Tracebacks carry exception messages, which may quote a path or an address.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 

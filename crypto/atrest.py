@@ -31,5 +31,5 @@ def encrypt(key: bytes, plaintext: bytes, context: bytes) -> bytes:
 def decrypt(key: bytes, blob: bytes, context: bytes) -> bytes:
     try:
         return AESGCM(key).decrypt(blob[:_NONCE_LENGTH], blob[_NONCE_LENGTH:], context)
-    except InvalidTag as exc:
+    except (InvalidTag, ValueError) as exc:  # ValueError: too short to hold a nonce
         raise AtRestError("blob does not decrypt in this context") from exc

@@ -69,6 +69,6 @@ def unwrap(kek: bytes, kid: str, wrapped: bytes) -> X25519PrivateKey:
     nonce, body = wrapped[:_NONCE_LENGTH], wrapped[_NONCE_LENGTH:]
     try:
         raw = AESGCM(kek).decrypt(nonce, body, _WRAP_AAD + kid.encode("ascii"))
-    except InvalidTag as exc:
+    except (InvalidTag, ValueError) as exc:  # ValueError: too short to hold a nonce
         raise WrappedKeyError(f"key {kid} does not unwrap with this key-encryption key") from exc
     return X25519PrivateKey.from_private_bytes(raw)

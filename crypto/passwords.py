@@ -9,6 +9,7 @@ from crypto.encoding import b64u_decode, b64u_encode
 
 # Interactive-login cost (about 64 MiB, tens of milliseconds). Tests lower it.
 DEFAULT_COST = 2**16
+MAX_COST = 2**20
 _R, _P, _LENGTH = 8, 1, 32
 
 
@@ -21,9 +22,11 @@ def hash_password(password: str, *, cost: int = DEFAULT_COST) -> str:
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, cost, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        n = int(cost)
+        # Only parameters we could have written: a tampered hash must not cost memory or time.
+        if scheme != "scrypt" or (int(r), int(p)) != (_R, _P) or not 2 <= n <= MAX_COST or n & (n - 1):
             return False
-        kdf = Scrypt(salt=b64u_decode(salt), length=_LENGTH, n=int(cost), r=int(r), p=int(p))
+        kdf = Scrypt(salt=b64u_decode(salt), length=_LENGTH, n=n, r=_R, p=_P)
         candidate = kdf.derive(password.encode("utf-8"))
         return hmac.compare_digest(candidate, b64u_decode(digest))
     except ValueError:

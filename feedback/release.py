@@ -21,6 +21,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, TypeVar
 
 MIN_K = 3  # the design never releases fewer than three responses at a time (P3)
@@ -113,19 +114,95 @@ class _Tally:
 
 Atom = tuple[str, ...]  # a response's cell in every dimension, in dimension order
 
+# Past this many search steps the audit gives up and hides one more cell instead.
+_AUDIT_BUDGET = 100_000
 
-class _Block:
-    """A group of atoms that the document only ever shows together, never apart."""
 
-    __slots__ = ("allies", "atoms", "responses")
+class _TooHard(Exception):
+    """The audit's search ran past its budget."""
 
-    def __init__(self, atoms: tuple[Atom, ...], responses: int, allies: frozenset[int]) -> None:
-        self.atoms = atoms
-        self.responses = responses
-        self.allies = allies
 
-    def cells(self, dimension: int) -> set[str]:
-        return {atom[dimension] for atom in self.atoms}
+class _Span:
+    """All sums and differences of some 0/1 rows over atoms: exact reduced row echelon form."""
+
+    def __init__(self, rows: Iterable[Sequence[int]]) -> None:
+        self.basis: list[tuple[int, list[Fraction]]] = []  # (pivot, row with 1 there, 0 at other pivots)
+        for row in rows:
+            reduced = self.reduce([Fraction(x) for x in row])
+            pivot = next((j for j, x in enumerate(reduced) if x), None)
+            if pivot is None:
+                continue
+            reduced = [x / reduced[pivot] for x in reduced]
+            self.basis = [
+                (p, [x - base[pivot] * y for x, y in zip(base, reduced, strict=True)]) for p, base in self.basis
+            ]
+            self.basis.append((pivot, reduced))
+
+    def reduce(self, row: list[Fraction]) -> list[Fraction]:
+        for pivot, base in self.basis:
+            if row[pivot]:
+                factor = row[pivot]
+                row = [x - factor * y for x, y in zip(row, base, strict=True)]
+        return row
+
+    def contains(self, row: Sequence[int]) -> bool:
+        return not any(self.reduce([Fraction(x) for x in row]))
+
+
+def _hidden_group(
+    span: _Span, sizes: Sequence[int], allies: Sequence[frozenset[int]], *, k: int, min_allies: int
+) -> frozenset[int] | None:
+    """Atoms whose combined count follows from ``span`` yet is below k responses or
+    min_allies allies; None if there are none. Raises _TooHard past the budget.
+
+    A 0/1 vector in the span is fixed by its values at the pivots, so this tries pivot
+    values depth first, settling each other atom as soon as every pivot it depends on is
+    chosen, and drops a branch once its settled atoms alone are safe (adding atoms only
+    ever adds responses and allies).
+    """
+    basis = span.basis
+    pivots = {pivot for pivot, _ in basis}
+    settles: list[list[tuple[int, list[tuple[int, Fraction]]]]] = [[] for _ in basis]
+    for atom in range(len(sizes)):
+        if atom in pivots:
+            continue
+        terms = [(i, row[atom]) for i, (_, row) in enumerate(basis) if row[atom]]
+        if terms:  # an atom no row touches is always 0
+            settles[terms[-1][0]].append((atom, terms))
+    chosen = [0] * len(basis)
+    steps = 0
+
+    def search(i: int, ones: frozenset[int], responses: int, who: frozenset[int]) -> frozenset[int] | None:
+        nonlocal steps
+        steps += 1
+        if steps > _AUDIT_BUDGET:
+            raise _TooHard
+        if responses >= k and len(who) >= min_allies:
+            return None
+        if i == len(basis):
+            return ones if ones else None
+        for value in (1, 0):
+            chosen[i] = value
+            new = [basis[i][0]] if value else []
+            for atom, terms in settles[i]:
+                total = sum(c * chosen[j] for j, c in terms)
+                if total == 1:
+                    new.append(atom)
+                elif total != 0:
+                    break
+            else:
+                found = search(
+                    i + 1,
+                    ones.union(new),
+                    responses + sum(sizes[a] for a in new),
+                    who.union(*(allies[a] for a in new)),
+                )
+                if found is not None:
+                    return found
+        chosen[i] = 0
+        return None
+
+    return search(0, frozenset(), 0, frozenset())
 
 
 class CohortBuilder:
@@ -173,16 +250,20 @@ class CohortBuilder:
     def build(self) -> dict[str, Any]:
         """The cohort document; NotReleasable if below k responses or min_allies allies.
 
-        A slice cell is shown only if it is a union of *blocks*: groups of responses that
-        share a cell in every dimension (atoms), merged until each holds at least k
-        responses from at least min_allies allies. Every number anyone can compute from
-        the visible cells and the total, by any sums and differences, is then the count of
-        a union of such blocks. With one dimension this is exactly primary suppression
-        (below k, or too few allies) plus complementary suppression of the smallest
-        visible cells, ties broken by cell name, until the hidden cells hold k responses
-        from min_allies allies. With several dimensions it also stops differencing across
-        them (a path minus the kinds nested in it, or "private" minus a kind that is
-        always private), so it may hide more.
+        Slice cells are shown only if nothing computable from the document isolates a
+        group of responses below k, or below min_allies allies:
+
+        1. Per dimension: a cell is hidden if it holds fewer than k responses or fewer
+           than min_allies allies; if the hidden cells then hold between 1 and k-1
+           responses (or too few allies), the smallest visible cells (ties by name) are
+           hidden too until they do not, or until all are hidden.
+        2. Across dimensions: an exact audit looks for any group of responses whose count
+           is a sum or difference of the total and the visible cells (treating every
+           combination of cells that holds responses as known to the reader, such as
+           "every credit was private", or a kind nested in its path). While such a group
+           is below k responses or min_allies allies, one more cell is hidden: the
+           smallest whose hiding stops that derivation. With one dimension, step 2
+           never hides anything.
         """
         if not ready(self.count, self.allies, k=self._k, min_allies=self._min_allies):
             raise NotReleasable(
@@ -208,48 +289,62 @@ class CohortBuilder:
             "slices": slices,
         }
 
-    def _safe(self, block: _Block) -> bool:
-        return block.responses >= self._k and len(block.allies) >= self._min_allies
-
     def _visible_cells(self) -> list[set[str]]:
-        """Per dimension, the cells that are unions of safe blocks (see ``build``)."""
-        blocks = [_Block((atom,), n, frozenset(allies)) for atom, (n, allies) in sorted(self._atoms.items())]
-        # A cell is clean while no block straddles its border; merging only ever dirties.
-        clean = [set(cells) for cells in self._cells]
+        """Per dimension, the cells to show (see ``build``)."""
+        visible = [self._per_dimension(cells) for cells in self._cells]
+        if len(self._dimensions) < 2:
+            return visible
+        keys = sorted(self._atoms)
+        sizes = [self._atoms[key][0] for key in keys]
+        allies = [frozenset(self._atoms[key][1]) for key in keys]
 
-        def dirtied(a: _Block, b: _Block) -> int:
-            """How many clean cells merging a and b would dirty (hold one but not the other)."""
-            lost = 0
-            for d in range(len(self._dimensions)):
-                cells_a, cells_b = a.cells(d), b.cells(d)
-                if cells_a == cells_b:
-                    continue
-                for cells in (cells_a, cells_b):
-                    if len(cells) == 1 and next(iter(cells)) in clean[d]:
-                        lost += 1
-            return lost
+        def rows(shown: list[set[str]]) -> list[list[int]]:
+            cells = [
+                [int(key[d] == cell) for key in keys] for d, dim_cells in enumerate(shown) for cell in sorted(dim_cells)
+            ]
+            return [[1] * len(keys), *cells]
 
         while True:
-            unsafe = [b for b in blocks if not self._safe(b)]
-            if not unsafe:
+            try:
+                group = _hidden_group(_Span(rows(visible)), sizes, allies, k=self._k, min_allies=self._min_allies)
+            except _TooHard:
+                leak = None  # cannot tell in time: hide the smallest visible cell
+            else:
+                if group is None:
+                    return visible
+                leak = [int(a in group) for a in range(len(keys))]
+            candidates = sorted(
+                (self._cells[d][cell].responses, d, cell) for d, dim_cells in enumerate(visible) for cell in dim_cells
+            )
+            if not candidates:  # only the total is left, and the cohort as a whole is safe
+                return visible
+            hide = candidates[0]
+            if leak is not None:
+                for candidate in candidates:
+                    _, d, cell = candidate
+                    trial = [dim_cells - {cell} if i == d else dim_cells for i, dim_cells in enumerate(visible)]
+                    if not _Span(rows(trial)).contains(leak):
+                        hide = candidate
+                        break
+            _, d, cell = hide
+            visible[d] = visible[d] - {cell}
+
+    def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
+        """Cells with k responses from min_allies allies, less the smallest ones (ties by
+        name) that must join the hidden cells until those hold k from min_allies allies."""
+        visible = {c for c, t in cells.items() if t.responses >= self._k and len(t.allies) >= self._min_allies}
+        if len(visible) == len(cells):
+            return visible
+        hidden = [cells[c] for c in cells if c not in visible]
+        responses = sum(t.responses for t in hidden)
+        who = set().union(*(t.allies for t in hidden))
+        for cell in sorted(visible, key=lambda c: (cells[c].responses, c)):
+            if responses >= self._k and len(who) >= self._min_allies:
                 break
-            target = min(unsafe, key=lambda b: (b.responses, b.atoms))
-            # The whole cohort is safe, so an unsafe block always has someone to merge with.
-            partner = min(
-                (b for b in blocks if b is not target),
-                key=lambda b: (dirtied(target, b), self._safe(b), b.responses, b.atoms),
-            )
-            merged = _Block(
-                tuple(sorted(target.atoms + partner.atoms)),
-                target.responses + partner.responses,
-                target.allies | partner.allies,
-            )
-            blocks = [b for b in blocks if b is not target and b is not partner] + [merged]
-            for d in range(len(self._dimensions)):
-                cells = merged.cells(d)
-                if len(cells) > 1:
-                    clean[d] -= cells
-        return clean
+            visible.remove(cell)
+            responses += cells[cell].responses
+            who |= cells[cell].allies
+        return visible
 
 
 def _add_items(into: dict[str, tuple[int, Counter[str]]], items: Mapping[str, Any]) -> None:

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.config import Settings
+from api.config import Settings, database_url
 from api.extensions import db
 from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
@@ -30,7 +30,7 @@ _emails = itertools.count(1)
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(
-        database_url=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'allyloop.sqlite3'}",
+        database_url=database_url(os.environ.get("TEST_DATABASE_URL"), str(tmp_path)),
         redis_url=None,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
         public_base_url="http://allyloop.test",

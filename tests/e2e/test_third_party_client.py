@@ -19,17 +19,21 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from werkzeug.serving import make_server
 
+from api.extensions import db
 from tests.conftest import build_app
 
 
 @pytest.fixture
 def base_url(tmp_path: Path) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, build_app(tmp_path), threaded=True)
+    app = build_app(tmp_path)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    with app.app_context():
+        db.engine.dispose()
 
 
 class Client:

@@ -89,10 +89,6 @@ def test_port_that_is_not_a_positive_whole_number_is_refused_naming_it(tmp_path:
     assert "PORT" in refusal(tmp_path, PORT=value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/config.py:58 (_int): PORT has no upper bound; 70000 is accepted and fails later at bind",
-)
 def test_port_above_65535_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PORT"):
         settings(tmp_path, PORT="70000")

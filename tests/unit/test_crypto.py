@@ -341,12 +341,6 @@ def test_tampered_wrapped_key_is_refused() -> None:
         keyring.unwrap(kek, new.kid, bytes(damaged))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG crypto/keyring.py:69-73: a wrapped key shorter than 8 bytes raises AESGCM's plain ValueError "
-    "(nonce length), not WrappedKeyError",
-)
 def test_truncated_wrapped_key_is_refused_as_a_wrapped_key_error() -> None:
     kek = keyring.parse_kek(keyring.new_kek())
     with pytest.raises(keyring.WrappedKeyError):
@@ -524,12 +518,6 @@ def test_malformed_stored_hash_never_verifies_and_never_raises(stored: str) -> N
     assert passwords.verify_password("pw", stored) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(OverflowError, MemoryError),
-    reason="BUG crypto/passwords.py:26-29: a negative or huge cost/r/p in a stored hash raises OverflowError or "
-    "MemoryError instead of returning False",
-)
 @pytest.mark.parametrize(
     "stored",
     [
@@ -584,12 +572,6 @@ def test_tampered_at_rest_blob_is_refused() -> None:
         atrest.decrypt(key, bytes(damaged), b"cohort-1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG crypto/atrest.py:31-35: a blob shorter than 8 bytes raises AESGCM's plain ValueError "
-    "(nonce length), not AtRestError",
-)
 def test_truncated_at_rest_blob_is_refused_as_an_at_rest_error() -> None:
     key = atrest.derive_key(SECRET, "released-comments")
     with pytest.raises(atrest.AtRestError):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, combinations
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +28,13 @@ CELLS = {
     "path": ["access", "signaling"],
     "visibility": ["private", "public"],
 }
+# A cohort whose cells nest and cross, so the cross-dimension audit has work to do.
+CROSSED = (
+    [("amplify", "signaling", "public")] * 4
+    + [("credit", "signaling", "private")] * 3
+    + [("amplify", "signaling", "private"), ("sponsor", "access", "public"), ("connect", "access", "private")]
+    + [("sponsor", "access", "private")] * 4
+)
 WANTED = ["yes", "partly", "no", "unsure"]
 DOWNSIDES = ["attention", "spoken_for", "rescued", "none"]
 
@@ -196,6 +207,28 @@ def test_a_small_kind_cannot_be_recovered_as_its_path_minus_visible_kinds() -> N
     assert signaling - visible_kinds == 0 or signaling - visible_kinds >= 3
 
 
+def test_a_lead_cannot_isolate_one_allys_responses_as_a_path_minus_visible_kinds() -> None:
+    # credit: 3 responses, all from ally 30. Per dimension alone, signaling - amplify = credit.
+    allies_and_kinds = (
+        [(1, "amplify"), (2, "amplify"), (1, "amplify"), (2, "amplify")]
+        + [(30, "credit")] * 3
+        + [(1, "sponsor"), (2, "sponsor"), (1, "sponsor")]
+        + [(4, "connect"), (5, "connect"), (4, "connect"), (5, "connect")]
+    )
+    responses = [opened(ally, kind=kind, path=PATH_OF[kind]) for ally, kind in allies_and_kinds]
+    document = build(responses, k=3, min_allies=2, dimensions=("path", "kind"))
+    assert shown(document, "path")["signaling"] is None or shown(document, "kind")["amplify"] is None
+
+
+def test_the_audit_hides_the_cell_that_gives_a_small_group_away() -> None:
+    # Per dimension alone, access (6) - sponsor (5) = connect (1); amplify (5) is as small but harmless.
+    responses = [opened(i, kind=kind, path=path, visibility=vis) for i, (kind, path, vis) in enumerate(CROSSED)]
+    document = build(responses, dimensions=("kind", "path", "visibility"))
+    assert shown(document, "kind") == {"amplify": 5, "connect": None, "credit": None, "sponsor": None}
+    assert shown(document, "path") == {"access": 6, "signaling": 8}
+    assert shown(document, "visibility") == {"private": 9, "public": 5}
+
+
 def test_a_kind_that_is_always_private_cannot_be_subtracted_from_private() -> None:
     # credit is always private; private (4) - credit (3) would be the one private amplify answer.
     slices = [("credit", "private")] * 3 + [("amplify", "private")] + [("amplify", "public")] * 4
@@ -223,6 +256,32 @@ def test_a_visible_cell_counts_the_answers_in_it() -> None:
         "responses": 3,
         "items": {"wanted": {"answered": 3, "counts": {"yes": 3}}},
     }
+
+
+def test_a_document_is_the_same_in_every_process() -> None:
+    """Set order varies with PYTHONHASHSEED; the document must not."""
+    script = (
+        "import json, random; from feedback.release import CohortBuilder, Opened\n"
+        f"rng, path_of = random.Random(5), {PATH_OF!r}\n"
+        "for n in range(8, 60):\n"
+        "    b = CohortBuilder(k=3, min_allies=1, dimensions=('kind', 'path', 'visibility'))\n"
+        "    for _ in range(n):\n"
+        "        kind, vis = rng.choice(sorted(path_of)), rng.choice(['public', 'private'])\n"
+        "        b.add(Opened({}, 1, {'kind': kind, 'path': path_of[kind], 'visibility': vis}))\n"
+        "    print(json.dumps(b.build()))\n"
+    )
+    outputs = {
+        subprocess.run(  # noqa: S603 -- runs this interpreter on a fixed script
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
 
 
 # --- combine ---------------------------------------------------------------------------
@@ -290,11 +349,11 @@ answers_st = st.fixed_dictionaries(
 
 
 @st.composite
-def response_st(draw: st.DrawFn, nested: bool) -> Opened:
+def response_st(draw: st.DrawFn, nested: bool, allies: int) -> Opened:
     kind = draw(st.sampled_from(CELLS["kind"]))
     path = PATH_OF[kind] if nested else draw(st.sampled_from(CELLS["path"]))
     visibility = draw(st.sampled_from(CELLS["visibility"]))
-    return opened(draw(st.integers(0, 5)), draw(answers_st), kind=kind, path=path, visibility=visibility)
+    return opened(draw(st.integers(1, allies)), draw(answers_st), kind=kind, path=path, visibility=visibility)
 
 
 @st.composite
@@ -302,7 +361,7 @@ def scenario_st(draw: st.DrawFn, max_size: int = 40) -> tuple[int, int, list[str
     k = draw(st.integers(3, 7))
     min_allies = draw(st.sampled_from([1, 2]))
     dimensions = draw(st.lists(st.sampled_from(sorted(CELLS)), unique=True, max_size=3))
-    responses = draw(st.lists(response_st(draw(st.booleans())), max_size=max_size))
+    responses = draw(st.lists(response_st(draw(st.booleans()), draw(st.integers(1, 6))), max_size=max_size))
     return k, min_allies, dimensions, responses
 
 
@@ -329,38 +388,67 @@ def safe(group: Sequence[Opened], k: int, min_allies: int) -> bool:
     return not group or (len(group) >= k and len({r.ally_id for r in group}) >= min_allies)
 
 
+def visible_cells(document: Mapping[str, Any]) -> dict[str, set[str]]:
+    return {
+        dimension: {cell for cell, value in cells.items() if value != {"suppressed": True}}
+        for dimension, cells in document["slices"].items()
+    }
+
+
+def per_dimension_rule(responses: Sequence[Opened], dimension: str, k: int, min_allies: int) -> set[str]:
+    """The visible cells of one dimension under primary and complementary suppression alone."""
+    truth = by_cell(responses, dimension)
+    hidden = {cell for cell, group in truth.items() if len(group) < k or len({r.ally_id for r in group}) < min_allies}
+    for cell in sorted(set(truth) - hidden, key=lambda c: (len(truth[c]), c)):
+        if safe([r for c in hidden for r in truth[c]], k, min_allies):
+            break
+        hidden.add(cell)
+    return set(truth) - hidden
+
+
 def small_group_in_span(
-    document: Mapping[str, Any], responses: Sequence[Opened], dimensions: Sequence[str], k: int, min_allies: int
-) -> tuple[str, ...] | None:
+    visible: Mapping[str, set[str]], responses: Sequence[Opened], dimensions: Sequence[str], k: int, min_allies: int
+) -> list[str] | None:
     """A group of responses, too small to show, whose count follows from the visible numbers.
 
-    Exhaustive: every union of atoms (responses sharing every cell) whose indicator is a
-    linear combination of the total's and the visible cells' indicators. Only for at
-    most 12 atoms; None if there is no such group.
+    Exhaustive: the reader is taken to know which atoms (responses sharing every cell)
+    hold responses, and to add and subtract the total and the visible cells at will; a
+    group is then known exactly when its atoms' indicator is a linear combination of
+    those cells' indicators. Tries every union of atoms below k responses and, for
+    min_allies 2, every union of atoms from a single ally.
     """
     atoms: dict[tuple[str, ...], list[Opened]] = {}
     for response in responses:
         atoms.setdefault(tuple(response.slices[d] for d in dimensions), []).append(response)
     keys = sorted(atoms)
-    if len(keys) > 12:
-        return None
     rows = [[Fraction(1)] * len(keys)]
     for d, dimension in enumerate(dimensions):
-        for cell, value in document["slices"][dimension].items():
-            if not value.get("suppressed"):
-                rows.append([Fraction(int(key[d] == cell)) for key in keys])
+        for cell in visible[dimension]:
+            rows.append([Fraction(int(key[d] == cell)) for key in keys])
     basis: list[tuple[int, list[Fraction]]] = []  # (pivot column, row with 1 at the pivot)
     for row in rows:
         reduced = reduce(row, basis)
         pivot = next((i for i, x in enumerate(reduced) if x), None)
         if pivot is not None:
             basis.append((pivot, [x / reduced[pivot] for x in reduced]))
-    for mask in range(1, 2 ** len(keys)):
-        chosen = [key for i, key in enumerate(keys) if mask >> i & 1]
-        group = list(chain.from_iterable(atoms[key] for key in chosen))
-        indicator = [Fraction(mask >> i & 1) for i in range(len(keys))]
-        if not safe(group, k, min_allies) and not any(reduce(indicator, basis)):
-            return tuple("/".join(key) for key in chosen)
+
+    def below_k(start: int, chosen: list[int], n: int) -> Iterator[list[int]]:
+        for i in range(start, len(keys)):
+            if n + len(atoms[keys[i]]) < k:
+                yield [*chosen, i]
+                yield from below_k(i + 1, [*chosen, i], n + len(atoms[keys[i]]))
+
+    def single_ally() -> Iterator[list[int]]:
+        for ally in sorted({r.ally_id for r in responses}):
+            own = [i for i, key in enumerate(keys) if {r.ally_id for r in atoms[key]} == {ally}]
+            for size in range(1, len(own) + 1):
+                yield from (list(group) for group in combinations(own, size))
+
+    assert min_allies <= 2, "single_ally() covers 'fewer than min_allies allies' only up to 2"
+    for group in chain(below_k(0, [], 0), single_ally() if min_allies == 2 else ()):
+        indicator = [Fraction(int(i in group)) for i in range(len(keys))]
+        if not any(reduce(indicator, basis)):
+            return ["/".join(keys[i]) for i in group]
     return None
 
 
@@ -402,7 +490,24 @@ def test_no_document_shows_or_implies_a_group_below_k(scenario: tuple[int, int, 
                 assert len({r.ally_id for r in truth[cell]}) >= min_allies
                 assert value["items"] == expected_items(truth[cell])
         assert safe(hidden, k, min_allies), f"{dimension}: hidden cells hold {len(hidden)}"
-    assert small_group_in_span(document, responses, dimensions, k, min_allies) is None
+    assert small_group_in_span(visible_cells(document), responses, dimensions, k, min_allies) is None
+
+
+@PROPERTY
+@given(scenario_st())
+def test_slices_hide_more_than_per_dimension_suppression_only_to_stop_a_leak(
+    scenario: tuple[int, int, list[str], list[Opened]],
+) -> None:
+    k, min_allies, dimensions, responses = scenario
+    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+        return
+    shown = visible_cells(build(responses, k=k, min_allies=min_allies, dimensions=dimensions))
+    per_dimension = {d: per_dimension_rule(responses, d, k, min_allies) for d in dimensions}
+    if small_group_in_span(per_dimension, responses, dimensions, k, min_allies) is None:
+        assert shown == per_dimension
+    else:
+        assert all(shown[d] <= per_dimension[d] for d in dimensions)
+        assert shown != per_dimension
 
 
 @PROPERTY
