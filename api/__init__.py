@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from api import cli, errors, logs
 from api.config import ConfigError, Settings, from_environment
-from api.extensions import Api, db, limiter, migrate
+from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
 from crypto.atrest import derive_key
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     with app.app_context():
         _sqlite_tuning(db.engine)
     limiter.init_app(app)
+    app.url_map.converters["id"] = IdConverter
     api = Api(app)
+    api.register_converter(IdConverter, id_schema)
     from api import accounts, actions, answer, groups, me
     from web import bp as web_bp
 

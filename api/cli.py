@@ -1,6 +1,6 @@
 """Operator commands: ``flask jobs run-due`` and ``flask keys rotate``."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -29,13 +29,17 @@ def run_due(now_text: str | None) -> None:
 
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
+        if now.tzinfo is not None:
+            now = now.astimezone(UTC).replace(tzinfo=None)
     except ValueError:
         raise click.BadParameter("use an ISO date such as 2026-12-01", param_hint="--now") from None
-    report = run_due_now(now.replace(tzinfo=None))
+    report = run_due_now(now)
     click.echo(
         f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
         f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged"
     )
+    if report.failed_scopes:
+        raise click.ClickException(f"releases failed for scope(s) {report.failed_scopes}; see the log")
 
 
 @keys_cli.command("rotate")

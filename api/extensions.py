@@ -1,14 +1,17 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
-from typing import cast
+import json
+from typing import Any, cast
 
+from flask import Request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
+from werkzeug.routing import IntegerConverter, Map
 
 from feedback.models import Base
 
@@ -27,6 +30,58 @@ class Parser(FlaskParser):
     """Invalid input is a 400 with the fields named, as the public contract says."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Request) -> Any:
+        try:
+            data = super()._raw_load_json(req)
+        except (RecursionError, ValueError) as exc:  # absurd nesting or numbers json rejects late
+            if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+                raise  # webargs turns these into its own 400
+            abort(400, messages={"json": ["The JSON body is nested too deeply or has a number too large."]})
+        bad = _unstorable(data)
+        if bad:
+            abort(400, messages={"json": {bad: ["Text may not hold NUL characters or lone surrogates."]}})
+        return data
+
+
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """The path of the first string no database can store as text, if any."""
+    if isinstance(value, str):
+        return path or "_body" if "\x00" in value or not _encodable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found = _unstorable(key, where) or _unstorable(item, where)
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _unstorable(item, path)
+            if found:
+                return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """Path ids that fit every database's integer column: larger ones are simply not found."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_schema(_converter: IdConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]

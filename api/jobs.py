@@ -44,7 +44,10 @@ def answers_arrived() -> None:
     """Called after an answer is committed: let the release work look for full cohorts."""
     settings = current_app.config["ALLYLOOP"]
     if settings.redis_url is None:
-        run_due_now()
+        try:
+            run_due_now()
+        except Exception:
+            log.exception("in-process release failed; answers stay pending")
         return
     try:
         queue().enqueue(run_due_job, job_id="allyloop-run-due", at_front=False)

@@ -51,9 +51,21 @@ class PrivacyFilter(logging.Filter):
         return True
 
 
+# Filters on a logger do not reach its children's records, so each one is named.
+_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access", "flask.app", "allyloop", "allyloop.jobs", "rq.worker")
+
+
 def install() -> None:
     """Attach the filter to every logger that may see request data. Safe to call twice."""
-    for name in ("werkzeug", "gunicorn.error", "gunicorn.access", "flask.app", "allyloop", "rq.worker"):
+    for name in (
+        "werkzeug",
+        "gunicorn.error",
+        "gunicorn.access",
+        "flask.app",
+        "allyloop",
+        "allyloop.jobs",
+        "rq.worker",
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, PrivacyFilter) for f in logger.filters):
             logger.addFilter(PrivacyFilter())

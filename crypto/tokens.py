@@ -32,7 +32,7 @@ def is_link_token(text: str) -> bool:
 
 
 def _digest(purpose: bytes, token: str) -> bytes:
-    return hashlib.sha256(purpose + b"\x00" + token.encode("ascii")).digest()
+    return hashlib.sha256(purpose + b"\x00" + token.encode("utf-8", "surrogatepass")).digest()
 
 
 def link_lookup_hash(token: str) -> bytes:
@@ -49,4 +49,4 @@ def api_token_hash(token: str) -> bytes:
 
 def rate_key(purpose: str, value: str) -> str:
     """A non-reversible key for rate limiting, so no raw token or email sits in the limiter."""
-    return hmac.new(purpose.encode(), value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(purpose.encode(), value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]

@@ -4,6 +4,7 @@ Each function takes a session and plain values, does its work in that session, a
 idempotent: running it twice releases nothing twice. Callers commit.
 """
 
+import logging
 import secrets
 from array import array
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ LINK_GRACE = timedelta(days=30)
 _BATCH = 500
 
 KeyLoader = Callable[[str], X25519PrivateKey]
+log = logging.getLogger("allyloop.jobs")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class RunReport:
     released_responses: int = 0
     invalid: int = 0
     purged_links: int = 0
-    details: list[str] = field(default_factory=list)
+    failed_scopes: list[int] = field(default_factory=list)
 
 
 def min_allies(scope_kind: str) -> int:
@@ -132,17 +134,17 @@ def release_scope(
     cohort.responses = builder.count
     for chunk in _chunks(released):
         session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
-        # Once both the ally's and the group's cohorts hold it, the ciphertext has done its job.
+        # Once both the ally's and the group's cohorts hold it, the envelope has done its job.
         session.execute(
             update(Response)
             .where(Response.id.in_(chunk), Response.ally_cohort_id.is_not(None), Response.group_cohort_id.is_not(None))
-            .values(sealed=None)
+            .values(sealed=None, info=None, digest=None)
         )
     session.flush()
     return cohort
 
 
-def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes, bytes]]:
+def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes | None, bytes | None]]:
     query = (
         select(
             Response.id,
@@ -154,7 +156,8 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
             Response.sealed,
         )
         .where(*_pending(scope))
-        .order_by(Response.id)
+        # Digest order is random, so nothing derived from the stream (comment rows) keeps arrival order.
+        .order_by(Response.digest)
         .execution_options(yield_per=_BATCH)
     )
     for row in session.execute(query):
@@ -162,10 +165,10 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
 
 
 def _open(
-    keys: KeyLoader, kid: str, info: bytes, sealed: bytes | None, questionnaire: questionnaires.Questionnaire
+    keys: KeyLoader, kid: str, info: bytes | None, sealed: bytes | None, questionnaire: questionnaires.Questionnaire
 ) -> tuple[questionnaires.Answers, questionnaires.Comment | None] | None:
     """Open and check one envelope; None if it must be discarded as invalid."""
-    if sealed is None:
+    if sealed is None or info is None:
         return None
     private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
     try:
@@ -173,7 +176,7 @@ def _open(
         if set(body) != {"v", "answers", "comment", "pad"} or not isinstance(body["pad"], str) or body["pad"].strip():
             return None
         return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])
-    except (envelope.EnvelopeError, questionnaires.InvalidAnswers):
+    except Exception:  # noqa: BLE001 - whatever a sender put inside, it only ever makes the answer invalid
         return None
 
 
@@ -187,7 +190,9 @@ def _mark_invalid(session: Session, scope: Scope, ids: array) -> None:  # type: 
     if not ids:
         return
     for chunk in _chunks(ids):
-        session.execute(update(Response).where(Response.id.in_(chunk)).values(invalid=True, sealed=None))
+        session.execute(
+            update(Response).where(Response.id.in_(chunk)).values(invalid=True, sealed=None, info=None, digest=None)
+        )
     scope.invalid += len(ids)
     session.flush()
 
@@ -202,16 +207,25 @@ def purge(session: Session, *, now: datetime) -> int:
 def run_due(
     session: Session, *, keys: KeyLoader, settings: ReleaseSettings, now: datetime, commit: Callable[[], None]
 ) -> RunReport:
-    """Everything due, once: each scope's release in its own transaction, then the purge."""
+    """Everything due, once: each scope's release in its own transaction, then the purge.
+
+    A scope whose release fails is rolled back and reported; the others still release.
+    """
     report = RunReport()
     for scope_id in due_scope_ids(session, settings.k):
-        before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
-        cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())
-        report.invalid += (session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0) - before
+        try:
+            before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
+            cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())
+            report.invalid += (session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0) - before
+            commit()
+        except Exception:
+            session.rollback()
+            log.exception("release of scope %s failed; its answers stay pending", scope_id)
+            report.failed_scopes.append(scope_id)
+            continue
         if cohort is not None:
             report.released_cohorts += 1
             report.released_responses += cohort.responses
-        commit()
     report.purged_links = purge(session, now=now)
     commit()
     return report

@@ -126,7 +126,12 @@ class Scope(Base):
 
 
 class Response(Base):
-    """One sealed answer. ``sealed`` is dropped once both of its scopes have released it."""
+    """One sealed answer.
+
+    Once both of its scopes have released it (or it proved invalid), its ciphertext, HPKE
+    info and digest are dropped: what is left cannot be matched to a link, even by
+    someone who holds the link's URL.
+    """
 
     __tablename__ = "response"
 
@@ -137,9 +142,9 @@ class Response(Base):
     kind: Mapped[str] = mapped_column(String(30))
     visibility: Mapped[str] = mapped_column(String(10))
     kid: Mapped[str] = mapped_column(ForeignKey("response_key.kid"))
-    info: Mapped[bytes] = mapped_column(LargeBinary(200))
+    info: Mapped[bytes | None] = mapped_column(LargeBinary(200), nullable=True)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True, nullable=True)
     received_week: Mapped[date] = mapped_column(Date)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 from typing import Any, TypeVar
 
 MIN_K = 3  # the design never releases fewer than three responses at a time (P3)
@@ -114,8 +115,8 @@ class _Tally:
 
 Atom = tuple[str, ...]  # a response's cell in every dimension, in dimension order
 
-# Past this many search steps the audit gives up and hides one more cell instead.
-_AUDIT_BUDGET = 100_000
+# Work (atom updates) after which the audit gives up, about a second; see _visible_cells.
+_AUDIT_BUDGET = 2_000_000
 
 
 class _TooHard(Exception):
@@ -155,40 +156,46 @@ def _hidden_group(
     """Atoms whose combined count follows from ``span`` yet is below k responses or
     min_allies allies; None if there are none. Raises _TooHard past the budget.
 
-    A 0/1 vector in the span is fixed by its values at the pivots, so this tries pivot
-    values depth first, settling each other atom as soon as every pivot it depends on is
-    chosen, and drops a branch once its settled atoms alone are safe (adding atoms only
+    A 0/1 vector in the span is fixed by its values at the pivots, so this chooses those
+    values depth first. It drops a branch as soon as some atom can no longer come out 0
+    or 1, or once the atoms already settled at 1 are safe on their own (adding atoms only
     ever adds responses and allies).
     """
-    basis = span.basis
-    pivots = {pivot for pivot, _ in basis}
-    settles: list[list[tuple[int, list[tuple[int, Fraction]]]]] = [[] for _ in basis]
-    for atom in range(len(sizes)):
-        if atom in pivots:
-            continue
-        terms = [(i, row[atom]) for i, (_, row) in enumerate(basis) if row[atom]]
-        if terms:  # an atom no row touches is always 0
-            settles[terms[-1][0]].append((atom, terms))
-    chosen = [0] * len(basis)
+    rows = [row for _, row in span.basis]
+    atoms = range(len(sizes))
+    # Column j in integers: 0 and 1 become 0 and scale[j].
+    scale = [lcm(*(row[j].denominator for row in rows)) for j in atoms]
+    coef = [[int(row[j] * scale[j]) for j in atoms] for row in rows]
+    touches = [[j for j in atoms if line[j]] for line in coef]
+    last = {j: i for i, line in enumerate(touches) for j in line}
+    # low[i][j] .. high[i][j]: what the pivots from i on can still add to column j.
+    low = [[0] * len(sizes) for _ in range(len(rows) + 1)]
+    high = [[0] * len(sizes) for _ in range(len(rows) + 1)]
+    for i in reversed(range(len(rows))):
+        low[i] = [a + min(c, 0) for a, c in zip(low[i + 1], coef[i], strict=True)]
+        high[i] = [a + max(c, 0) for a, c in zip(high[i + 1], coef[i], strict=True)]
+    partial = [0] * len(sizes)
     steps = 0
 
     def search(i: int, ones: frozenset[int], responses: int, who: frozenset[int]) -> frozenset[int] | None:
         nonlocal steps
-        steps += 1
+        steps += 1 + (len(touches[i]) if i < len(rows) else 0)
         if steps > _AUDIT_BUDGET:
             raise _TooHard
         if responses >= k and len(who) >= min_allies:
             return None
-        if i == len(basis):
+        if i == len(rows):
             return ones if ones else None
         for value in (1, 0):
-            chosen[i] = value
-            new = [basis[i][0]] if value else []
-            for atom, terms in settles[i]:
-                total = sum(c * chosen[j] for j, c in terms)
-                if total == 1:
-                    new.append(atom)
-                elif total != 0:
+            if value:
+                for j in touches[i]:
+                    partial[j] += coef[i][j]
+            new: list[int] = []
+            for j in touches[i]:
+                now, lo, hi = partial[j], partial[j] + low[i + 1][j], partial[j] + high[i + 1][j]
+                if last[j] == i and now in (0, scale[j]):
+                    new.extend((j,) if now else ())
+                elif last[j] == i or not (lo <= 0 <= hi or lo <= scale[j] <= hi):
                     break
             else:
                 found = search(
@@ -199,7 +206,9 @@ def _hidden_group(
                 )
                 if found is not None:
                     return found
-        chosen[i] = 0
+            if value:
+                for j in touches[i]:
+                    partial[j] -= coef[i][j]
         return None
 
     return search(0, frozenset(), 0, frozenset())
@@ -292,42 +301,53 @@ class CohortBuilder:
     def _visible_cells(self) -> list[set[str]]:
         """Per dimension, the cells to show (see ``build``)."""
         visible = [self._per_dimension(cells) for cells in self._cells]
-        if len(self._dimensions) < 2:
-            return visible
-        keys = sorted(self._atoms)
-        sizes = [self._atoms[key][0] for key in keys]
-        allies = [frozenset(self._atoms[key][1]) for key in keys]
-
-        def rows(shown: list[set[str]]) -> list[list[int]]:
-            cells = [
-                [int(key[d] == cell) for key in keys] for d, dim_cells in enumerate(shown) for cell in sorted(dim_cells)
-            ]
-            return [[1] * len(keys), *cells]
-
-        while True:
+        while len(self._dimensions) > 1:
             try:
-                group = _hidden_group(_Span(rows(visible)), sizes, allies, k=self._k, min_allies=self._min_allies)
+                hide = self._giveaway(visible)
             except _TooHard:
-                leak = None  # cannot tell in time: hide the smallest visible cell
-            else:
-                if group is None:
-                    return visible
-                leak = [int(a in group) for a in range(len(keys))]
-            candidates = sorted(
-                (self._cells[d][cell].responses, d, cell) for d, dim_cells in enumerate(visible) for cell in dim_cells
-            )
-            if not candidates:  # only the total is left, and the cohort as a whole is safe
-                return visible
-            hide = candidates[0]
-            if leak is not None:
-                for candidate in candidates:
-                    _, d, cell = candidate
-                    trial = [dim_cells - {cell} if i == d else dim_cells for i, dim_cells in enumerate(visible)]
-                    if not _Span(rows(trial)).contains(leak):
-                        hide = candidate
-                        break
-            _, d, cell = hide
+                # Too many small combinations to audit in time. One dimension on its own
+                # needs no audit (its hidden cells already hold k from min_allies allies),
+                # so keep the one that shows the most and hide the others.
+                keep = max(range(len(visible)), key=lambda d: (self._shown(d, visible[d]), -d))
+                return [cells if d == keep else set() for d, cells in enumerate(visible)]
+            if hide is None:
+                break
+            d, cell = hide
             visible[d] = visible[d] - {cell}
+        return visible
+
+    def _giveaway(self, visible: list[set[str]]) -> tuple[int, str] | None:
+        """A visible cell to hide because the visible cells give a small group away; None
+        if they give nothing away."""
+        # Atoms the visible cells cannot tell apart always count together: pool them.
+        pooled: dict[tuple[tuple[int, str], ...], tuple[int, frozenset[int]]] = {}
+        for atom, (n, allies) in self._atoms.items():
+            pattern = tuple((1, cell) if cell in visible[d] else (0, "") for d, cell in enumerate(atom))
+            size, who = pooled.get(pattern, (0, frozenset()))
+            pooled[pattern] = (size + n, who.union(allies))
+        patterns = sorted(pooled)
+        shown = [(d, cell) for d, cells in enumerate(visible) for cell in sorted(cells)]
+
+        def rows(without: tuple[int, str] | None = None) -> list[list[int]]:
+            cells = [[int(p[d] == (1, cell)) for p in patterns] for d, cell in shown if (d, cell) != without]
+            return [[1] * len(patterns), *cells]
+
+        candidates = sorted(shown, key=lambda dc: (self._cells[dc[0]][dc[1]].responses, dc))
+        group = _hidden_group(
+            _Span(rows()),
+            [pooled[p][0] for p in patterns],
+            [pooled[p][1] for p in patterns],
+            k=self._k,
+            min_allies=self._min_allies,
+        )
+        if group is None or not candidates:
+            return None
+        leak = [int(i in group) for i in range(len(patterns))]
+        # The smallest cell whose hiding stops this derivation, else the smallest.
+        return next((c for c in candidates if not _Span(rows(without=c)).contains(leak)), candidates[0])
+
+    def _shown(self, dimension: int, cells: Iterable[str]) -> int:
+        return sum(self._cells[dimension][cell].responses for cell in cells)
 
     def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
         """Cells with k responses from min_allies allies, less the smallest ones (ties by

@@ -33,7 +33,7 @@ def list_actions() -> Any:
     return actions.list_actions(session(), current_account())
 
 
-@blp.route("/<int:action_id>/requests", methods=["POST"])
+@blp.route("/<id:action_id>/requests", methods=["POST"])
 @blp.arguments(RequestIn)
 @blp.response(201, RequestOut)
 @login_required

@@ -1,10 +1,11 @@
 from marshmallow import Schema, fields, validate
 
+from api.extensions import MAX_ID
 from feedback import kinds
 
 
 class ActionIn(Schema):
-    group_id = fields.Integer(required=True, strict=True)
+    group_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     kind = fields.String(required=True, validate=validate.OneOf(kinds.KINDS))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=200))
     occurred_on = fields.Date(required=True)

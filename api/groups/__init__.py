@@ -32,7 +32,7 @@ def list_groups() -> Any:
     return [{"id": g.id, "name": g.name, "role": role} for g, role in groups.list_groups(session(), current_account())]
 
 
-@blp.route("/<int:group_id>/members", methods=["POST"])
+@blp.route("/<id:group_id>/members", methods=["POST"])
 @blp.arguments(MemberIn)
 @blp.response(201, MemberOut)
 @login_required
@@ -43,7 +43,7 @@ def add_member(body: dict[str, Any], group_id: int) -> Any:
     return row
 
 
-@blp.route("/<int:group_id>/members/<int:account_id>", methods=["DELETE"])
+@blp.route("/<id:group_id>/members/<id:account_id>", methods=["DELETE"])
 @blp.response(204)
 @login_required
 def remove_member(group_id: int, account_id: int) -> Any:
@@ -53,7 +53,7 @@ def remove_member(group_id: int, account_id: int) -> Any:
     return None
 
 
-@blp.route("/<int:group_id>/insights", methods=["GET"])
+@blp.route("/<id:group_id>/insights", methods=["GET"])
 @blp.response(200, InsightsOut)
 @login_required
 def insights(group_id: int) -> Any:

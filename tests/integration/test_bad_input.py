@@ -4,8 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -104,7 +103,6 @@ def test_an_envelope_sealed_to_the_wrong_key_is_never_released(
     for token in links[1:]:
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "4 valid of 5 is not a cohort"
-    assert stranger.public_bytes(Encoding.Raw, PublicFormat.Raw)  # the key really was another one
 
 
 def test_answers_that_do_not_fit_the_questionnaire_are_discarded(
@@ -228,3 +226,55 @@ def test_no_body_a_client_sends_causes_a_500(links: list[str], lead: Person, bod
     }
     response = lead.post(urls[route], body)
     assert response.status_code < 500, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ("[" * 20_000 + "]" * 20_000, None),  # nesting deeper than the parser allows
+        ('{"email": "a@b.org", "password": "' + "x" * 12 + '", "name": ' + "9" * 5000 + "}", None),  # huge int
+        ('{"email": "a@b.org", "password": "a long password", "name": "\\ud800"}', "name"),  # lone surrogate
+        ('{"email": "a@b.org", "password": "a long password", "name": "a\\u0000b"}', "name"),  # NUL
+    ],
+    ids=["deep-nesting", "huge-number", "lone-surrogate", "nul"],
+)
+def test_hostile_json_bodies_are_400(app: Flask, client: FlaskClient, raw: str, field: str | None) -> None:
+    for url in ("/api/v1/accounts", "/api/v1/tokens"):
+        response = client.post(url, data=raw, content_type="application/json")
+        assert_error(response, 400, field)
+    with app.app_context():
+        assert db.session.execute(db.text("SELECT count(*) FROM account")).scalar() == 0
+
+
+def test_a_non_ascii_bearer_token_is_401(client: FlaskClient) -> None:
+    assert_error(client.get("/api/v1/me/feedback", headers={"Authorization": "Bearer \u00e9\u00e9"}), 401)
+
+
+def test_ids_beyond_any_database_integer_are_404_or_400(lead: Person, client: FlaskClient) -> None:
+    huge = 2**70
+    assert_error(lead.get(f"/api/v1/groups/{huge}/insights"), 404)
+    assert_error(lead.post(f"/api/v1/actions/{huge}/requests", {"stage": "immediate", "count": 1}), 404)
+    body = {"group_id": huge, "kind": "credit", "summary": "s", "occurred_on": "2026-01-05", "visibility": "public"}
+    assert_error(lead.post("/api/v1/actions", body), 400, "group_id")
+
+
+def test_a_poisoned_envelope_is_discarded_and_the_rest_still_release(
+    lead: Person, ally: Person, recipient: Recipient
+) -> None:
+    """A plaintext built to crash a JSON parser only ever makes that one answer invalid."""
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=7)
+    for poison in ('{"v":1,"answers":{"wanted":' + "9" * 4400 + "}", "[" * 3000):
+        token = tokens.pop()
+        page = recipient.client.get(f"/api/v1/answer/{token}").get_json()
+        plaintext = poison.encode().ljust(page["pad_to"], b" ")
+        public = X25519PublicKey.from_public_bytes(b64u_decode(page["key"]["public_key"]))
+        sealed = SUITE.encrypt(plaintext, public, b64u_decode(page["info"]))
+        envelope = {"kid": page["key"]["kid"], "sealed": b64u_encode(sealed)}
+        assert recipient.client.post(f"/api/v1/answer/{token}", json=envelope).status_code == 202
+    for token in tokens:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    view = ally.get("/api/v1/me/feedback").get_json()["released"]
+    assert view["responses"] == 5
+    assert view["items"]["immediate.v1"]["wanted"]["counts"] == {"yes": 5}

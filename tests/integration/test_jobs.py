@@ -26,7 +26,7 @@ def test_running_due_work_twice_releases_nothing_twice(
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
 
 
-def test_ciphertext_is_dropped_once_both_views_released_it(app: Flask, lead: Person, recipient: Recipient) -> None:
+def test_the_envelope_is_dropped_once_both_views_released_it(app: Flask, lead: Person, recipient: Recipient) -> None:
     allies = [Person(lead.client, "A"), Person(lead.client, "B")]
     group = lead.create_group()
     for person in allies:
@@ -40,6 +40,8 @@ def test_ciphertext_is_dropped_once_both_views_released_it(app: Flask, lead: Per
         done = [r for r in rows if r.ally_cohort_id and r.group_cohort_id]
         assert len(done) == 6, "the group released A's 5 and B's first; B's other 4 wait for the group"
         assert all((r.sealed is None) == (r in done) for r in rows)
+        assert all(r.info is None and r.digest is None for r in done), "nothing left to match a link against"
+        assert all(r.info and r.digest for r in rows if r not in done)
 
 
 def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:

@@ -1,8 +1,8 @@
 """core loop
 
-Revision ID: 9e374ccfa1db
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 05:39:55.012569
+Create Date: 2026-11-23 05:52:35.215960
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9e374ccfa1db'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -137,9 +137,9 @@ def upgrade():
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('visibility', sa.String(length=10), nullable=False),
     sa.Column('kid', sa.String(length=40), nullable=False),
-    sa.Column('info', sa.LargeBinary(length=200), nullable=False),
+    sa.Column('info', sa.LargeBinary(length=200), nullable=True),
     sa.Column('sealed', sa.LargeBinary(), nullable=True),
-    sa.Column('digest', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('digest', sa.LargeBinary(length=32), nullable=True),
     sa.Column('received_week', sa.Date(), nullable=False),
     sa.Column('invalid', sa.Boolean(), nullable=False),
     sa.Column('ally_cohort_id', sa.Integer(), nullable=True),
