@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from api.clock import utcnow
 from api.extensions import session
+from feedback.errors import DomainError
 from feedback.services import keys
 
 jobs_cli = AppGroup("jobs", help="Background work.")
@@ -56,6 +57,18 @@ def init() -> None:
     key = keys.ensure_key(session(), _kek(), now=utcnow())
     session().commit()
     click.echo(f"current response key {key.kid}")
+
+
+@keys_cli.command("retire")
+@click.argument("kid")
+def retire(kid: str) -> None:
+    """Stop accepting answers sealed to KID; what was sealed to it still opens."""
+    try:
+        keys.retire(session(), kid)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    session().commit()
+    click.echo(f"retired {kid}; current response key {keys.current_key(session()).kid}")
 
 
 def register(app: Flask) -> None:

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crypto import keyring
-
-MIN_K = 3
+from crypto import keyring, passwords
+from feedback.release import MIN_K
 
 
 class ConfigError(RuntimeError):
@@ -26,7 +25,7 @@ class Settings:
     key_encryption_key: bytes | None  # only the worker (or the in-process jobs) needs it
     link_days: int = 30
     max_body_bytes: int = 64 * 1024
-    password_cost: int = 2**15
+    password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
     testing: bool = False
 
@@ -40,6 +39,8 @@ class Settings:
         if secret is None or len(secret) < 32:
             raise ConfigError("SECRET_KEY must be set to at least 32 random characters ('make run' writes one to .env)")
         redis_url = get("REDIS_URL")
+        if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
         kek_text = get("KEY_ENCRYPTION_KEY")
         kek = None
         if kek_text is not None:

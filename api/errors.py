@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated
 
+CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}
 STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410}
 
 
@@ -39,7 +40,7 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
         status = 500
     data = getattr(error, "data", None) or {}
     fields = _flatten(data["messages"]) if "messages" in data else {}
-    code = (error.name or "error").lower().replace(" ", "_")
+    code = CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
     message = "some fields are not valid" if fields else (error.description or error.name)
     response = jsonify(error_body(code, message, fields))
     for name, value in (data.get("headers") or {}).items():
@@ -51,9 +52,7 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
 
 def handle_domain(error: DomainError) -> ResponseReturnValue:
     status = STATUS.get(type(error), 400)
-    code = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}[
-        status
-    ]
+    code = CODES[status]
     return jsonify(error_body(code, error.message, error.fields)), status
 
 

@@ -23,6 +23,11 @@ def derive_key(secret: str, purpose: str) -> bytes:
     return hkdf.derive(secret.encode("utf-8"))
 
 
+def comment_context(cohort_id: int) -> bytes:
+    """Binds a released comment to its cohort, so rows cannot be moved between cohorts."""
+    return b"allyloop/comment/" + str(cohort_id).encode()
+
+
 def encrypt(key: bytes, plaintext: bytes, context: bytes) -> bytes:
     nonce = os.urandom(_NONCE_LENGTH)
     return nonce + AESGCM(key).encrypt(nonce, plaintext, context)

@@ -7,8 +7,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from crypto.encoding import b64u_decode, b64u_encode
 
-# Interactive-login cost (about 64 MiB, tens of milliseconds). Tests lower it.
-DEFAULT_COST = 2**16
+# Interactive-login cost: n=2**15, r=8 takes about 32 MiB and tens of milliseconds. Tests lower it.
+DEFAULT_COST = 2**15
 MAX_COST = 2**20
 _R, _P, _LENGTH = 8, 1, 32
 

@@ -51,10 +51,6 @@ def min_allies(scope_kind: str) -> int:
     return 2 if scope_kind == "group" else 1
 
 
-def comment_context(cohort_id: int) -> bytes:
-    return b"allyloop/comment/" + str(cohort_id).encode()
-
-
 def _cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
     return Response.ally_cohort_id if scope.kind == "ally" else Response.group_cohort_id
 
@@ -119,7 +115,7 @@ def release_scope(
             builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
             released.append(response_id)
             if comment is not None and comment["audience"] in audiences:
-                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), comment_context(cohort.id))
+                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), atrest.comment_context(cohort.id))
                 session.add(ReleasedComment(cohort_id=cohort.id, position=secrets.randbelow(2**31), ciphertext=blob))
         try:
             cohort.document = builder.build()

@@ -190,12 +190,15 @@ def _hidden_group(
             if value:
                 for j in touches[i]:
                     partial[j] += coef[i][j]
-            new: list[int] = []
+            new: list[int] = []  # atoms settled at 1 by this choice
             for j in touches[i]:
                 now, lo, hi = partial[j], partial[j] + low[i + 1][j], partial[j] + high[i + 1][j]
-                if last[j] == i and now in (0, scale[j]):
-                    new.extend((j,) if now else ())
-                elif last[j] == i or not (lo <= 0 <= hi or lo <= scale[j] <= hi):
+                if last[j] == i:
+                    if now not in (0, scale[j]):
+                        break
+                    if now:
+                        new.append(j)
+                elif not (lo <= 0 <= hi or lo <= scale[j] <= hi):
                     break
             else:
                 found = search(
@@ -272,7 +275,9 @@ class CohortBuilder:
            "every credit was private", or a kind nested in its path). While such a group
            is below k responses or min_allies allies, one more cell is hidden: the
            smallest whose hiding stops that derivation. With one dimension, step 2
-           never hides anything.
+           never hides anything. Should the audit run past its budget (about a second;
+           only with far more dimensions and tiny cells than Allyloop uses), only the
+           dimension that shows the most stays visible, which needs no audit.
         """
         if not ready(self.count, self.allies, k=self._k, min_allies=self._min_allies):
             raise NotReleasable(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import keyring
-from feedback.errors import NotFound
+from feedback.errors import Invalid, NotFound
 from feedback.models import ResponseKey
 
 
@@ -40,6 +40,17 @@ def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     session.add(key)
     session.flush()
     return key
+
+
+def retire(session: Session, kid: str) -> None:
+    """Refuse new answers sealed to this key. The current key cannot be retired alone."""
+    key = session.get(ResponseKey, kid)
+    if key is None or key.retired:
+        raise NotFound(f"no usable key {kid}")
+    if current_key(session).kid == kid:
+        raise Invalid("rotate first: retiring the current key would leave none to seal to")
+    key.retired = True
+    session.flush()
 
 
 def ensure_key(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:

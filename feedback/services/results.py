@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
-from feedback.jobs import comment_context
+from feedback.jobs import min_allies
 from feedback.models import Account, Cohort, ReleasedComment, Scope
 from feedback.release import combine
 from feedback.services.groups import require_lead
@@ -23,16 +23,25 @@ def _cohorts(session: Session, scope_ids: list[int]) -> Sequence[Cohort]:
     return session.scalars(select(Cohort).where(Cohort.scope_id.in_(scope_ids)).order_by(Cohort.id)).all()
 
 
-def _comments(session: Session, cohorts: Sequence[Cohort], comment_key: bytes) -> list[str]:
-    """Released comments, cohort by cohort, each cohort in its random order."""
+def _comments(session: Session, cohorts: Sequence[Cohort], comment_key: bytes) -> tuple[list[str], int]:
+    """Released comments, cohort by cohort, each cohort in its random order.
+
+    A comment that no longer decrypts (SECRET_KEY was changed) is counted, not shown.
+    """
     if not cohorts:
-        return []
+        return [], 0
     rows = session.execute(
         select(ReleasedComment.cohort_id, ReleasedComment.ciphertext)
         .where(ReleasedComment.cohort_id.in_([c.id for c in cohorts]))
         .order_by(ReleasedComment.cohort_id, ReleasedComment.position)
     )
-    return [atrest.decrypt(comment_key, blob, comment_context(cohort_id)).decode() for cohort_id, blob in rows]
+    readable, unreadable = [], 0
+    for cohort_id, blob in rows:
+        try:
+            readable.append(atrest.decrypt(comment_key, blob, atrest.comment_context(cohort_id)).decode())
+        except atrest.AtRestError:
+            unreadable += 1
+    return readable, unreadable
 
 
 def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) -> dict[str, Any]:
@@ -50,13 +59,15 @@ def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) 
     for cohort in cohorts:
         month = cohort.released_on.strftime("%Y-%m")
         trend[month] = trend.get(month, 0) + cohort.responses
+    comments, unreadable = _comments(session, cohorts, comment_key)
     return {
         "responses": sum(c.responses for c in cohorts),
         "cohorts": len(cohorts),
         "items": {qid: view["items"] for qid, view in questionnaires.items()},
         "questionnaires": questionnaires,
         "trend": [{"month": month, "responses": n} for month, n in sorted(trend.items())],
-        "comments": _comments(session, cohorts, comment_key),
+        "comments": comments,
+        "unreadable_comments": unreadable,
     }
 
 
@@ -68,4 +79,4 @@ def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes
 def group_insights(session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes) -> dict[str, Any]:
     """Released group aggregates; 404 for outsiders, 403 for members who are not leads."""
     require_lead(session, lead.id, group_id)
-    return {"k": k, "min_allies": 2, "released": _released(session, "group", group_id, comment_key)}
+    return {"k": k, "min_allies": min_allies("group"), "released": _released(session, "group", group_id, comment_key)}

@@ -98,3 +98,24 @@ def test_keys_init_is_safe_to_run_at_every_start(app: Flask) -> None:
     first = runner.invoke(args=["keys", "init"]).output
     second = runner.invoke(args=["keys", "init"]).output
     assert first == second and first.startswith("current response key rk-")
+
+
+def test_a_retired_key_refuses_new_answers_but_still_opens_old_ones(
+    app: Flask, lead: Person, ally: Person, recipient: Recipient
+) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=6)
+    old = [recipient.envelope(token, {"wanted": "no"}) for token in tokens]
+    kid = old[0]["kid"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["keys", "retire", kid]).exit_code != 0, "the current key cannot be retired"
+    assert recipient.client.post(f"/api/v1/answer/{tokens[0]}", json=old[0]).status_code == 202
+    runner.invoke(args=["keys", "rotate"])
+    assert runner.invoke(args=["keys", "retire", kid]).exit_code == 0
+    refused = recipient.client.post(f"/api/v1/answer/{tokens[1]}", json=old[1])
+    assert refused.status_code == 400 and "kid" in refused.get_json()["error"]["fields"]
+    for token in tokens[1:5]:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    counts = ally.get("/api/v1/me/feedback").get_json()["released"]["items"]["immediate.v1"]["wanted"]["counts"]
+    assert counts == {"no": 1, "yes": 4}, "the answer sealed to the retired key was still opened"
