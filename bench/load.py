@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 Work = list[tuple[str, bytes]]  # (path, JSON body)
 HEADERS = {"Content-Type": "application/json", "Connection": "keep-alive"}
@@ -108,7 +109,14 @@ def _client(host: str, port: int, work: Work, threads: int, ready, go, out) -> N
     )
 
 
-def run(host: str, port: int, work: Work, *, processes: int, threads: int) -> LoadResult:
+def _stop(procs: list[Any]) -> None:
+    for proc in procs:  # only the client processes this module started
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(10)
+
+
+def run(host: str, port: int, work: Work, *, processes: int, threads: int, timeout: float = 600) -> LoadResult:
     """Send every request in ``work`` once, spread over processes x threads; block until done."""
     ctx = mp.get_context("spawn")  # no inherited threads or app state
     go = ctx.Event()
@@ -120,10 +128,20 @@ def run(host: str, port: int, work: Work, *, processes: int, threads: int) -> Lo
         proc.start()
         readies.append(ready)
         procs.append(proc)
-    for ready in readies:
-        ready.wait(60)
+    for ready, proc in zip(readies, procs, strict=True):
+        if not ready.wait(60):
+            _stop(procs)
+            raise RuntimeError(f"load client {proc.pid} did not start")
     go.set()
-    parts = [out.get(timeout=600) for _ in procs]
+    parts: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(parts) < len(procs):
+        try:
+            parts.append(out.get(timeout=1))
+        except queue.Empty:
+            if time.monotonic() > deadline or any(p.exitcode not in (None, 0) for p in procs):
+                _stop(procs)
+                raise RuntimeError("load clients failed or ran past the time limit") from None
     for proc in procs:
         proc.join(30)
     result = LoadResult(

@@ -47,7 +47,8 @@ class RunReport:
 
 
 def min_allies(scope_kind: str) -> int:
-    """Group cells need two allies, so a lead never sees one ally's results (P5)."""
+    """Group cells need two allies, and k answers beyond any one ally's, so a lead never
+    sees one ally's results, even a lead who is an ally too and knows their own (P5)."""
     return 2 if scope_kind == "group" else 1
 
 
@@ -90,14 +91,17 @@ def release_scope(
     """
     scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
     need_allies = min_allies(scope.kind)
-    count, allies = session.execute(
-        select(func.count(), func.count(Response.ally_id.distinct())).where(*_pending(scope))
-    ).one()
-    if not ready(count, allies, k=settings.k, min_allies=need_allies):
+    each_ally = scope.kind == "group"
+    shares = session.execute(
+        select(Response.ally_id, func.count()).where(*_pending(scope)).group_by(Response.ally_id)
+    ).all()
+    count = sum(n for _, n in shares)
+    largest = max((n for _, n in shares), default=0) if each_ally else None
+    if not ready(count, len(shares), k=settings.k, min_allies=need_allies, largest_share=largest):
         return None
 
     questionnaire = questionnaires.load(scope.questionnaire_id)
-    builder = CohortBuilder(k=settings.k, min_allies=need_allies, dimensions=DIMENSIONS)
+    builder = CohortBuilder(k=settings.k, min_allies=need_allies, dimensions=DIMENSIONS, each_ally=each_ally)
     cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
     releasable = True
     released, invalid = array("q"), array("q")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
@@ -56,9 +56,16 @@ def _check_thresholds(k: int, min_allies: int) -> None:
         raise ValueError(f"min_allies must be at least 1, got {min_allies}")
 
 
-def ready(pending: int, allies: int, *, k: int, min_allies: int) -> bool:
-    """Whether ``pending`` responses from ``allies`` distinct allies may form a cohort."""
+def ready(pending: int, allies: int, *, k: int, min_allies: int, largest_share: int | None = None) -> bool:
+    """Whether ``pending`` responses from ``allies`` distinct allies may form a cohort.
+
+    With ``largest_share`` (the most responses any one ally has among them), at least k
+    must also remain once that ally's are taken away: someone who knows one ally's
+    answers (that ally, say, or a lead who is also an ally) still faces k others.
+    """
     _check_thresholds(k, min_allies)
+    if largest_share is not None and pending - largest_share < k:
+        return False
     return pending >= k and allies >= min_allies
 
 
@@ -90,13 +97,13 @@ class _Tally:
     def __init__(self) -> None:
         self.responses = 0
         self.declined = 0
-        self.allies: set[int] = set()
+        self.allies: Counter[int] = Counter()  # responses per ally
         self.answered: Counter[str] = Counter()
         self.counts: dict[str, Counter[str]] = {}
 
     def add(self, ally_id: int, answers: Mapping[str, frozenset[str]]) -> None:
         self.responses += 1
-        self.allies.add(ally_id)
+        self.allies[ally_id] += 1
         if not answers:
             self.declined += 1
         for item_id, values in answers.items():
@@ -151,7 +158,7 @@ class _Span:
 
 
 def _hidden_group(
-    span: _Span, sizes: Sequence[int], allies: Sequence[frozenset[int]], *, k: int, min_allies: int
+    span: _Span, sizes: Sequence[int], allies: Sequence[Counter[int]], safe: Callable[[int, Counter[int]], bool]
 ) -> frozenset[int] | None:
     """Atoms whose combined count follows from ``span`` yet is below k responses or
     min_allies allies; None if there are none. Raises _TooHard past the budget.
@@ -177,12 +184,12 @@ def _hidden_group(
     partial = [0] * len(sizes)
     steps = 0
 
-    def search(i: int, ones: frozenset[int], responses: int, who: frozenset[int]) -> frozenset[int] | None:
+    def search(i: int, ones: frozenset[int], responses: int, who: Counter[int]) -> frozenset[int] | None:
         nonlocal steps
         steps += 1 + (len(touches[i]) if i < len(rows) else 0)
         if steps > _AUDIT_BUDGET:
             raise _TooHard
-        if responses >= k and len(who) >= min_allies:
+        if safe(responses, who):
             return None
         if i == len(rows):
             return ones if ones else None
@@ -205,7 +212,7 @@ def _hidden_group(
                     i + 1,
                     ones.union(new),
                     responses + sum(sizes[a] for a in new),
-                    who.union(*(allies[a] for a in new)),
+                    sum((allies[a] for a in new), who),
                 )
                 if found is not None:
                     return found
@@ -214,7 +221,7 @@ def _hidden_group(
                     partial[j] -= coef[i][j]
         return None
 
-    return search(0, frozenset(), 0, frozenset())
+    return search(0, frozenset(), 0, Counter())
 
 
 class CohortBuilder:
@@ -224,8 +231,9 @@ class CohortBuilder:
     with the number of responses. The document never holds an ally id.
     """
 
-    def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str]) -> None:
+    def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str], each_ally: bool = False) -> None:
         _check_thresholds(k, min_allies)
+        self._each_ally = each_ally
         if len(set(dimensions)) != len(dimensions):
             raise ValueError("dimensions must be distinct")
         self._k = k
@@ -233,7 +241,7 @@ class CohortBuilder:
         self._dimensions = tuple(dimensions)
         self._total = _Tally()
         self._cells: tuple[dict[str, _Tally], ...] = tuple({} for _ in self._dimensions)
-        self._atoms: dict[Atom, tuple[int, set[int]]] = {}
+        self._atoms: dict[Atom, tuple[int, Counter[int]]] = {}
 
     @property
     def count(self) -> int:
@@ -255,9 +263,16 @@ class CohortBuilder:
         self._total.add(response.ally_id, answers)
         for cells, cell in zip(self._cells, atom, strict=True):
             cells.setdefault(cell, _Tally()).add(response.ally_id, answers)
-        n, allies = self._atoms.get(atom, (0, set()))
-        allies.add(response.ally_id)
+        n, allies = self._atoms.get(atom, (0, Counter()))
+        allies[response.ally_id] += 1
         self._atoms[atom] = (n + 1, allies)
+
+    def _safe(self, responses: int, shares: Counter[int]) -> bool:
+        """Whether a group of responses may be shown: k of them, from min_allies allies,
+        and (with each_ally) still k once any single ally's share is taken away."""
+        if responses < self._k or len(shares) < self._min_allies:
+            return False
+        return not self._each_ally or responses - max(shares.values()) >= self._k
 
     def build(self) -> dict[str, Any]:
         """The cohort document; NotReleasable if below k responses or min_allies allies.
@@ -279,7 +294,7 @@ class CohortBuilder:
            only with far more dimensions and tiny cells than Allyloop uses), only the
            dimension that shows the most stays visible, which needs no audit.
         """
-        if not ready(self.count, self.allies, k=self._k, min_allies=self._min_allies):
+        if not self._safe(self.count, self._total.allies):
             raise NotReleasable(
                 f"{self.count} responses from {self.allies} allies; a cohort needs "
                 f"{self._k} responses from {self._min_allies} allies"
@@ -325,11 +340,11 @@ class CohortBuilder:
         """A visible cell to hide because the visible cells give a small group away; None
         if they give nothing away."""
         # Atoms the visible cells cannot tell apart always count together: pool them.
-        pooled: dict[tuple[tuple[int, str], ...], tuple[int, frozenset[int]]] = {}
+        pooled: dict[tuple[tuple[int, str], ...], tuple[int, Counter[int]]] = {}
         for atom, (n, allies) in self._atoms.items():
             pattern = tuple((1, cell) if cell in visible[d] else (0, "") for d, cell in enumerate(atom))
-            size, who = pooled.get(pattern, (0, frozenset()))
-            pooled[pattern] = (size + n, who.union(allies))
+            size, who = pooled.get(pattern, (0, Counter()))
+            pooled[pattern] = (size + n, who + allies)
         patterns = sorted(pooled)
         shown = [(d, cell) for d, cells in enumerate(visible) for cell in sorted(cells)]
 
@@ -342,8 +357,7 @@ class CohortBuilder:
             _Span(rows()),
             [pooled[p][0] for p in patterns],
             [pooled[p][1] for p in patterns],
-            k=self._k,
-            min_allies=self._min_allies,
+            self._safe,
         )
         if group is None or not candidates:
             return None
@@ -357,18 +371,18 @@ class CohortBuilder:
     def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
         """Cells with k responses from min_allies allies, less the smallest ones (ties by
         name) that must join the hidden cells until those hold k from min_allies allies."""
-        visible = {c for c, t in cells.items() if t.responses >= self._k and len(t.allies) >= self._min_allies}
+        visible = {c for c, t in cells.items() if self._safe(t.responses, t.allies)}
         if len(visible) == len(cells):
             return visible
         hidden = [cells[c] for c in cells if c not in visible]
         responses = sum(t.responses for t in hidden)
-        who = set().union(*(t.allies for t in hidden))
+        who = sum((t.allies for t in hidden), Counter[int]())
         for cell in sorted(visible, key=lambda c: (cells[c].responses, c)):
-            if responses >= self._k and len(who) >= self._min_allies:
+            if self._safe(responses, who):
                 break
             visible.remove(cell)
             responses += cells[cell].responses
-            who |= cells[cell].allies
+            who += cells[cell].allies
         return visible
 
 

@@ -132,12 +132,11 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
 
     status, insights = lead.call("GET", f"/api/v1/groups/{group['id']}/insights")
     assert status == 200
-    # The group cohort formed as soon as k answers from two allies were pending: the second
-    # ally's first answer completed it, and their other four wait for the next cohort.
-    assert insights["released"]["responses"] == 6
+    # The group cohort forms once k answers remain beside any one ally's: at the tenth.
+    assert insights["released"]["responses"] == 10
     paths = insights["released"]["questionnaires"]["immediate.v1"]["slices"]["path"]
     assert paths["interpersonal"] == {"suppressed": True} and paths["access"] == {"suppressed": True}
-    assert len(insights["released"]["comments"]) == 3
+    assert len(insights["released"]["comments"]) == 4
 
     status, _ = allies[0].call("GET", f"/api/v1/groups/{group['id']}/insights")
     assert status == 403

@@ -84,18 +84,19 @@ def test_comments_reach_only_the_audience_the_recipient_chose(lead: Person, ally
     assert "note for none" not in str(group_view) + str(released(ally))
 
 
-def test_group_insights_need_two_allies(lead: Person, ally: Person, client: Any) -> None:
+def test_group_insights_need_k_answers_beyond_any_one_ally(lead: Person, ally: Person, client: Any) -> None:
+    """Even a lead who is an ally too, and knows their own answers, faces k others' (P5)."""
     group = lead.create_group()
     lead.add(group, ally)
     recipient = Recipient(client)
     answer_all(recipient, ally.ask(ally.log_action(group), count=10))
     assert released(ally)["responses"] == 10
     assert released(lead, f"/api/v1/groups/{group}/insights")["responses"] == 0, "one ally's results alone"
-    other = Person(client, "Kim")
-    lead.add(group, other)
-    answer_all(recipient, other.ask(other.log_action(group, kind="sponsor"), count=1))
+    answer_all(recipient, lead.ask(lead.log_action(group, kind="sponsor"), count=4))
+    assert released(lead, f"/api/v1/groups/{group}/insights")["responses"] == 0, "the lead could subtract their 4"
+    answer_all(recipient, lead.ask(lead.log_action(group, kind="sponsor"), count=1))
     insights = released(lead, f"/api/v1/groups/{group}/insights")
-    assert insights["responses"] == 11 and insights["cohorts"] == 1
+    assert insights["responses"] == 15 and insights["cohorts"] == 1
     kinds = insights["questionnaires"]["immediate.v1"]["slices"]["kind"]
     assert kinds["credit"] == {"suppressed": True}, "a cell of one ally stays hidden"
     assert kinds["sponsor"] == {"suppressed": True}

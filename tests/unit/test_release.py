@@ -56,10 +56,8 @@ def build(
 
 def kinds(**sizes: int) -> list[Opened]:
     """sizes[kind] responses of that kind, each from its own ally."""
-    out: list[Opened] = []
-    for kind, n in sizes.items():
-        out += [opened(len(out), kind=kind) for _ in range(n)]
-    return out
+    names = [kind for kind, n in sizes.items() for _ in range(n)]
+    return [opened(ally, kind=kind) for ally, kind in enumerate(names)]
 
 
 def shown(document: Mapping[str, Any], dimension: str) -> dict[str, int | None]:
@@ -599,3 +597,58 @@ def test_a_view_does_not_depend_on_cohort_order(scenarios: list[tuple[int, int, 
     ]
     assert combine(documents) == combine(reversed(documents))
     assert json.dumps(combine(documents)) == json.dumps(combine(reversed(documents)))
+
+
+def test_ready_with_a_largest_share_needs_k_beyond_that_ally() -> None:
+    assert not ready(9, 2, k=5, min_allies=2, largest_share=5)
+    assert ready(10, 2, k=5, min_allies=2, largest_share=5)
+
+
+def test_a_cohort_mostly_from_one_ally_is_not_releasable_with_each_ally() -> None:
+    with pytest.raises(NotReleasable):
+        build_each([opened(1) for _ in range(6)] + [opened(2) for _ in range(4)])
+    assert build_each([opened(1) for _ in range(5)] + [opened(2) for _ in range(5)])["responses"] == 10
+
+
+def build_each(responses: Sequence[Opened], k: int = 5, dimensions: Sequence[str] = ()) -> dict[str, Any]:
+    builder = CohortBuilder(k=k, min_allies=2, dimensions=dimensions, each_ally=True)
+    for response in responses:
+        builder.add(response)
+    return builder.build()
+
+
+def test_a_cell_a_lead_could_subtract_their_own_share_from_is_hidden() -> None:
+    """Credit: 4 from the lead-ally (1), 1 from ally 2. Showing it would give ally 2's answer away."""
+    responses = [opened(1, kind="credit") for _ in range(4)] + [opened(2, kind="credit")]
+    responses += [opened(a, kind="sponsor") for a in (1, 2, 3, 4, 5, 6, 3, 4, 5, 6)]
+    document = build_each(responses, dimensions=("kind",))
+    assert shown(document, "kind") == {"credit": None, "sponsor": None}, "credit hidden, and sponsor to protect it"
+
+
+def dominated_safe(group: Sequence[Opened], k: int) -> bool:
+    if not group:
+        return True
+    shares = Counter(r.ally_id for r in group)
+    return len(group) >= k and len(group) - max(shares.values()) >= k
+
+
+@PROPERTY
+@given(scenario_st(max_size=60))
+def test_with_each_ally_no_shown_cell_or_hidden_set_rests_on_one_allys_share(
+    scenario: tuple[int, int, list[str], list[Opened]],
+) -> None:
+    k, _, dimensions, responses = scenario
+    try:
+        document = build_each(responses, k=k, dimensions=dimensions)
+    except NotReleasable:
+        assert not dominated_safe(responses, k) or len({r.ally_id for r in responses}) < 2
+        return
+    assert dominated_safe(responses, k)
+    visible = visible_cells(document)
+    for dimension in dimensions:
+        truth = by_cell(responses, dimension)
+        for cell, group in truth.items():
+            if cell in visible[dimension]:
+                assert dominated_safe(group, k), (dimension, cell)
+        hidden = [r for cell, group in truth.items() if cell not in visible[dimension] for r in group]
+        assert dominated_safe(hidden, k), dimension
