@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from importlib import resources
@@ -686,3 +687,19 @@ def test_public_form_lists_exclusive_options_of_multi_items(
     assert isinstance(items, list)
     (downsides,) = (item for item in items if item["id"] == "downsides")
     assert downsides["exclusive"] == ["none"]
+
+
+# A published questionnaire is part of every pending envelope's meaning: answers sealed
+# against it are checked against it at release. Changing one in place would turn pending
+# answers invalid, so a change needs a new version file (v2) and a new digest here.
+PUBLISHED = {
+    "advice.v1.json": "994459ceeffc044403dbe8a3b79c943e73bf8f58913fc81bcdbcd5d4b9d48b0e",
+    "followup.v1.json": "eee62cda93f0232b97619a5abd86c083217421f26e04d24f8b64d27b07be036c",
+    "immediate.v1.json": "64e103959bf8bbe6ecfff13e3500cd1d8a9e032057935a5d5a9126a9f21889a3",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_questionnaires_never_change_in_place(name: str) -> None:
+    data = (resources.files("feedback.questionnaires") / name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == PUBLISHED[name], f"{name} changed: publish a new version instead"
