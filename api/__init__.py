@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         TESTING=settings.testing,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        # With Redis away, limits fall back to memory rather than failing the request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         API_TITLE="Allyloop",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

@@ -1,6 +1,7 @@
 """Background work: releases are idempotent, keys rotate without loss, old links are purged."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 
@@ -8,7 +9,7 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
 from feedback.models import Cohort, Link, Response, ResponseKey
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, build_app
 
 
 def test_running_due_work_twice_releases_nothing_twice(
@@ -120,3 +121,19 @@ def test_a_retired_key_refuses_new_answers_but_still_opens_old_ones(
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     counts = ally.get("/api/v1/me/feedback").get_json()["released"]["items"]["immediate.v1"]["wanted"]["counts"]
     assert counts == {"no": 1, "yes": 4}, "the answer sealed to the retired key was still opened"
+
+
+def test_with_redis_unreachable_answers_are_still_accepted_and_released_later(tmp_path: Path) -> None:
+    """P7: the answer is committed before the 202; the release catches up when work runs."""
+    app = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
+    client = app.test_client()
+    lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
+    group = lead.create_group()
+    lead.add(group, ally)
+    for token in ally.ask(ally.log_action(group), count=5):
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "no worker ran yet"
+    with app.app_context():
+        assert run_due_now().released_cohorts == 1
+        db.engine.dispose()
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
