@@ -205,8 +205,10 @@ def test_unknown_routes_and_methods_use_the_error_shape(client: FlaskClient) -> 
     assert_error(client.delete("/api/v1/accounts"), 405)
 
 
+# Any code point, lone surrogates and NUL included, as JSON's \u escapes can carry them.
+any_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=30)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
@@ -226,6 +228,15 @@ def test_no_body_a_client_sends_causes_a_500(links: list[str], lead: Person, bod
     }
     response = lead.post(urls[route], body)
     assert response.status_code < 500, response.get_data(as_text=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.integers(), path=st.sampled_from(["groups/{}/insights", "actions/{}/requests", "groups/1/members/{}"]))
+def test_no_id_in_a_path_causes_a_500(lead: Person, client: FlaskClient, number: int, path: str) -> None:
+    url = "/api/v1/" + path.format(number)
+    for method in ("GET", "POST", "DELETE"):
+        response = client.open(url, method=method, json={"stage": "immediate", "count": 1}, headers=lead.headers)
+        assert response.status_code < 500, (method, url, response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(

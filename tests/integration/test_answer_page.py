@@ -1,0 +1,87 @@
+"""The recipient page at /r/{token}: works with no JavaScript, sealed by the server on arrival."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.extensions import db
+from feedback.models import Response
+from tests.conftest import Person
+
+
+@pytest.fixture
+def tokens(lead: Person, ally: Person) -> list[str]:
+    group = lead.create_group()
+    lead.add(group, ally)
+    return ally.ask(ally.log_action(group, summary="Asked Dana to present her own results"), count=5)
+
+
+def test_the_page_shows_what_the_ally_did_and_every_question(client: FlaskClient, tokens: list[str]) -> None:
+    page = client.get(f"/r/{tokens[0]}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Asked Dana to present her own results" in text
+    assert 'name="item-wanted"' in text and 'name="item-downsides"' in text
+    assert "I&#39;d rather not answer" in text or "I'd rather not answer" in text
+    assert "<script" not in text, "the page works without JavaScript"
+
+
+def test_a_plain_form_answer_is_sealed_and_gets_a_receipt(app: Flask, client: FlaskClient, tokens: list[str]) -> None:
+    form = {"item-wanted": "partly", "item-downsides": ["spoken_for"], "comment": "", "audience": "ally"}
+    response = client.post(f"/r/{tokens[0]}", data=form)
+    assert response.status_code == 200
+    assert "Receipt" in response.get_data(as_text=True)
+    with app.app_context():
+        stored = db.session.query(Response).one()
+        assert stored.sealed is not None and b"partly" not in stored.sealed
+    assert client.get(f"/r/{tokens[0]}").status_code == 410
+
+
+def test_declining_is_one_button(app: Flask, client: FlaskClient, tokens: list[str]) -> None:
+    response = client.post(f"/r/{tokens[0]}", data={"item-wanted": "yes", "decline": "1"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.query(Response).count() == 1
+
+
+def test_a_comment_without_a_chosen_audience_is_sent_back_not_guessed(
+    app: Flask, client: FlaskClient, tokens: list[str]
+) -> None:
+    response = client.post(f"/r/{tokens[0]}", data={"comment": "thank you"})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Response).count() == 0
+    assert client.get(f"/r/{tokens[0]}").status_code == 200, "the link is still usable"
+
+
+def test_unknown_and_used_links_get_clear_pages(client: FlaskClient, tokens: list[str]) -> None:
+    missing = client.get("/r/AAAAAAAAAAAAAAAAAAAAAA")
+    assert missing.status_code == 404 and "could not find this link" in missing.get_data(as_text=True)
+    client.post(f"/r/{tokens[0]}", data={"decline": "1"})
+    used = client.get(f"/r/{tokens[0]}")
+    assert used.status_code == 410 and "can no longer be used" in used.get_data(as_text=True)
+    assert client.post(f"/r/{tokens[0]}", data={"decline": "1"}).status_code == 410
+
+
+form_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    form=st.dictionaries(
+        st.sampled_from(
+            ["item-wanted", "item-felt_recognised", "item-downsides", "item-x", "comment", "audience", "decline"]
+        )
+        | form_text,
+        st.lists(form_text, max_size=3),
+        max_size=6,
+    )
+)
+def test_no_form_a_browser_posts_causes_a_500(client: FlaskClient, tokens: list[str], form: dict[str, Any]) -> None:
+    response = client.post(f"/r/{tokens[-1]}", data=form)
+    assert response.status_code < 500, response.get_data(as_text=True)
