@@ -269,7 +269,7 @@ def test_a_document_is_the_same_in_every_process() -> None:
         "    print(json.dumps(b.build()))\n"
     )
     outputs = {
-        subprocess.run(  # noqa: S603 -- runs this interpreter on a fixed script
+        subprocess.run(
             [sys.executable, "-c", script],
             env={**os.environ, "PYTHONHASHSEED": seed},
             cwd=Path(__file__).parents[2],
