@@ -3,10 +3,11 @@
 import json
 from typing import Any, cast
 
+import marshmallow as ma
 from flask import Request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
@@ -82,6 +83,23 @@ class IdConverter(IntegerConverter):
 
 def id_schema(_converter: IdConverter) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(metadata={"description": "machine-readable, e.g. invalid, gone"})
+    message = ma.fields.String(metadata={"description": "for people"})
+    # "fields" would shadow Schema.fields, hence the data_key.
+    field_errors = ma.fields.Dict(data_key="fields", metadata={"description": "field name -> what is wrong with it"})
+
+
+class ErrorOut(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail)
+
+
+class Api(SmorestApi):  # type: ignore[misc]
+    """Documents the error shape the app really sends (see api/errors.py)."""
+
+    ERROR_SCHEMA = ErrorOut
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]

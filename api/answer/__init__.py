@@ -6,7 +6,7 @@ from flask import request
 
 from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
-from api.extensions import Blueprint, limiter, session
+from api.extensions import Blueprint, ErrorOut, limiter, session
 from api.jobs import answers_arrived
 from crypto.encoding import b64u_encode
 from crypto.envelope import SUITE_NAME
@@ -35,6 +35,8 @@ def page(token: str) -> dict[str, Any]:
 
 @blp.route("/<token>", methods=["GET"])
 @blp.response(200, AnswerPageOut)
+@blp.alt_response(404, schema=ErrorOut, description="No such link")
+@blp.alt_response(410, schema=ErrorOut, description="The link was used or has expired")
 @limiter.limit("60/minute", key_func=link_rate_key)
 def read(token: str) -> Any:
     """What the ally did, the questionnaire, and the key to seal the answer to"""
@@ -44,6 +46,9 @@ def read(token: str) -> Any:
 @blp.route("/<token>", methods=["POST"])
 @blp.arguments(EnvelopeIn)
 @blp.response(202, ReceiptOut)
+@blp.alt_response(404, schema=ErrorOut, description="No such link")
+@blp.alt_response(410, schema=ErrorOut, description="The link was used or has expired")
+@blp.alt_response(413, schema=ErrorOut, description="The body is too large")
 @limiter.limit("10/minute", key_func=link_rate_key)
 def submit(body: dict[str, Any], token: str) -> Any:
     """Send the sealed answer; the link is spent"""
