@@ -5,7 +5,7 @@ import dataclasses
 import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -123,15 +123,21 @@ class Recipient:
         self.client = client
 
     def envelope(self, token: str, answers: dict[str, Any], comment: dict[str, str] | None = None) -> dict[str, str]:
+        def padded(pad_to: int) -> bytes:
+            body = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
+            bare = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+            body["pad"] = " " * (pad_to - bare)
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+        return self.seal(token, padded)
+
+    def seal(self, token: str, plaintext: Callable[[int], bytes]) -> dict[str, str]:
+        """Seal whatever ``plaintext(pad_to)`` returns, exactly as the link's page says to."""
         page = self.client.get(f"/api/v1/answer/{token}")
         assert page.status_code == 200, page.get_json()
         data = page.get_json()
-        body = {"v": 1, "answers": answers, "comment": comment, "pad": ""}
-        bare = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-        body["pad"] = " " * (data["pad_to"] - bare)
-        plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         public = X25519PublicKey.from_public_bytes(b64u_decode(data["key"]["public_key"]))
-        sealed = SUITE.encrypt(plaintext, public, b64u_decode(data["info"]))
+        sealed = SUITE.encrypt(plaintext(data["pad_to"]), public, b64u_decode(data["info"]))
         return {"kid": data["key"]["kid"], "sealed": b64u_encode(sealed)}
 
     def answer(self, token: str, answers: dict[str, Any], comment: dict[str, str] | None = None) -> Any:

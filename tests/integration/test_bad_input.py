@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -278,11 +278,7 @@ def test_a_poisoned_envelope_is_discarded_and_the_rest_still_release(
     tokens = ally.ask(ally.log_action(group), count=7)
     for poison in ('{"v":1,"answers":{"wanted":' + "9" * 4400 + "}", "[" * 3000):
         token = tokens.pop()
-        page = recipient.client.get(f"/api/v1/answer/{token}").get_json()
-        plaintext = poison.encode().ljust(page["pad_to"], b" ")
-        public = X25519PublicKey.from_public_bytes(b64u_decode(page["key"]["public_key"]))
-        sealed = SUITE.encrypt(plaintext, public, b64u_decode(page["info"]))
-        envelope = {"kid": page["key"]["kid"], "sealed": b64u_encode(sealed)}
+        envelope = recipient.seal(token, lambda pad_to, poison=poison: poison.encode().ljust(pad_to, b" "))
         assert recipient.client.post(f"/api/v1/answer/{token}", json=envelope).status_code == 202
     for token in tokens:
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
