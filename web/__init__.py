@@ -8,7 +8,6 @@ from api.answer import link_rate_key
 from api.clock import utcnow
 from api.extensions import limiter, session
 from api.jobs import answers_arrived
-from feedback import kinds, questionnaires
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
 
@@ -22,39 +21,41 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 @bp.route("/r/<token>", methods=["GET"])
 @limiter.limit("60/minute", key_func=link_rate_key)
 def answer_page(token: str) -> Any:
-    try:
-        opened = answers.open_link(session(), token, now=utcnow())
-    except NotFound:
-        return _render("link_missing.html", 404)
-    except Gone:
-        return _render("link_gone.html", 410)
-    return _render(
-        "answer.html", action=opened.action, q=opened.questionnaire, path=kinds.path_of(opened.action.kind), errors={}
-    )
+    return _answer_form(token)
 
 
 @bp.route("/r/<token>", methods=["POST"])
 @limiter.limit("10/minute", key_func=link_rate_key)
 def answer_submit(token: str) -> Any:
     try:
-        opened = answers.open_link(session(), token, now=utcnow())
-        q = opened.questionnaire
-        try:
-            parsed_answers, comment = q.parse_form(request.form.to_dict(flat=False))
-        except questionnaires.InvalidAnswers as exc:  # show the form again, with the problems
-            return _render(
-                "answer.html", 400, action=opened.action, q=q, path=kinds.path_of(opened.action.kind), errors=exc.fields
-            )
-        receipt = answers.submit_plain(session(), token, answers=parsed_answers, comment=comment, now=utcnow())
+        receipt = answers.submit_form(session(), token, form=request.form.to_dict(flat=False), now=utcnow())
         session().commit()
-    except NotFound:
-        return _render("link_missing.html", 404)
-    except Gone:
-        return _render("link_gone.html", 410)
-    except Invalid as exc:
-        return _render("link_gone.html", 400, problem=exc.message)
+    except Invalid as exc:  # show the form again, with what needs a second look
+        session().rollback()
+        return _answer_form(token, 400, exc.fields)
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
     answers_arrived()
     return _render("receipt.html", receipt=receipt)
+
+
+def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = None) -> Any:
+    try:
+        opened = answers.open_link(session(), token, now=utcnow())
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    return _render(
+        "answer.html",
+        status,
+        action=action,
+        q=opened.questionnaire,
+        path=kinds.path_of(action.kind),
+        errors=errors or {},
+    )
+
+
+def _link_problem(exc: NotFound | Gone) -> tuple[str, int]:
+    return _render("link_missing.html", 404) if isinstance(exc, NotFound) else _render("link_gone.html", 410)
 
 
 @bp.after_request

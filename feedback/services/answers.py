@@ -5,6 +5,7 @@ not seen before) but never opened here: the web tier holds public keys only.
 """
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -74,13 +75,15 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     return _store(session, link, request, kid=kid, info=info, blob=blob, today=now.date())
 
 
-def submit_plain(session: Session, token: str, *, answers: object, comment: object, now: datetime) -> str:
-    """The no-JavaScript path: validate, seal here at once, then store like any envelope."""
+def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime) -> str:
+    """The no-JavaScript path: check the form, seal it here at once, store it like any envelope.
+
+    The plaintext exists only inside this call; it is never stored or logged.
+    """
     link, request = _live_link(session, token, now)
     questionnaire = questionnaires.load(request.questionnaire_id)
     try:
-        clean = questionnaire.validate_answers(answers)
-        clean_comment = questionnaire.validate_comment(comment)
+        clean, clean_comment = questionnaire.parse_form(form)
     except questionnaires.InvalidAnswers as exc:
         raise Invalid("some answers are not valid", exc.fields) from None
     key = keys.current_key(session)
