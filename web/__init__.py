@@ -47,9 +47,8 @@ def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = 
     return _render(
         "answer.html",
         status,
-        action=action,
+        action=opened.action,
         q=opened.questionnaire,
-        path=kinds.path_of(action.kind),
         errors=errors or {},
     )
 
