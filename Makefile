@@ -7,10 +7,11 @@ export FLASK_APP := api:create_app
 
 .PHONY: run test test-db lint typecheck unit install migrate bench clean
 
-$(BIN)/flask: pyproject.toml
+# constraints.txt pins every transitive dependency too, so installs are repeatable.
+$(BIN)/flask: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 install: $(BIN)/flask

@@ -99,7 +99,7 @@ def rows_for(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any
         hello_ok = a.hello.statuses.get(202, 0) == a.hello.requests and not a.hello.errors
         rows += [
             Row("a", "hello-world Flask, requests/s", f"{a.hello.rate:,.0f}", "", "" if hello_ok else "errors"),
-            Row("a", "answer submit (POST /api/v1/answer/<token>), requests/s", f"{a.submit.rate:,.0f}"),
+            Row("a", "answer submit (`POST /api/v1/answer/<token>`), requests/s", f"{a.submit.rate:,.0f}"),
             Row(
                 "a",
                 "submit / hello",
@@ -126,12 +126,12 @@ def rows_for(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any
             ),
             Row("a", "client share of CPU, hello run", f"{_share(a.hello.client_cpu, a.hello_server_cpu):.0%}"),
             Row("a", "client share of CPU, submit run", f"{_share(a.submit.client_cpu, a.submit_server_cpu):.0%}"),
-            Row("a", "releases inside the web workers during the submit run", f"{a.cohorts_released} cohorts"),
+            Row("a", "cohorts released inside the web workers (warm-up and timed)", f"{a.cohorts_released}"),
         ]
     if b is not None:
         rows += [
-            Row("b", "raw HPKE opens/s (Suite.decrypt only)", f"{b['raw_rate']:,.0f}"),
-            Row("b", f"release_scope, responses opened and aggregated/s (N={b['n']:,})", f"{b['release_rate']:,.0f}"),
+            Row("b", "raw HPKE opens/s (`Suite.decrypt` only)", f"{b['raw_rate']:,.0f}"),
+            Row("b", f"`release_scope`, responses opened and aggregated/s (N={b['n']:,})", f"{b['release_rate']:,.0f}"),
             Row(
                 "b",
                 "release / raw open",
@@ -151,11 +151,11 @@ def rows_for(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any
                 _verdict(peak is not None and peak < TARGET_PEAK_MB),
             ),
             Row("c", "RSS before the release (app loaded, data made), MB", f"{c['rss_before_mb']:.0f}"),
-            Row("c", "tracemalloc peak of the release_scope call alone, MB", f"{c['tracemalloc_peak_mb']:.1f}"),
+            Row("c", "tracemalloc peak of the `release_scope` call alone, MB", f"{c['tracemalloc_peak_mb']:.1f}"),
             Row("c", "ru_maxrss of the whole process (setup included), MB", f"{c['overall_maxrss_mb']:.0f}"),
             Row(
                 "c",
-                "release_scope time under tracemalloc / commit, s",
+                "`release_scope` time under tracemalloc / commit, s",
                 f"{c['release_seconds']:.1f} / {c['commit_seconds']:.1f}",
             ),
         ]
@@ -283,7 +283,7 @@ def notes(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any] |
             f" gunicorn {a.submit_server_cpu:.1f} s, machine {used:.0%} busy).",
             "  The hello figure is therefore a lower bound of what gunicorn alone could serve, and the",
             "  ratio is kinder to Allyloop than on a machine with a separate client.",
-            f"- During the submit run the web workers released {a.cohorts_released} cohorts in-process;"
+            f"- During the warm-up and timed submits the web workers released {a.cohorts_released} cohorts in-process;"
             f" {a.released_in_run:,} of the {a.responses_stored:,} stored responses (timed and warm-up)"
             " were in a released ally cohort at the end.",
             f"- (a) setup (migrate, accounts, {a.responses_stored:,} links opened and sealed) took"
