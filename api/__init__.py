@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from api import cli, errors, logs
 from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
+from api.jobs import Background
 from crypto.atrest import derive_key
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app.register_blueprint(web_bp)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
     cli.register(app)
+    app.extensions["allyloop.jobs"] = Background(app)
     app.after_request(_privacy_headers)
     return app
 
@@ -89,7 +91,9 @@ def _sqlite_tuning(engine: Engine) -> None:
     def connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=10000"):
+        # synchronous=NORMAL in WAL mode: a commit survives any crash of the process; only
+        # a power cut can lose the last moments (PostgreSQL is the choice where that matters).
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

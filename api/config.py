@@ -28,6 +28,8 @@ class Settings:
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
     testing: bool = False
+    # In-process jobs run on a background thread; tests run them inline, right after each answer.
+    jobs_inline: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> "Settings":

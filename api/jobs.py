@@ -5,6 +5,8 @@ calls one plain function from ``feedback.jobs``, and is idempotent.
 """
 
 import logging
+import threading
+import time
 from datetime import datetime
 from functools import cache
 
@@ -40,14 +42,57 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
     )
 
 
+class Background:
+    """In-process jobs: one daemon thread per process runs due work after answers arrive.
+
+    No answer waits for a release, and a burst of answers costs one run, not one each.
+    A process that dies mid-run loses nothing: its transaction rolls back and the answers
+    stay pending for the next run (P7).
+    """
+
+    CADENCE_SECONDS = 2.0
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._loop, name="allyloop-jobs", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            # Let arrivals gather first: one run then serves a whole burst, and a release
+            # is not timed to the answer that completed its cohort.
+            time.sleep(self.CADENCE_SECONDS)
+            self._wake.clear()
+            with self._app.app_context():
+                _run_logged()
+
+
+def _run_logged() -> None:
+    try:
+        run_due_now()
+    except Exception:
+        log.exception("in-process release failed; answers stay pending")
+    finally:
+        session().close()
+
+
 def answers_arrived() -> None:
     """Called after an answer is committed: let the release work look for full cohorts."""
     settings = current_app.config["ALLYLOOP"]
     if settings.redis_url is None:
-        try:
-            run_due_now()
-        except Exception:
-            log.exception("in-process release failed; answers stay pending")
+        if settings.jobs_inline:
+            _run_logged()
+        else:
+            current_app.extensions["allyloop.jobs"].poke()
         return
     try:
         queue().enqueue(run_due_job, job_id="allyloop-run-due", at_front=False)

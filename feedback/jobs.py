@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from crypto import atrest, envelope
@@ -26,6 +26,7 @@ COMMENT_AUDIENCES = {"ally": ("ally", "both"), "group": ("lead", "both")}
 # Used or expired links answer 410 for this long after expiry, then are forgotten (404).
 LINK_GRACE = timedelta(days=30)
 _BATCH = 500
+_UPDATE_BATCH = 5000  # ids per UPDATE ... IN (...), well under every database's parameter limit
 
 KeyLoader = Callable[[str], X25519PrivateKey]
 log = logging.getLogger("allyloop.jobs")
@@ -54,6 +55,10 @@ def min_allies(scope_kind: str) -> int:
 
 def _cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
     return Response.ally_cohort_id if scope.kind == "ally" else Response.group_cohort_id
+
+
+def _other_cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
+    return Response.group_cohort_id if scope.kind == "ally" else Response.ally_cohort_id
 
 
 def _scope_column(scope: Scope):  # type: ignore[no-untyped-def]
@@ -106,9 +111,11 @@ def release_scope(
     releasable = True
     released, invalid = array("q"), array("q")
     audiences = COMMENT_AUDIENCES[scope.kind]
+    comments: list[dict[str, object]] = []  # written in batches, so memory stays flat
     with session.begin_nested() as attempt:
         session.add(cohort)
         session.flush()
+        context = atrest.comment_context(cohort.id)
         for response_id, ally_id, kind, visibility, kid, info, sealed in _stream(session, scope):
             body = _open(keys, kid, info, sealed, questionnaire)
             if body is None:
@@ -119,8 +126,11 @@ def release_scope(
             builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
             released.append(response_id)
             if comment is not None and comment["audience"] in audiences:
-                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), atrest.comment_context(cohort.id))
-                session.add(ReleasedComment(cohort_id=cohort.id, position=secrets.randbelow(2**31), ciphertext=blob))
+                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), context)
+                comments.append({"cohort_id": cohort.id, "position": secrets.randbelow(2**31), "ciphertext": blob})
+                if len(comments) >= _BATCH:
+                    _write_comments(session, comments)
+        _write_comments(session, comments)
         try:
             cohort.document = builder.build()
             session.flush()
@@ -132,16 +142,29 @@ def release_scope(
     if not releasable:
         return None
     cohort.responses = builder.count
-    for chunk in _chunks(released):
-        session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
-        # Once both the ally's and the group's cohorts hold it, the envelope has done its job.
+    # Once the other view has released it too, the envelope has done its job: drop it.
+    done_elsewhere = _other_cohort_column(scope).is_not(None)
+    for chunk in _chunks(released, _UPDATE_BATCH):
         session.execute(
             update(Response)
-            .where(Response.id.in_(chunk), Response.ally_cohort_id.is_not(None), Response.group_cohort_id.is_not(None))
-            .values(sealed=None, info=None, digest=None)
+            .where(Response.id.in_(chunk))
+            .values(
+                {
+                    _cohort_column(scope).key: cohort.id,
+                    "sealed": case((done_elsewhere, null()), else_=Response.sealed),
+                    "info": case((done_elsewhere, null()), else_=Response.info),
+                    "digest": case((done_elsewhere, null()), else_=Response.digest),
+                }
+            )
         )
     session.flush()
     return cohort
+
+
+def _write_comments(session: Session, comments: list[dict[str, object]]) -> None:
+    if comments:
+        session.execute(insert(ReleasedComment), comments)
+        comments.clear()
 
 
 def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes | None, bytes | None]]:
@@ -158,10 +181,11 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
         .where(*_pending(scope))
         # Digest order is random, so nothing derived from the stream (comment rows) keeps arrival order.
         .order_by(Response.digest)
-        .execution_options(yield_per=_BATCH)
     )
-    for row in session.execute(query):
-        yield row.id, row.ally_id, row.kind, row.visibility, row.kid, row.info, row.sealed
+    # Plain tuples straight from the connection, a batch at a time: no ORM bookkeeping per response.
+    result = session.connection().execution_options(yield_per=_BATCH).execute(query)
+    for batch in result.tuples().partitions():
+        yield from batch
 
 
 def _open(

@@ -77,6 +77,9 @@ class FeedbackRequest(Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(20))
     questionnaire_id: Mapped[str] = mapped_column(String(40))
+    # Where this request's answers wait for release, fixed when the request is made.
+    ally_scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"))
+    group_scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"))
     link_count: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date] = mapped_column(Date)
 

@@ -76,14 +76,14 @@ def shuffled(items: list[T], rng: random.Random | None = None) -> list[T]:
     return out
 
 
-def _values(item_id: str, value: object) -> frozenset[str]:
+def _values(item_id: str, value: object) -> tuple[str] | frozenset[str]:
     """The counted values of one answer: a choice, a scale point, or each chosen option."""
+    if isinstance(value, str):
+        return (value,)
     if isinstance(value, bool):
         raise TypeError(f"answer to {item_id!r} is a bool, not a choice, scale or list")
-    if isinstance(value, str):
-        return frozenset((value,))
     if isinstance(value, int):
-        return frozenset((str(value),))
+        return (str(value),)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return frozenset(value)
     raise TypeError(f"answer to {item_id!r} must be a str, an int or a list of str")
@@ -101,14 +101,27 @@ class _Tally:
         self.answered: Counter[str] = Counter()
         self.counts: dict[str, Counter[str]] = {}
 
-    def add(self, ally_id: int, answers: Mapping[str, frozenset[str]]) -> None:
+    def add(self, ally_id: int, answers: Mapping[str, object]) -> None:
+        # The hot loop of every release: plain dict updates, no Counter built per answer.
         self.responses += 1
         self.allies[ally_id] += 1
         if not answers:
             self.declined += 1
-        for item_id, values in answers.items():
+        for item_id, value in answers.items():
             self.answered[item_id] += 1
-            self.counts.setdefault(item_id, Counter()).update(values)
+            counts = self.counts.get(item_id)
+            if counts is None:
+                counts = self.counts[item_id] = Counter()
+            for one in _values(item_id, value):
+                counts[one] += 1
+
+    def merge(self, other: _Tally) -> None:
+        self.responses += other.responses
+        self.declined += other.declined
+        self.allies.update(other.allies)
+        self.answered.update(other.answered)
+        for item_id, counts in other.counts.items():
+            self.counts.setdefault(item_id, Counter()).update(counts)
 
     def items(self) -> dict[str, Any]:
         return {
@@ -239,19 +252,23 @@ class CohortBuilder:
         self._k = k
         self._min_allies = min_allies
         self._dimensions = tuple(dimensions)
+        # Responses are tallied once, by atom (their cell in every dimension); the total
+        # and each cell are sums of atoms, made when the document is built.
+        self._by_atom: dict[Atom, _Tally] = {}
+        self._shares: Counter[int] = Counter()  # responses per ally, across the cohort
         self._total = _Tally()
-        self._cells: tuple[dict[str, _Tally], ...] = tuple({} for _ in self._dimensions)
+        self._cells: tuple[dict[str, _Tally], ...] = ()
         self._atoms: dict[Atom, tuple[int, Counter[int]]] = {}
 
     @property
     def count(self) -> int:
         """How many responses have been added."""
-        return self._total.responses
+        return self._shares.total()
 
     @property
     def allies(self) -> int:
         """How many distinct allies the added responses came from."""
-        return len(self._total.allies)
+        return len(self._shares)
 
     def add(self, response: Opened) -> None:
         """Count one response. Raises ValueError if it lacks a cell for some dimension."""
@@ -259,13 +276,22 @@ class CohortBuilder:
         if missing:
             raise ValueError(f"response has no cell for dimension(s) {missing}")
         atom = tuple(str(response.slices[d]) for d in self._dimensions)
-        answers = {item_id: _values(item_id, value) for item_id, value in response.answers.items()}
-        self._total.add(response.ally_id, answers)
-        for cells, cell in zip(self._cells, atom, strict=True):
-            cells.setdefault(cell, _Tally()).add(response.ally_id, answers)
-        n, allies = self._atoms.get(atom, (0, Counter()))
-        allies[response.ally_id] += 1
-        self._atoms[atom] = (n + 1, allies)
+        tally = self._by_atom.get(atom)
+        if tally is None:
+            tally = self._by_atom[atom] = _Tally()
+        tally.add(response.ally_id, response.answers)
+        self._shares[response.ally_id] += 1
+
+    def _sum_atoms(self) -> None:
+        """Fold the atom tallies into the total, the cells of each dimension, and atom sizes."""
+        self._total = _Tally()
+        cells: tuple[dict[str, _Tally], ...] = tuple({} for _ in self._dimensions)
+        for atom, tally in self._by_atom.items():
+            self._total.merge(tally)
+            for by_cell, cell in zip(cells, atom, strict=True):
+                by_cell.setdefault(cell, _Tally()).merge(tally)
+        self._cells = cells
+        self._atoms = {atom: (tally.responses, tally.allies) for atom, tally in self._by_atom.items()}
 
     def _safe(self, responses: int, shares: Counter[int]) -> bool:
         """Whether a group of responses may be shown: k of them, from min_allies allies,
@@ -294,11 +320,12 @@ class CohortBuilder:
            only with far more dimensions and tiny cells than Allyloop uses), only the
            dimension that shows the most stays visible, which needs no audit.
         """
-        if not self._safe(self.count, self._total.allies):
+        if not self._safe(self.count, self._shares):
             raise NotReleasable(
                 f"{self.count} responses from {self.allies} allies; a cohort needs "
                 f"{self._k} responses from {self._min_allies} allies"
             )
+        self._sum_atoms()
         visible = self._visible_cells()
         slices: dict[str, Any] = {}
         for index, dimension in enumerate(self._dimensions):

@@ -39,6 +39,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         key_encryption_key=keyring.parse_kek(KEK),
         password_cost=2**4,  # cheap hashing in tests only
         testing=True,
+        jobs_inline=True,  # releases happen right after the answer that completes a cohort
     )
     return dataclasses.replace(base, **overrides)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -104,7 +103,6 @@ _QUESTIONNAIRE_ID = re.compile(r"([a-z][a-z0-9_]*)\.v([1-9][0-9]*)")
 _FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
 _FORM_ITEM_PREFIX: Final = "item-"
 _FIELD_NAME_MAX: Final = 64
-_ALLOWED_CONTROLS: Final = frozenset("\n\t")
 
 
 class InvalidAnswers(ValueError):
@@ -159,9 +157,23 @@ class Item:
     allow_na: bool = False
     exclusive: frozenset[str] = frozenset()
 
-    @property
+    @functools.cached_property
     def option_values(self) -> tuple[str, ...]:
         return tuple(option.value for option in self.options)
+
+    @functools.cached_property
+    def _option_set(self) -> frozenset[str]:
+        return frozenset(self.option_values)
+
+    @functools.cached_property
+    def single_values(self) -> frozenset[str | int]:
+        """Every valid answer that is a single value: a choice, a scale point, or "na"."""
+        if self.type == "choice":
+            return frozenset(self.option_values)
+        if self.type == "scale":
+            points: set[str | int] = set(range(cast(int, self.min), cast(int, self.max) + 1))
+            return frozenset(points | ({NOT_APPLICABLE} if self.allow_na else set()))
+        return frozenset()
 
     def _validate(self, value: object) -> AnswerValue:
         """Return the normalized answer, or raise ``_ItemError``."""
@@ -172,7 +184,7 @@ class Item:
         return self._validate_scale(value)
 
     def _validate_choice(self, value: object) -> str:
-        if not isinstance(value, str) or value not in self.option_values:
+        if not isinstance(value, str) or value not in self._option_set:
             raise _ItemError("Choose one of the listed options, or skip this question.")
         return value
 
@@ -181,7 +193,7 @@ class Item:
             raise _ItemError("Send a list of the chosen options.")
         if not value:
             raise _ItemError("Choose at least one option, or skip this question.")
-        known = self.option_values
+        known = self._option_set
         if not all(isinstance(choice, str) and choice in known for choice in value):
             raise _ItemError("Choose only from the listed options.")
         chosen = set(cast(list[str], list(value)))
@@ -190,7 +202,7 @@ class Item:
         if len(chosen) > 1 and chosen & self.exclusive:
             names = " or ".join(f'"{option.label}"' for option in self.options if option.value in self.exclusive)
             raise _ItemError(f"{names} cannot be combined with other options.")
-        return [option for option in known if option in chosen]
+        return [option for option in self.option_values if option in chosen]
 
     def _validate_scale(self, value: object) -> int | str:
         if self.allow_na and value == NOT_APPLICABLE:
@@ -267,6 +279,10 @@ class Questionnaire:
         accepted: Answers = {}
         for key, value in answers.items():
             item = self._by_id.get(key) if isinstance(key, str) else None
+            # Fast path for the common case; type() rather than isinstance, so True is not 1.
+            if item is not None and type(value) in (str, int) and value in item.single_values:
+                accepted[item.id] = value
+                continue
             if item is None:
                 errors[_field_name(key)] = "This is not a question in this questionnaire."
                 continue
@@ -305,7 +321,7 @@ class Questionnaire:
             raise _ItemError("The comment is empty; leave it out to send no comment.")
         if len(text) > self.comment_max_chars:
             raise _ItemError(f"Please keep the comment to {self.comment_max_chars} characters or fewer.")
-        if any(_forbidden_in_comment(char) for char in text):
+        if _FORBIDDEN_IN_COMMENT.search(text):
             raise _ItemError("The comment contains characters that cannot be stored.")
         if not isinstance(audience, str) or audience not in AUDIENCES:
             raise _ItemError("Choose who may read your comment.")
@@ -391,13 +407,10 @@ def _non_blank(submitted: str | Sequence[str]) -> list[str]:
     return [value.strip() for value in values if isinstance(value, str) and value.strip()]
 
 
-def _forbidden_in_comment(char: str) -> bool:
-    """Control characters (but newline and tab) and lone surrogates are refused.
-
-    Refusing them also bounds the encoded size: in compact UTF-8 JSON every
-    remaining character takes at most four bytes.
-    """
-    return char not in _ALLOWED_CONTROLS and unicodedata.category(char) in {"Cc", "Cs"}
+# Control characters (category Cc: C0, DEL and C1) but newline and tab, and lone
+# surrogates, are refused. Refusing them also bounds the encoded size: in compact UTF-8
+# JSON every remaining character takes at most four bytes.
+_FORBIDDEN_IN_COMMENT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 # --- Loading -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from feedback import kinds, questionnaires
 from feedback.errors import Invalid, NotFound
 from feedback.models import Account, Action, FeedbackRequest, Link
 from feedback.services.groups import membership
+from feedback.services.scopes import scope_for
 
 MAX_LINKS = 50
 
@@ -86,10 +87,13 @@ def create_request(
         errors["count"] = f"must be between 1 and {MAX_LINKS}"
     if errors:
         raise Invalid("the request is not valid", errors)
+    questionnaire_id = questionnaires.for_stage(stage).id
     request = FeedbackRequest(
         action_id=action.id,
         stage=stage,
-        questionnaire_id=questionnaires.for_stage(stage).id,
+        questionnaire_id=questionnaire_id,
+        ally_scope_id=scope_for(session, "ally", action.ally_id, questionnaire_id).id,
+        group_scope_id=scope_for(session, "group", action.group_id, questionnaire_id).id,
         link_count=count,
         created_on=now.date(),
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,6 @@ from feedback import questionnaires
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.models import Action, FeedbackRequest, Link, Response, ResponseKey
 from feedback.services import keys
-from feedback.services.scopes import scope_for
 
 
 @dataclass(frozen=True)
@@ -36,30 +35,36 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _live_link(session: Session, token: str, now: datetime) -> tuple[Link, FeedbackRequest]:
+def _live_link(session: Session, token: str, now: datetime) -> tuple[Link, FeedbackRequest, Action]:
     if not tokens.is_link_token(token):
         raise NotFound("this link does not exist")
-    link = session.scalar(select(Link).where(Link.token_hash == tokens.link_lookup_hash(token)))
-    if link is None:
+    row = session.execute(
+        select(Link, FeedbackRequest, Action)
+        .join(FeedbackRequest, Link.request_id == FeedbackRequest.id)
+        .join(Action, FeedbackRequest.action_id == Action.id)
+        .where(Link.token_hash == tokens.link_lookup_hash(token))
+    ).one_or_none()
+    if row is None:
         raise NotFound("this link does not exist")
+    link, request, action = row
     if link.used:
         raise Gone("this link has been used already")
     if link.expires_at <= now:
         raise Gone("this link has expired")
-    return link, link.request
+    return link, request, action
 
 
 def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
-    link, request = _live_link(session, token, now)
+    link, request, action = _live_link(session, token, now)
     key = keys.current_key(session)
     questionnaire = questionnaires.load(request.questionnaire_id)
     info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
-    return OpenLink(link_id=link.id, action=request.action, questionnaire=questionnaire, key=key, info=info)
+    return OpenLink(link_id=link.id, action=action, questionnaire=questionnaire, key=key, info=info)
 
 
 def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:
     """Store a browser-sealed envelope for this link and spend the link. Returns a receipt."""
-    link, request = _live_link(session, token, now)
+    link, request, action = _live_link(session, token, now)
     questionnaire = questionnaires.load(request.questionnaire_id)
     key = keys.usable_key(session, kid)
     if key is None:
@@ -72,7 +77,7 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     if len(blob) != expected:
         raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return _store(session, link, request, kid=kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, request, action, kid=kid, info=info, blob=blob, today=now.date())
 
 
 def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime) -> str:
@@ -80,7 +85,7 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
 
     The plaintext exists only inside this call; it is never stored or logged.
     """
-    link, request = _live_link(session, token, now)
+    link, request, action = _live_link(session, token, now)
     questionnaire = questionnaires.load(request.questionnaire_id)
     try:
         clean, clean_comment = questionnaire.parse_form(form)
@@ -90,37 +95,41 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
     info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
     plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
     blob = envelope.seal(key.public_key, info, plaintext)
-    return _store(session, link, request, kid=key.kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, request, action, kid=key.kid, info=info, blob=blob, today=now.date())
 
 
 def _store(
-    session: Session, link: Link, request: FeedbackRequest, *, kid: str, info: bytes, blob: bytes, today: date
+    session: Session,
+    link: Link,
+    request: FeedbackRequest,
+    action: Action,
+    *,
+    kid: str,
+    info: bytes,
+    blob: bytes,
+    today: date,
 ) -> str:
     # Spend the link with a conditional update, so two racing submissions cannot both count.
     spent = session.execute(update(Link).where(Link.id == link.id, Link.used.is_(False)).values(used=True))
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise Gone("this link has been used already")
-    action = request.action
     digest = hashlib.sha256(blob).digest()
-    if session.scalar(select(Response.id).where(Response.digest == digest)) is not None:
-        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"})
-    session.add(
-        Response(
-            ally_scope_id=scope_for(session, "ally", action.ally_id, request.questionnaire_id).id,
-            group_scope_id=scope_for(session, "group", action.group_id, request.questionnaire_id).id,
-            ally_id=action.ally_id,
-            kind=action.kind,
-            visibility=action.visibility,
-            kid=kid,
-            info=info,
-            sealed=blob,
-            digest=digest,
-            received_week=week_of(today),
-            invalid=False,
-        )
-    )
     try:
-        session.flush()
-    except IntegrityError:
+        session.execute(
+            insert(Response).values(
+                ally_scope_id=request.ally_scope_id,
+                group_scope_id=request.group_scope_id,
+                ally_id=action.ally_id,
+                kind=action.kind,
+                visibility=action.visibility,
+                kid=kid,
+                info=info,
+                sealed=blob,
+                digest=digest,
+                received_week=week_of(today),
+                invalid=False,
+            )
+        )
+    except IntegrityError:  # the digest is unique: this exact envelope was stored before
         raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
     return digest.hex()[:20]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 05:52:35.215960
+Create Date: 2026-11-23 06:19:21.813314
 
 """
 from alembic import op
@@ -110,9 +110,13 @@ def upgrade():
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('stage', sa.String(length=20), nullable=False),
     sa.Column('questionnaire_id', sa.String(length=40), nullable=False),
+    sa.Column('ally_scope_id', sa.Integer(), nullable=False),
+    sa.Column('group_scope_id', sa.Integer(), nullable=False),
     sa.Column('link_count', sa.Integer(), nullable=False),
     sa.Column('created_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['action.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ally_scope_id'], ['scope.id'], ),
+    sa.ForeignKeyConstraint(['group_scope_id'], ['scope.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('feedback_request', schema=None) as batch_op:

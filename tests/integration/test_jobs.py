@@ -1,5 +1,6 @@
 """Background work: releases are idempotent, keys rotate without loss, old links are purged."""
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -137,3 +138,20 @@ def test_with_redis_unreachable_answers_are_still_accepted_and_released_later(tm
         assert run_due_now().released_cohorts == 1
         db.engine.dispose()
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+
+
+def test_in_process_releases_run_on_a_background_thread_after_the_answer(tmp_path: Path) -> None:
+    app = build_app(tmp_path, jobs_inline=False)
+    client = app.test_client()
+    lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
+    group = lead.create_group()
+    lead.add(group, ally)
+    for token in ally.ask(ally.log_action(group), count=5):
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    for _ in range(100):  # the thread releases within moments; allow up to 10 s on a busy machine
+        if ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5:
+            break
+        time.sleep(0.1)
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+    with app.app_context():
+        db.engine.dispose()
