@@ -49,7 +49,8 @@ def environment(workdir: Path) -> dict[str, str]:
     env.update(
         SECRET_KEY="bench-" + os.urandom(24).hex(),
         KEY_ENCRYPTION_KEY=keyring.new_kek(),
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        # BENCH_DATABASE_URL points (a) at an empty PostgreSQL database instead of SQLite.
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
         RELEASE_MIN_RESPONSES="5",
         PUBLIC_BASE_URL="http://127.0.0.1:5000",
         FLASK_APP="api:create_app",
@@ -78,6 +79,7 @@ def _env(env: dict[str, str]) -> Iterator[None]:
 def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: int) -> list[tuple[str, bytes]]:
     """Migrate, make a key, then accounts, a group, actions and links through the API, and
     seal one envelope per link (GET the answer page, seal to its key and info). Returns the work."""
+    _flask(env, "db", "downgrade", "base")  # a fresh schema, on SQLite or a reused PostgreSQL database
     _flask(env, "db", "upgrade")
     _flask(env, "keys", "init")
     from api import create_app

@@ -4,12 +4,14 @@ Only ciphertext is stored. A sealed envelope is checked for shape (key id, lengt
 not seen before) but never opened here: the web tier holds public keys only.
 """
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,9 +24,30 @@ from feedback.services import keys
 
 
 @dataclass(frozen=True)
+class ActionShown:
+    """What a recipient is shown of the ally's action: no names, no ids."""
+
+    kind: str
+    summary: str
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class LiveLink:
+    """A link that may still be answered, with what answering it needs (plain values)."""
+
+    id: int
+    questionnaire_id: str
+    ally_scope_id: int
+    group_scope_id: int
+    ally_id: int
+    action: ActionShown
+    visibility: str
+
+
+@dataclass(frozen=True)
 class OpenLink:
-    link_id: int
-    action: Action
+    action: ActionShown
     questionnaire: questionnaires.Questionnaire
     key: ResponseKey
     info: bytes
@@ -35,39 +58,63 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _live_link(session: Session, token: str, now: datetime) -> tuple[Link, FeedbackRequest, Action]:
-    if not tokens.is_link_token(token):
-        raise NotFound("this link does not exist")
-    row = session.execute(
-        select(Link, FeedbackRequest, Action)
+@functools.cache
+def _link_query() -> Select[Any]:
+    # Built once: this runs on every answer, and plain columns skip the ORM's per-object work.
+    return (
+        select(
+            Link.id,
+            Link.used,
+            Link.expires_at,
+            FeedbackRequest.questionnaire_id,
+            FeedbackRequest.ally_scope_id,
+            FeedbackRequest.group_scope_id,
+            Action.ally_id,
+            Action.kind,
+            Action.summary,
+            Action.occurred_on,
+            Action.visibility,
+        )
         .join(FeedbackRequest, Link.request_id == FeedbackRequest.id)
         .join(Action, FeedbackRequest.action_id == Action.id)
-        .where(Link.token_hash == tokens.link_lookup_hash(token))
-    ).one_or_none()
+        .where(Link.token_hash == bindparam("token_hash"))
+    )
+
+
+def _live_link(session: Session, token: str, now: datetime) -> LiveLink:
+    if not tokens.is_link_token(token):
+        raise NotFound("this link does not exist")
+    row = session.execute(_link_query(), {"token_hash": tokens.link_lookup_hash(token)}).one_or_none()
     if row is None:
         raise NotFound("this link does not exist")
-    link, request, action = row
-    if link.used:
+    if row.used:
         raise Gone("this link has been used already")
-    if link.expires_at <= now:
+    if row.expires_at <= now:
         raise Gone("this link has expired")
-    return link, request, action
+    return LiveLink(
+        id=row.id,
+        questionnaire_id=row.questionnaire_id,
+        ally_scope_id=row.ally_scope_id,
+        group_scope_id=row.group_scope_id,
+        ally_id=row.ally_id,
+        action=ActionShown(kind=row.kind, summary=row.summary, occurred_on=row.occurred_on),
+        visibility=row.visibility,
+    )
 
 
 def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
-    link, request, action = _live_link(session, token, now)
+    link = _live_link(session, token, now)
     key = keys.current_key(session)
-    questionnaire = questionnaires.load(request.questionnaire_id)
+    questionnaire = questionnaires.load(link.questionnaire_id)
     info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
-    return OpenLink(link_id=link.id, action=action, questionnaire=questionnaire, key=key, info=info)
+    return OpenLink(action=link.action, questionnaire=questionnaire, key=key, info=info)
 
 
 def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:
     """Store a browser-sealed envelope for this link and spend the link. Returns a receipt."""
-    link, request, action = _live_link(session, token, now)
-    questionnaire = questionnaires.load(request.questionnaire_id)
-    key = keys.usable_key(session, kid)
-    if key is None:
+    link = _live_link(session, token, now)
+    questionnaire = questionnaires.load(link.questionnaire_id)
+    if not keys.is_usable(session, kid):
         raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
     try:
         blob = b64u_decode(sealed)
@@ -77,7 +124,7 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     if len(blob) != expected:
         raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return _store(session, link, request, action, kid=kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, kid=kid, info=info, blob=blob, today=now.date())
 
 
 def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime) -> str:
@@ -85,8 +132,8 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
 
     The plaintext exists only inside this call; it is never stored or logged.
     """
-    link, request, action = _live_link(session, token, now)
-    questionnaire = questionnaires.load(request.questionnaire_id)
+    link = _live_link(session, token, now)
+    questionnaire = questionnaires.load(link.questionnaire_id)
     try:
         clean, clean_comment = questionnaire.parse_form(form)
     except questionnaires.InvalidAnswers as exc:
@@ -95,41 +142,40 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
     info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
     plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
     blob = envelope.seal(key.public_key, info, plaintext)
-    return _store(session, link, request, action, kid=key.kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, kid=key.kid, info=info, blob=blob, today=now.date())
 
 
-def _store(
-    session: Session,
-    link: Link,
-    request: FeedbackRequest,
-    action: Action,
-    *,
-    kid: str,
-    info: bytes,
-    blob: bytes,
-    today: date,
-) -> str:
+def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes, today: date) -> str:
     # Spend the link with a conditional update, so two racing submissions cannot both count.
-    spent = session.execute(update(Link).where(Link.id == link.id, Link.used.is_(False)).values(used=True))
+    spent = session.execute(_spend_link(), {"link_id": link.id})
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise Gone("this link has been used already")
     digest = hashlib.sha256(blob).digest()
+    row = {
+        "ally_scope_id": link.ally_scope_id,
+        "group_scope_id": link.group_scope_id,
+        "ally_id": link.ally_id,
+        "kind": link.action.kind,
+        "visibility": link.visibility,
+        "kid": kid,
+        "info": info,
+        "sealed": blob,
+        "digest": digest,
+        "received_week": week_of(today),
+        "invalid": False,
+    }
     try:
-        session.execute(
-            insert(Response).values(
-                ally_scope_id=request.ally_scope_id,
-                group_scope_id=request.group_scope_id,
-                ally_id=action.ally_id,
-                kind=action.kind,
-                visibility=action.visibility,
-                kid=kid,
-                info=info,
-                sealed=blob,
-                digest=digest,
-                received_week=week_of(today),
-                invalid=False,
-            )
-        )
+        session.execute(_insert_response(), row)
     except IntegrityError:  # the digest is unique: this exact envelope was stored before
         raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
     return digest.hex()[:20]
+
+
+@functools.cache
+def _spend_link() -> Update:
+    return update(Link).where(Link.id == bindparam("link_id"), Link.used.is_(False)).values(used=True)
+
+
+@functools.cache
+def _insert_response() -> Insert:
+    return insert(Response)

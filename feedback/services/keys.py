@@ -21,10 +21,10 @@ def current_key(session: Session) -> ResponseKey:
     return key
 
 
-def usable_key(session: Session, kid: str) -> ResponseKey | None:
-    """A key answers may still be sealed to: known and not retired."""
-    key = session.get(ResponseKey, kid)
-    return key if key is not None and not key.retired else None
+def is_usable(session: Session, kid: str) -> bool:
+    """Whether answers may still be sealed to this key: known and not retired."""
+    retired = session.scalar(select(ResponseKey.retired).where(ResponseKey.kid == kid))
+    return retired is False
 
 
 def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
