@@ -57,6 +57,7 @@ class Background:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.completed_runs = 0  # runs finished, their session closed
 
     def poke(self) -> None:
         with self._lock:
@@ -74,6 +75,7 @@ class Background:
             self._wake.clear()
             with self._app.app_context():
                 _run_logged()
+            self.completed_runs += 1
 
 
 def _run_logged() -> None:

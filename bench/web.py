@@ -44,13 +44,12 @@ class WebResult:
         return self.submit.rate / self.hello.rate if self.hello.rate else 0.0
 
 
-def environment(workdir: Path) -> dict[str, str]:
+def environment(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "WEB_CONCURRENCY")}
     env.update(
         SECRET_KEY="bench-" + os.urandom(24).hex(),
         KEY_ENCRYPTION_KEY=keyring.new_kek(),
-        # BENCH_DATABASE_URL points (a) at an empty PostgreSQL database instead of SQLite.
-        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         RELEASE_MIN_RESPONSES="5",
         PUBLIC_BASE_URL="http://127.0.0.1:5000",
         FLASK_APP="api:create_app",
@@ -238,10 +237,19 @@ def _measure(
 
 
 def run(
-    workdir: Path, *, submits: int, warmup: int, workers: int, processes: int, threads: int, allies: int, seed: int
+    workdir: Path,
+    *,
+    submits: int,
+    warmup: int,
+    workers: int,
+    processes: int,
+    threads: int,
+    allies: int,
+    seed: int,
+    database_url: str | None = None,
 ) -> WebResult:
     workdir.mkdir(parents=True, exist_ok=True)
-    env = environment(workdir)
+    env = environment(workdir, database_url)
     started = time.monotonic()
     work = prepare(workdir, env, submits + warmup, allies, seed)
     setup = time.monotonic() - started

@@ -183,7 +183,8 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
         .order_by(Response.digest)
     )
     # Plain tuples straight from the connection, a batch at a time: no ORM bookkeeping per response.
-    result = session.connection().execution_options(yield_per=_BATCH).execute(query)
+    # The option goes on the statement: set on the connection it would outlive this query.
+    result = session.connection().execute(query.execution_options(yield_per=_BATCH))
     for batch in result.tuples().partitions():
         yield from batch
 
