@@ -46,8 +46,13 @@ test-db: install
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL to a PostgreSQL URL" && false)
 	$(BIN)/pytest tests/integration tests/e2e
 
+# Loopback only, bounded, writes docs/benchmarks.md. Part (a) also runs on a throwaway
+# PostgreSQL when its server binaries are installed.
 bench: install
-	$(BIN)/python bench/run.py
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  eval "$$(.ci/postgres start)" && trap '.ci/postgres stop "$$PGTMP"' EXIT && \
+	  $(BIN)/python bench/run.py --postgres "$$TEST_DATABASE_URL"; \
+	else $(BIN)/python bench/run.py; fi
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

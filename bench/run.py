@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from bench import web  # noqa: E402 - after the path fix, so `bench/run.py` works from anywhere
 
 DOC = ROOT / "docs" / "benchmarks.md"
-COMMAND = ".venv/bin/python bench/run.py"
+COMMAND = "make bench"
 TARGET_SUBMIT_RATIO = 0.5
 TARGET_RELEASE_RATIO = 0.5
 TARGET_PEAK_MB = 200.0
@@ -201,7 +201,7 @@ def document(
         "loopback on one machine, with a fixed number of requests and responses, and stops by itself.",
         "",
         "```",
-        COMMAND + "    # or: make bench",
+        COMMAND + "    # runs bench/run.py, with --postgres on a throwaway PostgreSQL when one can start",
         "```",
         "",
         f"- **Run:** {started:%Y-%m-%d %H:%M} UTC, {seconds / 60:.1f} minutes in all"
