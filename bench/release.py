@@ -29,7 +29,7 @@ from api.extensions import db
 from bench import envelopes
 from crypto import envelope, keyring, tokens
 from feedback import jobs, questionnaires
-from feedback.models import Response
+from feedback.models import Envelope, Response
 from feedback.services import accounts, actions, groups, keys
 from feedback.services.answers import week_of
 from feedback.services.scopes import scope_for
@@ -100,7 +100,7 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
         session.commit()
         week = week_of(today)
         for start in range(0, n, BATCH):
-            rows = []
+            rows, envelope_rows = [], []
             for index in range(start, min(n, start + BATCH)):
                 answers, comment = envelopes.random_answer(rng, questionnaire)
                 info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(tokens.new_link_token()))
@@ -113,17 +113,17 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
                         "ally_id": ally_id,
                         "kind": kind,
                         "visibility": visibility,
-                        "kid": kid,
-                        "info": info,
-                        "sealed": sealed,
-                        "digest": envelopes.digest(sealed),
                         "received_week": week,
                         "invalid": False,
                     }
                 )
+                envelope_rows.append({"kid": kid, "info": info, "sealed": sealed, "digest": envelopes.digest(sealed)})
                 if keep:
                     kept.append((info, sealed))
-            session.execute(insert(Response), rows)
+            ids = session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows).all()
+            for response_id, envelope_row in zip(ids, envelope_rows, strict=True):
+                envelope_row["response_id"] = response_id
+            session.execute(insert(Envelope), envelope_rows)
             session.commit()
         pending = session.scalar(
             select(func.count()).where(Response.ally_scope_id == scope_ids[0], Response.ally_cohort_id.is_(None))

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import case, delete, func, insert, null, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crypto import atrest, envelope
 from feedback import kinds, questionnaires
-from feedback.models import ApiToken, Cohort, Link, ReleasedComment, Response, Scope
+from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
 from feedback.release import CohortBuilder, NotReleasable, Opened, ready
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
@@ -142,21 +142,11 @@ def release_scope(
     if not releasable:
         return None
     cohort.responses = builder.count
-    # Once the other view has released it too, the envelope has done its job: drop it.
-    done_elsewhere = _other_cohort_column(scope).is_not(None)
     for chunk in _chunks(released, _UPDATE_BATCH):
-        session.execute(
-            update(Response)
-            .where(Response.id.in_(chunk))
-            .values(
-                {
-                    _cohort_column(scope).key: cohort.id,
-                    "sealed": case((done_elsewhere, null()), else_=Response.sealed),
-                    "info": case((done_elsewhere, null()), else_=Response.info),
-                    "digest": case((done_elsewhere, null()), else_=Response.digest),
-                }
-            )
-        )
+        session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
+        # Once the other view has released it too, the envelope has done its job: drop it.
+        done = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
+        session.execute(delete(Envelope).where(Envelope.response_id.in_(done)))
     session.flush()
     return cohort
 
@@ -167,20 +157,21 @@ def _write_comments(session: Session, comments: list[dict[str, object]]) -> None
         comments.clear()
 
 
-def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes | None, bytes | None]]:
+def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes, bytes]]:
     query = (
         select(
             Response.id,
             Response.ally_id,
             Response.kind,
             Response.visibility,
-            Response.kid,
-            Response.info,
-            Response.sealed,
+            Envelope.kid,
+            Envelope.info,
+            Envelope.sealed,
         )
+        .join(Envelope, Envelope.response_id == Response.id)
         .where(*_pending(scope))
         # Digest order is random, so nothing derived from the stream (comment rows) keeps arrival order.
-        .order_by(Response.digest)
+        .order_by(Envelope.digest)
     )
     # Plain tuples straight from the connection, a batch at a time: no ORM bookkeeping per response.
     # The option goes on the statement: set on the connection it would outlive this query.
@@ -190,11 +181,9 @@ def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str
 
 
 def _open(
-    keys: KeyLoader, kid: str, info: bytes | None, sealed: bytes | None, questionnaire: questionnaires.Questionnaire
+    keys: KeyLoader, kid: str, info: bytes, sealed: bytes, questionnaire: questionnaires.Questionnaire
 ) -> tuple[questionnaires.Answers, questionnaires.Comment | None] | None:
     """Open and check one envelope; None if it must be discarded as invalid."""
-    if sealed is None or info is None:
-        return None
     private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
     try:
         body = envelope.parse_plaintext(envelope.open_sealed(private_key, info, sealed))
@@ -215,9 +204,8 @@ def _mark_invalid(session: Session, scope: Scope, ids: array) -> None:  # type: 
     if not ids:
         return
     for chunk in _chunks(ids):
-        session.execute(
-            update(Response).where(Response.id.in_(chunk)).values(invalid=True, sealed=None, info=None, digest=None)
-        )
+        session.execute(update(Response).where(Response.id.in_(chunk)).values(invalid=True))
+        session.execute(delete(Envelope).where(Envelope.response_id.in_(chunk)))
     scope.invalid += len(ids)
     session.flush()
 

@@ -129,12 +129,8 @@ class Scope(Base):
 
 
 class Response(Base):
-    """One sealed answer.
-
-    Once both of its scopes have released it (or it proved invalid), its ciphertext, HPKE
-    info and digest are dropped: what is left cannot be matched to a link, even by
-    someone who holds the link's URL.
-    """
+    """One answer's place in the release process: which scopes it waits in, and the
+    cohorts that released it. What the recipient sent is its ``Envelope``."""
 
     __tablename__ = "response"
 
@@ -144,14 +140,27 @@ class Response(Base):
     ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     visibility: Mapped[str] = mapped_column(String(10))
-    kid: Mapped[str] = mapped_column(ForeignKey("response_key.kid"))
-    info: Mapped[bytes | None] = mapped_column(LargeBinary(200), nullable=True)
-    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True, nullable=True)
     received_week: Mapped[date] = mapped_column(Date)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
     group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
+
+
+class Envelope(Base):
+    """What a recipient sent, sealed: only ciphertext, its key id and HPKE info.
+
+    Deleted once both of its response's scopes have released it (or it proved invalid):
+    what is left then cannot be matched to a link, even by someone holding the link's
+    URL. Kept apart from ``Response`` so releases update small rows, not ciphertext.
+    """
+
+    __tablename__ = "envelope"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    kid: Mapped[str] = mapped_column(ForeignKey("response_key.kid"))
+    info: Mapped[bytes] = mapped_column(LargeBinary(200))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)  # refuses a replayed envelope
 
 
 class Cohort(Base):

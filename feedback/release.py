@@ -20,10 +20,9 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 MIN_K = 3  # the design never releases fewer than three responses at a time (P3)
 
@@ -31,8 +30,7 @@ Answer = str | int | list[str]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Opened:
+class Opened(NamedTuple):
     """One decrypted, validated response, ready to be counted.
 
     ``answers`` maps item ids to a choice (str), a scale (int, or "na"), or the chosen
@@ -272,10 +270,12 @@ class CohortBuilder:
 
     def add(self, response: Opened) -> None:
         """Count one response. Raises ValueError if it lacks a cell for some dimension."""
-        missing = [d for d in self._dimensions if d not in response.slices]
-        if missing:
-            raise ValueError(f"response has no cell for dimension(s) {missing}")
-        atom = tuple(str(response.slices[d]) for d in self._dimensions)
+        slices = response.slices
+        try:
+            atom = tuple([str(slices[d]) for d in self._dimensions])
+        except KeyError:
+            missing = [d for d in self._dimensions if d not in slices]
+            raise ValueError(f"response has no cell for dimension(s) {missing}") from None
         tally = self._by_atom.get(atom)
         if tally is None:
             tally = self._by_atom[atom] = _Tally()

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from crypto import envelope, tokens
 from crypto.encoding import b64u_decode
 from feedback import questionnaires
 from feedback.errors import Gone, Invalid, NotFound
-from feedback.models import Action, FeedbackRequest, Link, Response, ResponseKey
+from feedback.models import Action, Envelope, FeedbackRequest, Link, Response, ResponseKey
 from feedback.services import keys
 
 
@@ -157,15 +158,14 @@ def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: byt
         "ally_id": link.ally_id,
         "kind": link.action.kind,
         "visibility": link.visibility,
-        "kid": kid,
-        "info": info,
-        "sealed": blob,
-        "digest": digest,
         "received_week": week_of(today),
         "invalid": False,
     }
+    response_id = session.execute(_insert_response(), row).scalar_one()
     try:
-        session.execute(_insert_response(), row)
+        session.execute(
+            _insert_envelope(), {"response_id": response_id, "kid": kid, "info": info, "sealed": blob, "digest": digest}
+        )
     except IntegrityError:  # the digest is unique: this exact envelope was stored before
         raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
     return digest.hex()[:20]
@@ -177,5 +177,10 @@ def _spend_link() -> Update:
 
 
 @functools.cache
-def _insert_response() -> Insert:
-    return insert(Response)
+def _insert_response() -> ReturningInsert[tuple[int]]:
+    return insert(Response).returning(Response.id)
+
+
+@functools.cache
+def _insert_envelope() -> Insert:
+    return insert(Envelope)

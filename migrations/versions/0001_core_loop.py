@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 06:19:21.813314
+Create Date: 2026-11-23 06:46:09.302609
 
 """
 from alembic import op
@@ -140,10 +140,6 @@ def upgrade():
     sa.Column('ally_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('visibility', sa.String(length=10), nullable=False),
-    sa.Column('kid', sa.String(length=40), nullable=False),
-    sa.Column('info', sa.LargeBinary(length=200), nullable=True),
-    sa.Column('sealed', sa.LargeBinary(), nullable=True),
-    sa.Column('digest', sa.LargeBinary(length=32), nullable=True),
     sa.Column('received_week', sa.Date(), nullable=False),
     sa.Column('invalid', sa.Boolean(), nullable=False),
     sa.Column('ally_cohort_id', sa.Integer(), nullable=True),
@@ -153,9 +149,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['ally_scope_id'], ['scope.id'], ),
     sa.ForeignKeyConstraint(['group_cohort_id'], ['cohort.id'], ),
     sa.ForeignKeyConstraint(['group_scope_id'], ['scope.id'], ),
-    sa.ForeignKeyConstraint(['kid'], ['response_key.kid'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('digest')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_response_ally_cohort_id'), ['ally_cohort_id'], unique=False)
@@ -163,6 +157,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_response_group_cohort_id'), ['group_cohort_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_response_group_scope_id'), ['group_scope_id'], unique=False)
 
+    op.create_table('envelope',
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('kid', sa.String(length=40), nullable=False),
+    sa.Column('info', sa.LargeBinary(length=200), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('digest', sa.LargeBinary(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['kid'], ['response_key.kid'], ),
+    sa.ForeignKeyConstraint(['response_id'], ['response.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('response_id'),
+    sa.UniqueConstraint('digest')
+    )
     op.create_table('link',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -187,6 +192,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_link_expires_at'))
 
     op.drop_table('link')
+    op.drop_table('envelope')
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_response_group_scope_id'))
         batch_op.drop_index(batch_op.f('ix_response_group_cohort_id'))
