@@ -123,15 +123,21 @@ def test_a_retired_key_refuses_new_answers_but_still_opens_old_ones(
     assert counts == {"no": 1, "yes": 4}, "the answer sealed to the retired key was still opened"
 
 
-def test_with_redis_unreachable_answers_are_still_accepted_and_released_later(tmp_path: Path) -> None:
-    """P7: the answer is committed before the 202; the release catches up when work runs."""
-    app = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
+def answer_one_cohort(app: Flask) -> Person:
+    """An ally whose five links were all answered (accepted with 202) on this app."""
     client = app.test_client()
     lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
     group = lead.create_group()
     lead.add(group, ally)
     for token in ally.ask(ally.log_action(group), count=5):
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    return ally
+
+
+def test_with_redis_unreachable_answers_are_still_accepted_and_released_later(tmp_path: Path) -> None:
+    """P7: the answer is committed before the 202; the release catches up when work runs."""
+    app = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
+    ally = answer_one_cohort(app)
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "no worker ran yet"
     with app.app_context():
         assert run_due_now().released_cohorts == 1
@@ -142,12 +148,7 @@ def test_with_redis_unreachable_answers_are_still_accepted_and_released_later(tm
 
 def test_in_process_releases_run_on_a_background_thread_after_the_answer(tmp_path: Path) -> None:
     app = build_app(tmp_path, jobs_inline=False)
-    client = app.test_client()
-    lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
-    group = lead.create_group()
-    lead.add(group, ally)
-    for token in ally.ask(ally.log_action(group), count=5):
-        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    ally = answer_one_cohort(app)
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "not in the request itself"
     background = app.extensions["allyloop.jobs"]
     for _ in range(200):  # the thread runs within its cadence; allow up to 20 s on a busy machine
