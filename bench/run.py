@@ -332,9 +332,9 @@ def notes(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any] |
         "  request that validates input and writes two rows through an ORM does not reach. On SQLite",
         "  the two gunicorn workers also take turns on the single write lock; on PostgreSQL the",
         "  database server shares the same two cores. Tuning took (a) from 72 to 230-310",
-        "  requests/s (it varies from run to run): releases moved off the request onto a background thread, the answer path",
-        "  went from eleven statements to four prepared ones, and SQLite runs WAL with",
-        "  `synchronous=NORMAL`.",
+        "  requests/s (it varies from run to run): releases moved off the request onto a",
+        "  background thread, the answer path went from eleven statements to four prepared ones,",
+        "  and SQLite runs WAL with `synchronous=NORMAL`.",
         "- **(b)** Per response, a release spends about 65 us opening the envelope (the raw rate),",
         "  15 us streaming it from the database, 13 us parsing the JSON plaintext, 10 us validating",
         "  it against the questionnaire, 11 us counting it, and the rest writing released comments",
@@ -349,7 +349,8 @@ def notes(a: web.WebResult | None, b: dict[str, Any] | None, c: dict[str, Any] |
 
 def _options() -> str:
     """The command-line options, with a database URL shown as a placeholder."""
-    shown = ["URL" if previous == "--postgres" else arg for previous, arg in zip(["", *sys.argv[1:]], sys.argv[1:])]
+    args = sys.argv[1:]
+    shown = ["URL" if previous == "--postgres" else arg for previous, arg in zip(["", *args], args, strict=False)]
     return " ".join(shown)
 
 
