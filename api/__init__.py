@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app.register_blueprint(web_bp)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
     cli.register(app)
-    app.extensions["allyloop.jobs"] = Background(app)
+    background = app.extensions["allyloop.jobs"] = Background(app)
+    if settings.redis_url is None and not settings.jobs_inline:
+        app.before_request(background.start)  # not at start-up: CLI commands must not run jobs
     app.after_request(_privacy_headers)
     return app
 
@@ -91,9 +93,9 @@ def _sqlite_tuning(engine: Engine) -> None:
     def connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # synchronous=NORMAL in WAL mode: a commit survives any crash of the process; only
-        # a power cut can lose the last moments (PostgreSQL is the choice where that matters).
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
+        # WAL keeps readers off the writer's way; synchronous stays FULL, so an answer
+        # acknowledged with 202 survives even a power cut (P7).
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

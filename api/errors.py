@@ -1,9 +1,11 @@
 """One JSON error shape for every 4xx and 5xx: {"error": {"code", "message", "fields"}}."""
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated
@@ -56,6 +58,15 @@ def handle_domain(error: DomainError) -> ResponseReturnValue:
     return jsonify(error_body(code, error.message, error.fields)), status
 
 
+def handle_database_unavailable(_error: OperationalError) -> ResponseReturnValue:
+    """The database is locked, restarting or unreachable: nothing was written; try again."""
+    logging.getLogger("allyloop").warning("database unavailable (%s); answered 503", type(_error.orig).__name__)
+    response = jsonify(error_body("unavailable", "the service is busy; nothing was saved, please try again"))
+    response.headers["Retry-After"] = "5"
+    return response, 503
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(OperationalError, handle_database_unavailable)

@@ -43,38 +43,48 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
 
 
 class Background:
-    """In-process jobs: one daemon thread per process runs due work after answers arrive.
+    """In-process jobs: one daemon thread per process runs due work.
 
-    No answer waits for a release, and a burst of answers costs one run, not one each.
-    A process that dies mid-run loses nothing: its transaction rolls back and the answers
-    stay pending for the next run (P7).
+    It runs a couple of seconds after answers arrive (so a burst costs one run, not one
+    each), and at least every ``PERIOD_SECONDS`` besides, so work left by a restart or a
+    failed run is picked up without waiting for the next answer. A process that dies
+    mid-run loses nothing: its transaction rolls back and the answers stay pending (P7).
     """
 
     CADENCE_SECONDS = 2.0
+    PERIOD_SECONDS = 60.0
 
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.completed_runs = 0  # runs finished, their session closed
+        self.busy = False
+        self.completed_runs = 0
 
-    def poke(self) -> None:
+    def start(self) -> None:
+        """Start the thread if this process has none (first request, or after a fork)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="allyloop-jobs", daemon=True)
                 self._thread.start()
+                self._wake.set()  # one run soon after start: work may be waiting from before
+
+    def poke(self) -> None:
+        self.start()
         self._wake.set()
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait()
-            # Let arrivals gather first: one run then serves a whole burst, and a release
-            # is not timed to the answer that completed its cohort.
-            time.sleep(self.CADENCE_SECONDS)
+            if self._wake.wait(self.PERIOD_SECONDS):
+                time.sleep(self.CADENCE_SECONDS)  # let arrivals gather into one run
             self._wake.clear()
+            self.busy = True
             with self._app.app_context():
                 _run_logged()
+            self.busy = False
             self.completed_runs += 1
 
 

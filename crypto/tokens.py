@@ -1,8 +1,8 @@
 """Link and API tokens: random, shown once, stored only as hashes.
 
 A link token is 128 random bits. Its lookup hash and its envelope binding are two
-different domain-separated digests, so the row that marks a link used cannot be joined
-to the response it produced without the token itself.
+different domain-separated digests, so no stored value joins the row that marks a link
+used to the envelope it produced; only someone holding the token can compute both.
 """
 
 import hashlib

@@ -142,7 +142,7 @@ def release_scope(
     if not releasable:
         return None
     cohort.responses = builder.count
-    for chunk in _chunks(released, _UPDATE_BATCH):
+    for chunk in _chunks(released):
         session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
         # Once the other view has released it too, the envelope has done its job: drop it.
         done = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
@@ -194,7 +194,7 @@ def _open(
         return None
 
 
-def _chunks(ids: array, size: int = _BATCH) -> Iterator[list[int]]:  # type: ignore[type-arg]
+def _chunks(ids: array, size: int = _UPDATE_BATCH) -> Iterator[list[int]]:  # type: ignore[type-arg]
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
 

@@ -1,15 +1,16 @@
 """Database models. Plain SQLAlchemy 2 on a DeclarativeBase; nothing here knows Flask.
 
-What a recipient sends is stored only as ciphertext (``Response.sealed``) plus coarse
-week buckets. Links are stored as hashes; a response row holds no link id, request id
-or action id, so the database alone cannot say which link produced which answer.
+What a recipient sends is stored only as ciphertext (``Envelope``), and no time at all.
+Links are stored as hashes; a response row holds no link, request or action id, and no
+stored value joins one to the other (see the README's threat model for what the
+database engine's own bookkeeping may still reveal).
 """
 
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -67,8 +68,6 @@ class Action(Base):
     visibility: Mapped[str] = mapped_column(String(10))
     created_on: Mapped[date] = mapped_column(Date)
 
-    requests: Mapped[list["FeedbackRequest"]] = relationship(back_populates="action")
-
 
 class FeedbackRequest(Base):
     __tablename__ = "feedback_request"
@@ -83,8 +82,6 @@ class FeedbackRequest(Base):
     link_count: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date] = mapped_column(Date)
 
-    action: Mapped[Action] = relationship(back_populates="requests")
-
 
 class Link(Base):
     """A single-use link. Only the hash of its token is kept, never the token."""
@@ -96,8 +93,6 @@ class Link(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    request: Mapped[FeedbackRequest] = relationship()
 
 
 class ResponseKey(Base):
@@ -140,7 +135,6 @@ class Response(Base):
     ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     visibility: Mapped[str] = mapped_column(String(10))
-    received_week: Mapped[date] = mapped_column(Date)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
     group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)

@@ -16,8 +16,6 @@ responses or fewer than ``min_allies`` allies. See ``CohortBuilder.build``.
 
 from __future__ import annotations
 
-import random
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
@@ -57,21 +55,15 @@ def _check_thresholds(k: int, min_allies: int) -> None:
 def ready(pending: int, allies: int, *, k: int, min_allies: int, largest_share: int | None = None) -> bool:
     """Whether ``pending`` responses from ``allies`` distinct allies may form a cohort.
 
-    With ``largest_share`` (the most responses any one ally has among them), at least k
-    must also remain once that ally's are taken away: someone who knows one ally's
-    answers (that ally, say, or a lead who is also an ally) still faces k others.
+    With ``largest_share`` (the most responses any one ally has among them), what is left
+    once any one ally's answers are taken away must still be k answers from min_allies
+    allies: someone who knows one ally's answers (that ally, or a lead who is also an
+    ally) still faces a pool, never one other ally's answers alone.
     """
     _check_thresholds(k, min_allies)
-    if largest_share is not None and pending - largest_share < k:
+    if largest_share is not None and (pending - largest_share < k or allies - 1 < min_allies):
         return False
     return pending >= k and allies >= min_allies
-
-
-def shuffled(items: list[T], rng: random.Random | None = None) -> list[T]:
-    """A new list with the items in random order (a system CSPRNG unless ``rng`` is given)."""
-    out = list(items)
-    (rng if rng is not None else secrets.SystemRandom()).shuffle(out)
-    return out
 
 
 def _values(item_id: str, value: object) -> tuple[str] | frozenset[str]:
@@ -101,16 +93,17 @@ class _Tally:
 
     def add(self, ally_id: int, answers: Mapping[str, object]) -> None:
         # The hot loop of every release: plain dict updates, no Counter built per answer.
+        values = [(item_id, _values(item_id, value)) for item_id, value in answers.items()]  # may refuse
         self.responses += 1
         self.allies[ally_id] += 1
         if not answers:
             self.declined += 1
-        for item_id, value in answers.items():
+        for item_id, chosen in values:
             self.answered[item_id] += 1
             counts = self.counts.get(item_id)
             if counts is None:
                 counts = self.counts[item_id] = Counter()
-            for one in _values(item_id, value):
+            for one in chosen:
                 counts[one] += 1
 
     def merge(self, other: _Tally) -> None:
@@ -295,10 +288,13 @@ class CohortBuilder:
 
     def _safe(self, responses: int, shares: Counter[int]) -> bool:
         """Whether a group of responses may be shown: k of them, from min_allies allies,
-        and (with each_ally) still k once any single ally's share is taken away."""
+        and (with each_ally) still k from min_allies allies once any one ally's share is
+        taken away."""
         if responses < self._k or len(shares) < self._min_allies:
             return False
-        return not self._each_ally or responses - max(shares.values()) >= self._k
+        if not self._each_ally:
+            return True
+        return responses - max(shares.values()) >= self._k and len(shares) - 1 >= self._min_allies
 
     def build(self) -> dict[str, Any]:
         """The cohort document; NotReleasable if below k responses or min_allies allies.

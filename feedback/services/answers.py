@@ -8,7 +8,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
@@ -52,11 +52,6 @@ class OpenLink:
     questionnaire: questionnaires.Questionnaire
     key: ResponseKey
     info: bytes
-
-
-def week_of(day: date) -> date:
-    """The Monday of a day's week: the only time we keep for a response."""
-    return day - timedelta(days=day.weekday())
 
 
 @functools.cache
@@ -125,7 +120,7 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     if len(blob) != expected:
         raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return _store(session, link, kid=kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, kid=kid, info=info, blob=blob)
 
 
 def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime) -> str:
@@ -143,10 +138,10 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
     info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
     plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
     blob = envelope.seal(key.public_key, info, plaintext)
-    return _store(session, link, kid=key.kid, info=info, blob=blob, today=now.date())
+    return _store(session, link, kid=key.kid, info=info, blob=blob)
 
 
-def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes, today: date) -> str:
+def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes) -> str:
     # Spend the link with a conditional update, so two racing submissions cannot both count.
     spent = session.execute(_spend_link(), {"link_id": link.id})
     if spent.rowcount != 1:  # type: ignore[attr-defined]
@@ -158,7 +153,6 @@ def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: byt
         "ally_id": link.ally_id,
         "kind": link.action.kind,
         "visibility": link.visibility,
-        "received_week": week_of(today),
         "invalid": False,
     }
     response_id = session.execute(_insert_response(), row).scalar_one()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 06:46:09.302609
+Create Date: 2026-11-23 07:03:55.905583
 
 """
 from alembic import op
@@ -140,7 +140,6 @@ def upgrade():
     sa.Column('ally_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('visibility', sa.String(length=10), nullable=False),
-    sa.Column('received_week', sa.Date(), nullable=False),
     sa.Column('invalid', sa.Boolean(), nullable=False),
     sa.Column('ally_cohort_id', sa.Integer(), nullable=True),
     sa.Column('group_cohort_id', sa.Integer(), nullable=True),

@@ -86,11 +86,11 @@ def seal_answer(page: dict[str, Any], answers: dict[str, Any], comment: dict[str
 def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
     anonymous = Client(base_url)
     lead = anonymous.sign_up("lead@example.org", "Lee")
-    allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}") for i in range(2)]
+    allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}") for i in range(3)]
 
     status, group = lead.call("POST", "/api/v1/groups", {"name": "Black Engineers Network"})
     assert status == 201
-    for i in range(2):
+    for i in range(3):
         status, _ = lead.call(
             "POST", f"/api/v1/groups/{group['id']}/members", {"email": f"ally{i}@example.org", "role": "ally"}
         )
@@ -99,7 +99,7 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
     for n, ally in enumerate(allies):
         action = {
             "group_id": group["id"],
-            "kind": "sponsor" if n else "confront_bias",
+            "kind": ("confront_bias", "sponsor", "change_process")[n],
             "summary": "Named the interruption in the design review",
             "occurred_on": date.today().isoformat(),
             "visibility": "public",
@@ -132,11 +132,13 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
 
     status, insights = lead.call("GET", f"/api/v1/groups/{group['id']}/insights")
     assert status == 200
-    # The group cohort forms once k answers remain beside any one ally's: at the tenth.
-    assert insights["released"]["responses"] == 10
+    # The group cohort forms once k answers from two allies remain whoever's share is taken
+    # away: at the third ally's first answer (5 + 5 + 1). Each path is one ally's: hidden.
+    assert insights["released"]["responses"] == 11
     paths = insights["released"]["questionnaires"]["immediate.v1"]["slices"]["path"]
-    assert paths["interpersonal"] == {"suppressed": True} and paths["access"] == {"suppressed": True}
-    assert len(insights["released"]["comments"]) == 4
+    assert set(paths) == {"interpersonal", "access", "structural"}
+    assert all(cell == {"suppressed": True} for cell in paths.values())
+    assert len(insights["released"]["comments"]) == 5
 
     status, _ = allies[0].call("GET", f"/api/v1/groups/{group['id']}/insights")
     assert status == 403

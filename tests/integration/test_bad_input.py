@@ -1,6 +1,7 @@
 """Bad input gets a clear 4xx in the JSON error shape, and nothing is half-written."""
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +11,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api import create_app
 from api.extensions import db
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Link, Response
-from tests.conftest import SUITE, Person, Recipient
+from tests.conftest import SUITE, Person, Recipient, make_settings
 
 
 @pytest.fixture
@@ -285,3 +287,11 @@ def test_a_poisoned_envelope_is_discarded_and_the_rest_still_release(
     view = ally.get("/api/v1/me/feedback").get_json()["released"]
     assert view["responses"] == 5
     assert view["items"]["immediate.v1"]["wanted"]["counts"] == {"yes": 5}
+
+
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:9/none")
+    client = create_app(settings, instance_path=str(tmp_path / "instance")).test_client()
+    response = client.get("/api/v1/answer/AAAAAAAAAAAAAAAAAAAAAA")
+    assert_error(response, 503)
+    assert response.headers["Retry-After"]

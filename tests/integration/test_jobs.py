@@ -29,21 +29,36 @@ def test_running_due_work_twice_releases_nothing_twice(
 
 
 def test_the_envelope_is_dropped_once_both_views_released_it(app: Flask, lead: Person, recipient: Recipient) -> None:
-    allies = [Person(lead.client, "A"), Person(lead.client, "B")]
+    allies = [Person(lead.client, name) for name in "ABC"]
     group = lead.create_group()
     for person in allies:
         lead.add(group, person)
-    for person, count in zip(allies, (5, 7), strict=True):
+    for person, count in zip(allies, (5, 5, 7), strict=True):
         for token in person.ask(person.log_action(group), count=count):
             assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     with app.app_context():
         rows = db.session.query(Response).all()
-        assert len(rows) == 12
+        assert len(rows) == 17
         done = [r for r in rows if r.ally_cohort_id and r.group_cohort_id]
-        # The group released at the tenth answer; B's last two wait for a second group cohort.
-        assert len(done) == 10
+        # The group released at C's first answer (11: A's 5, B's 5, C's 1); C's other six wait.
+        assert len(done) == 11
         kept = {e.response_id for e in db.session.query(Envelope)}
         assert kept == {r.id for r in rows if r not in done}, "only answers still waiting keep their envelope"
+
+
+def test_an_invalid_answer_loses_its_envelope_and_is_only_counted(
+    app: Flask, lead: Person, ally: Person, recipient: Recipient
+) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=5)
+    assert recipient.answer(tokens[0], {"wanted": "absolutely"}).status_code == 202
+    for token in tokens[1:]:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    with app.app_context():
+        invalid = db.session.query(Response).filter(Response.invalid.is_(True)).one()
+        assert db.session.get(Envelope, invalid.id) is None
+        assert db.session.query(Envelope).count() == 4, "the four valid ones still wait for a fifth"
 
 
 def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
@@ -152,9 +167,11 @@ def test_in_process_releases_run_on_a_background_thread_after_the_answer(tmp_pat
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "not in the request itself"
     background = app.extensions["allyloop.jobs"]
     for _ in range(200):  # the thread runs within its cadence; allow up to 20 s on a busy machine
-        if background.completed_runs:
+        if ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5:
             break
         time.sleep(0.1)
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+    while background.busy:  # let its run close its session before the pool goes
+        time.sleep(0.05)
     with app.app_context():
         db.engine.dispose()

@@ -95,13 +95,15 @@ def test_no_token_client_address_or_user_agent_reaches_the_database_or_logs(
         assert secret not in logged, secret
 
 
-def test_no_table_has_a_place_for_addresses_agents_or_link_ids_on_responses(app: Flask) -> None:
+def test_no_table_has_a_place_for_addresses_agents_times_or_link_ids_on_answers(app: Flask) -> None:
     with app.app_context():
         inspector = inspect(db.engine)
         columns = {table: {c["name"] for c in inspector.get_columns(table)} for table in inspector.get_table_names()}
     everything = {name for names in columns.values() for name in names}
     assert not {name for name in everything if "ip" in name.split("_") or "agent" in name or "addr" in name}
-    assert not columns["response"] & {"link_id", "request_id", "action_id", "token_hash"}
+    for table in ("response", "envelope"):
+        assert not columns[table] & {"link_id", "request_id", "action_id", "token_hash"}, table
+    assert not {name for name in columns["response"] | columns["envelope"] if "time" in name or "week" in name}
 
 
 def test_answer_pages_set_no_cookie_and_leak_no_referrer(lead: Person, ally: Person, client: FlaskClient) -> None:
