@@ -31,7 +31,6 @@ from crypto import envelope, keyring, tokens
 from feedback import jobs, questionnaires
 from feedback.models import Envelope, Response
 from feedback.services import accounts, actions, groups, keys
-from feedback.services.answers import week_of
 from feedback.services.scopes import scope_for
 
 BATCH = 1000
@@ -98,7 +97,6 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
         kid, public, ally_id = key.kid, key.public_key, ally.id
         scope_ids = (ally_scope.id, group_scope.id)
         session.commit()
-        week = week_of(today)
         for start in range(0, n, BATCH):
             rows, envelope_rows = [], []
             for index in range(start, min(n, start + BATCH)):
@@ -113,7 +111,6 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
                         "ally_id": ally_id,
                         "kind": kind,
                         "visibility": visibility,
-                        "received_week": week,
                         "invalid": False,
                     }
                 )
