@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest, envelope
 from feedback import kinds, questionnaires
@@ -48,24 +49,25 @@ class RunReport:
 
 
 def min_allies(scope_kind: str) -> int:
-    """Group cells need two allies, and k answers beyond any one ally's, so a lead never
-    sees one ally's results, even a lead who is an ally too and knows their own (P5)."""
+    """Group views need answers from two allies even with any one ally's taken away (the
+    builder's each_ally rule), so a lead never sees one ally's results, even a lead who
+    is an ally too and knows their own (P5)."""
     return 2 if scope_kind == "group" else 1
 
 
-def _cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
+def _cohort_column(scope: Scope) -> InstrumentedAttribute[int | None]:
     return Response.ally_cohort_id if scope.kind == "ally" else Response.group_cohort_id
 
 
-def _other_cohort_column(scope: Scope):  # type: ignore[no-untyped-def]
+def _other_cohort_column(scope: Scope) -> InstrumentedAttribute[int | None]:
     return Response.group_cohort_id if scope.kind == "ally" else Response.ally_cohort_id
 
 
-def _scope_column(scope: Scope):  # type: ignore[no-untyped-def]
+def _scope_column(scope: Scope) -> InstrumentedAttribute[int]:
     return Response.ally_scope_id if scope.kind == "ally" else Response.group_scope_id
 
 
-def _pending(scope: Scope):  # type: ignore[no-untyped-def]
+def _pending(scope: Scope) -> tuple[ColumnElement[bool], ...]:
     return (_scope_column(scope) == scope.id, _cohort_column(scope).is_(None), Response.invalid.is_(False))
 
 
@@ -194,12 +196,12 @@ def _open(
         return None
 
 
-def _chunks(ids: array, size: int = _UPDATE_BATCH) -> Iterator[list[int]]:  # type: ignore[type-arg]
+def _chunks(ids: "array[int]", size: int = _UPDATE_BATCH) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
 
 
-def _mark_invalid(session: Session, scope: Scope, ids: array) -> None:  # type: ignore[type-arg]
+def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> None:
     """An invalid answer is discarded for good, in every scope, and only counted."""
     if not ids:
         return
