@@ -26,7 +26,7 @@ def _kek() -> bytes:
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO date or time (UTC).")
 def run_due(now_text: str | None) -> None:
     """Run all due background work once: releases and purges."""
-    from api.jobs import run_due_now
+    from api.jobs import MissingKey, run_due_now
 
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
@@ -34,7 +34,10 @@ def run_due(now_text: str | None) -> None:
             now = now.astimezone(UTC).replace(tzinfo=None)
     except ValueError:
         raise click.BadParameter("use an ISO date such as 2026-12-01", param_hint="--now") from None
-    report = run_due_now(now)
+    try:
+        report = run_due_now(now)
+    except MissingKey as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(
         f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
         f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged"

@@ -4,6 +4,7 @@ Jobs take no objects, only ids or nothing; each opens its own app context and se
 calls one plain function from ``feedback.jobs``, and is idempotent.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,6 +24,10 @@ log = logging.getLogger("allyloop")
 QUEUE_NAME = "allyloop"
 
 
+class MissingKey(RuntimeError):
+    """Jobs asked to open answers in a process that was given no key-encryption key."""
+
+
 def release_settings(app: Flask) -> jobs.ReleaseSettings:
     return jobs.ReleaseSettings(k=app.config["ALLYLOOP"].release_min_responses, comment_key=app.config["COMMENT_KEY"])
 
@@ -31,7 +36,7 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
     """Run everything due, once, in the current app context (CLI, tests, in-process mode)."""
     kek = current_app.config["ALLYLOOP"].key_encryption_key
     if kek is None:
-        raise RuntimeError("KEY_ENCRYPTION_KEY is needed to open responses; set it for the worker")
+        raise MissingKey("KEY_ENCRYPTION_KEY is needed to open responses; set it where jobs run")
     db_session = session()
     return jobs.run_due(
         db_session,
@@ -94,7 +99,8 @@ def _run_logged() -> None:
     except Exception:
         log.exception("in-process release failed; answers stay pending")
     finally:
-        session().close()
+        with contextlib.suppress(Exception):  # a broken connection must not end the thread
+            session().close()
 
 
 def answers_arrived() -> None:
@@ -109,7 +115,7 @@ def answers_arrived() -> None:
     try:
         queue().enqueue(run_due_job, job_id="allyloop-run-due", at_front=False)
     except Exception:  # noqa: BLE001 - the answer is committed; the next run catches up (P7)
-        log.warning("could not queue the release job; it will run on the next schedule")
+        log.warning("could not queue the release job; the next queued run or `flask jobs run-due` catches up")
 
 
 @cache

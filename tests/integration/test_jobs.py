@@ -175,3 +175,12 @@ def test_in_process_releases_run_on_a_background_thread_after_the_answer(tmp_pat
         time.sleep(0.05)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_run_due_without_a_key_encryption_key_says_so_plainly(tmp_path: Path) -> None:
+    app = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0", key_encryption_key=None)
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due"])
+    assert result.exit_code != 0
+    assert "KEY_ENCRYPTION_KEY is needed" in result.output
+    with app.app_context():
+        db.engine.dispose()
