@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from api.clock import utcnow
 from api.extensions import session
+from api.jobs import MissingKey, kek, run_due_now
 from feedback.errors import DomainError
 from feedback.services import keys
 
@@ -16,18 +17,16 @@ keys_cli = AppGroup("keys", help="Response keys.")
 
 
 def _kek() -> bytes:
-    kek: bytes | None = current_app.config["ALLYLOOP"].key_encryption_key
-    if kek is None:
-        raise click.ClickException("KEY_ENCRYPTION_KEY is not set")
-    return kek
+    try:
+        return kek()
+    except MissingKey as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @jobs_cli.command("run-due")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO date or time (UTC).")
 def run_due(now_text: str | None) -> None:
     """Run all due background work once: releases and purges."""
-    from api.jobs import MissingKey, run_due_now
-
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
         if now.tzinfo is not None:

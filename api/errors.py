@@ -58,9 +58,9 @@ def handle_domain(error: DomainError) -> ResponseReturnValue:
     return jsonify(error_body(code, error.message, error.fields)), status
 
 
-def handle_database_unavailable(_error: OperationalError) -> ResponseReturnValue:
+def handle_database_unavailable(error: OperationalError) -> ResponseReturnValue:
     """The database is locked, restarting or unreachable: nothing was written; try again."""
-    logging.getLogger("allyloop").warning("database unavailable (%s); answered 503", type(_error.orig).__name__)
+    logging.getLogger("allyloop").warning("database unavailable (%s); answered 503", type(error.orig).__name__)
     response = jsonify(error_body("unavailable", "the service is busy; nothing was saved, please try again"))
     response.headers["Retry-After"] = "5"
     return response, 503

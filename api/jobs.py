@@ -32,15 +32,21 @@ def release_settings(app: Flask) -> jobs.ReleaseSettings:
     return jobs.ReleaseSettings(k=app.config["ALLYLOOP"].release_min_responses, comment_key=app.config["COMMENT_KEY"])
 
 
+def kek() -> bytes:
+    """The key-encryption key, for the processes that open answers or make keys."""
+    key: bytes | None = current_app.config["ALLYLOOP"].key_encryption_key
+    if key is None:
+        raise MissingKey("KEY_ENCRYPTION_KEY is needed here: set it where jobs run and keys are made")
+    return key
+
+
 def run_due_now(now: datetime | None = None) -> jobs.RunReport:
     """Run everything due, once, in the current app context (CLI, tests, in-process mode)."""
-    kek = current_app.config["ALLYLOOP"].key_encryption_key
-    if kek is None:
-        raise MissingKey("KEY_ENCRYPTION_KEY is needed to open responses; set it where jobs run")
+    key = kek()
     db_session = session()
     return jobs.run_due(
         db_session,
-        keys=keys.private_keys(db_session, kek),
+        keys=keys.private_keys(db_session, key),
         settings=release_settings(current_app),
         now=now or utcnow(),
         commit=db_session.commit,
@@ -64,8 +70,7 @@ class Background:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.busy = False
-        self.completed_runs = 0
+        self.busy = False  # True while a run holds a session
 
     def start(self) -> None:
         """Start the thread if this process has none (first request, or after a fork)."""
@@ -90,7 +95,6 @@ class Background:
             with self._app.app_context():
                 _run_logged()
             self.busy = False
-            self.completed_runs += 1
 
 
 def _run_logged() -> None:

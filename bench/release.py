@@ -16,6 +16,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -130,8 +131,11 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
     return Dataset(app, keyring.parse_kek(kek_text), scope_ids[0], n, kid, kept, time.monotonic() - started)
 
 
-def release(data: Dataset) -> tuple[float, float, int]:
-    """Time feedback.jobs.release_scope on the whole scope, then its commit. Returns (release s, commit s, released)."""
+def release(data: Dataset, on_released: Callable[[], None] | None = None) -> tuple[float, float, int]:
+    """Time feedback.jobs.release_scope on the whole scope, then its commit. Returns (release s, commit s, released).
+
+    ``on_released`` runs between the two, for a measurement of the release alone.
+    """
     with data.app.app_context():
         session = db.session
         settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"])
@@ -139,12 +143,15 @@ def release(data: Dataset) -> tuple[float, float, int]:
         started = time.perf_counter()
         cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
         released = time.perf_counter()
-        session.commit()
+        if on_released is not None:
+            on_released()
         committed = time.perf_counter()
+        session.commit()
+        done = time.perf_counter()
         assert cohort is not None and cohort.responses == data.n, cohort and cohort.responses
         count = cohort.responses
         session.remove()
-    return released - started, committed - released, count
+    return released - started, done - committed, count
 
 
 def raw_open(data: Dataset) -> float:
@@ -209,21 +216,16 @@ def memory(workdir: Path, n: int, seed: int) -> dict[str, Any]:
     setup_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
     rss_before = _status_kb("VmRSS")
     reset = _reset_peak_rss()
+    peak: list[int] = []
     tracemalloc.start()
-    with data.app.app_context():
-        session = db.session
-        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"])
-        loader = keys.private_keys(session, data.kek)
-        started = time.perf_counter()
-        cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
-        seconds = time.perf_counter() - started
-        traced_peak = tracemalloc.get_traced_memory()[1]
+
+    def stop_tracing() -> None:
+        peak.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
-        committed = time.perf_counter()
-        session.commit()
-        commit_seconds = time.perf_counter() - committed
-        assert cohort is not None and cohort.responses == n
-        session.remove()
+
+    seconds, commit_seconds, _ = release(data, on_released=stop_tracing)
+    traced_peak = peak[0]
+    with data.app.app_context():
         db.engine.dispose()
     return {
         "n": n,

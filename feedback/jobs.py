@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from crypto import atrest, envelope
 from feedback import kinds, questionnaires
 from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
-from feedback.release import CohortBuilder, NotReleasable, Opened, ready
+from feedback.release import CohortBuilder, NotReleasable, Opened, ready, rule_for
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
 DIMENSIONS = ("path", "kind", "visibility")
@@ -46,13 +46,6 @@ class RunReport:
     invalid: int = 0
     purged_links: int = 0
     failed_scopes: list[int] = field(default_factory=list)
-
-
-def min_allies(scope_kind: str) -> int:
-    """Group views need answers from two allies even with any one ally's taken away (the
-    builder's each_ally rule), so a lead never sees one ally's results, even a lead who
-    is an ally too and knows their own (P5)."""
-    return 2 if scope_kind == "group" else 1
 
 
 def _cohort_column(scope: Scope) -> InstrumentedAttribute[int | None]:
@@ -97,18 +90,17 @@ def release_scope(
     do not open or do not fit the questionnaire are marked invalid and never released.
     """
     scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
-    need_allies = min_allies(scope.kind)
-    each_ally = scope.kind == "group"
+    rule = rule_for(scope.kind)
     shares = session.execute(
         select(Response.ally_id, func.count()).where(*_pending(scope)).group_by(Response.ally_id)
     ).all()
     count = sum(n for _, n in shares)
-    largest = max((n for _, n in shares), default=0) if each_ally else None
-    if not ready(count, len(shares), k=settings.k, min_allies=need_allies, largest_share=largest):
+    largest = max((n for _, n in shares), default=0) if rule.each_ally else None
+    if not ready(count, len(shares), k=settings.k, min_allies=rule.min_allies, largest_share=largest):
         return None
 
     questionnaire = questionnaires.load(scope.questionnaire_id)
-    builder = CohortBuilder(k=settings.k, min_allies=need_allies, dimensions=DIMENSIONS, each_ally=each_ally)
+    builder = CohortBuilder(k=settings.k, min_allies=rule.min_allies, dimensions=DIMENSIONS, each_ally=rule.each_ally)
     cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
     releasable = True
     released, invalid = array("q"), array("q")

@@ -4,8 +4,9 @@ Pure functions and values: no database, no Flask, no I/O.
 
 Responses are released only as whole cohorts. A cohort is every pending response of one
 scope, released at once when at least ``k`` are pending (from at least ``min_allies``
-distinct allies). Each cohort becomes one immutable *cohort document*, a JSON-able dict;
-a view is the sum of a scope's documents (``combine``). Each view change adds a whole
+distinct allies; with ``each_ally``, still so once any one ally's answers are taken
+away: see ``PoolRule``). Each cohort becomes one immutable *cohort document*, a JSON-able
+dict; a view is the sum of a scope's documents (``combine``). Each view change adds a whole
 cohort, so no two views differ by fewer than ``k`` responses.
 
 Within a document, slices (by path, kind, visibility, ...) are protected so that nothing
@@ -20,12 +21,35 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from math import lcm
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 MIN_K = 3  # the design never releases fewer than three responses at a time (P3)
 
 Answer = str | int | list[str]
-T = TypeVar("T")
+
+
+class PoolRule(NamedTuple):
+    """Who must stand behind any number a scope shows."""
+
+    min_allies: int
+    each_ally: bool  # still k answers from min_allies allies with any one ally's taken away
+
+
+ALLY_RULE = PoolRule(min_allies=1, each_ally=False)  # an ally's own results
+# A lead never sees one ally's results, even a lead who is an ally too and knows their own (P5).
+GROUP_RULE = PoolRule(min_allies=2, each_ally=True)
+
+
+def rule_for(scope_kind: str) -> PoolRule:
+    return GROUP_RULE if scope_kind == "group" else ALLY_RULE
+
+
+def safe_pool(responses: int, allies: int, largest_share: int, *, k: int, min_allies: int, each_ally: bool) -> bool:
+    """The one test every shown number passes: k answers from min_allies allies and, with
+    each_ally, still that once the ally with the largest share is taken away."""
+    if responses < k or allies < min_allies:
+        return False
+    return not each_ally or (responses - largest_share >= k and allies - 1 >= min_allies)
 
 
 class Opened(NamedTuple):
@@ -61,9 +85,8 @@ def ready(pending: int, allies: int, *, k: int, min_allies: int, largest_share: 
     ally) still faces a pool, never one other ally's answers alone.
     """
     _check_thresholds(k, min_allies)
-    if largest_share is not None and (pending - largest_share < k or allies - 1 < min_allies):
-        return False
-    return pending >= k and allies >= min_allies
+    each_ally = largest_share is not None
+    return safe_pool(pending, allies, largest_share or 0, k=k, min_allies=min_allies, each_ally=each_ally)
 
 
 def _values(item_id: str, value: object) -> tuple[str] | frozenset[str]:
@@ -290,11 +313,10 @@ class CohortBuilder:
         """Whether a group of responses may be shown: k of them, from min_allies allies,
         and (with each_ally) still k from min_allies allies once any one ally's share is
         taken away."""
-        if responses < self._k or len(shares) < self._min_allies:
-            return False
-        if not self._each_ally:
-            return True
-        return responses - max(shares.values()) >= self._k and len(shares) - 1 >= self._min_allies
+        largest = max(shares.values(), default=0)
+        return safe_pool(
+            responses, len(shares), largest, k=self._k, min_allies=self._min_allies, each_ally=self._each_ally
+        )
 
     def build(self) -> dict[str, Any]:
         """The cohort document; NotReleasable if below k responses or min_allies allies.

@@ -110,8 +110,6 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     """Store a browser-sealed envelope for this link and spend the link. Returns a receipt."""
     link = _live_link(session, token, now)
     questionnaire = questionnaires.load(link.questionnaire_id)
-    if not keys.is_usable(session, kid):
-        raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
     try:
         blob = b64u_decode(sealed)
     except ValueError:
@@ -119,6 +117,8 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
     expected = envelope.sealed_length(questionnaire.pad_to)
     if len(blob) != expected:
         raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
+    if not keys.is_usable(session, kid):  # after the free checks: this one asks the database
+        raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
     return _store(session, link, kid=kid, info=info, blob=blob)
 

@@ -7,9 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
-from feedback.jobs import min_allies
 from feedback.models import Account, Cohort, ReleasedComment, Scope
-from feedback.release import combine
+from feedback.release import GROUP_RULE, combine
 from feedback.services.groups import require_lead
 
 
@@ -79,4 +78,4 @@ def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes
 def group_insights(session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes) -> dict[str, Any]:
     """Released group aggregates; 404 for outsiders, 403 for members who are not leads."""
     require_lead(session, lead.id, group_id)
-    return {"k": k, "min_allies": min_allies("group"), "released": _released(session, "group", group_id, comment_key)}
+    return {"k": k, "min_allies": GROUP_RULE.min_allies, "released": _released(session, "group", group_id, comment_key)}

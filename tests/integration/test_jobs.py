@@ -9,7 +9,7 @@ from flask import Flask
 from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
-from feedback.models import Cohort, Envelope, Link, Response, ResponseKey
+from feedback.models import Cohort, Envelope, Link, Response, ResponseKey, Scope
 from tests.conftest import Person, Recipient, build_app
 
 
@@ -59,6 +59,8 @@ def test_an_invalid_answer_loses_its_envelope_and_is_only_counted(
         invalid = db.session.query(Response).filter(Response.invalid.is_(True)).one()
         assert db.session.get(Envelope, invalid.id) is None
         assert db.session.query(Envelope).count() == 4, "the four valid ones still wait for a fifth"
+        assert db.session.get(Scope, invalid.ally_scope_id).invalid == 1, "counted where it was found"
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0, "never released"
 
 
 def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Person, recipient: Recipient) -> None:
