@@ -57,12 +57,12 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_schema)
+    import web
     from api import accounts, actions, answer, groups, me
-    from web import bp as web_bp
 
     for module in (accounts, groups, actions, answer, me):
         api.register_blueprint(module.blp)
-    app.register_blueprint(web_bp)
+    web.register(app)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
     cli.register(app)
     background = app.extensions["allyloop.jobs"] = Background(app)

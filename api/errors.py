@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -35,11 +35,22 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
+def _is_page() -> bool:
+    """Browsers asking for a page (not the API) get an HTML page with the same status."""
+    return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
+
+
+def _page(status: int, title: str, message: str) -> ResponseReturnValue:
+    return render_template("error.html", title=title, message=message), status
+
+
 def handle_http(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     if status >= 500:
         error = InternalServerError()
         status = 500
+    if _is_page():
+        return _page(status, error.name, error.description or "")
     data = getattr(error, "data", None) or {}
     fields = _flatten(data["messages"]) if "messages" in data else {}
     code = CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
@@ -55,6 +66,8 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
 def handle_domain(error: DomainError) -> ResponseReturnValue:
     status = STATUS.get(type(error), 400)
     code = CODES[status]
+    if _is_page():
+        return _page(status, code.replace("_", " ").capitalize(), error.message)
     return jsonify(error_body(code, error.message, error.fields)), status
 
 

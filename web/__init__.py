@@ -1,64 +1,45 @@
-"""Server-rendered pages. For now: the recipient page that works without JavaScript."""
+"""Server-rendered pages: the recipient page (no account, no cookie) and the pages that allies
+and leads sign in to (cookie session, CSRF on every form). Strings go through gettext."""
 
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Flask, request
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
 
-from api.answer import link_rate_key
-from api.clock import utcnow
-from api.extensions import limiter, session
-from api.jobs import answers_arrived
-from feedback.errors import Gone, Invalid, NotFound
-from feedback.services import answers
+HERE = Path(__file__).resolve().parent
+LOCALES = ["en"]
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
-
-
-def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, **context), status
-
-
-@bp.route("/r/<token>", methods=["GET"])
-@limiter.limit("60/minute", key_func=link_rate_key)
-def answer_page(token: str) -> Any:
-    return _answer_form(token)
+# Owns the templates and static files that the page blueprints share.
+assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+babel = Babel()
+csrf = CSRFProtect()
 
 
-@bp.route("/r/<token>", methods=["POST"])
-@limiter.limit("10/minute", key_func=link_rate_key)
-def answer_submit(token: str) -> Any:
-    try:
-        receipt = answers.submit_form(session(), token, form=request.form.to_dict(flat=False), now=utcnow())
-        session().commit()
-    except Invalid as exc:  # show the form again, with what needs a second look
-        session().rollback()
-        return _answer_form(token, 400, exc.fields)
-    except (NotFound, Gone) as exc:
-        return _link_problem(exc)
-    answers_arrived()
-    return _render("receipt.html", receipt=receipt)
+def _locale() -> str | None:
+    return request.accept_languages.best_match(LOCALES)
 
 
-def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = None) -> Any:
-    try:
-        opened = answers.open_link(session(), token, now=utcnow())
-    except (NotFound, Gone) as exc:
-        return _link_problem(exc)
-    return _render(
-        "answer.html",
-        status,
-        action=opened.action,
-        q=opened.questionnaire,
-        errors=errors or {},
+def register(app: Flask) -> None:
+    from web import ally, home, lead, recipient
+    from web.auth import signed_in_context
+
+    settings = app.config["ALLYLOOP"]
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # CSRF is checked only on the signed-in blueprints (web.auth.protect); the JSON API
+        # uses bearer tokens and the recipient page has no session to ride on.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
-
-
-def _link_problem(exc: NotFound | Gone) -> tuple[str, int]:
-    return _render("link_missing.html", 404) if isinstance(exc, NotFound) else _render("link_gone.html", 410)
-
-
-@bp.after_request
-def _no_cookies(response: Response) -> Response:
-    # Recipient pages never set a cookie (P1).
-    response.headers.pop("Set-Cookie", None)
-    return response
+    babel.init_app(app, locale_selector=_locale, default_translation_directories=str(HERE / "translations"))
+    csrf.init_app(app)
+    app.context_processor(signed_in_context)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.register_blueprint(assets)
+    for module in (recipient, home, ally, lead):
+        app.register_blueprint(module.bp)

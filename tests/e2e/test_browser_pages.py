@@ -1,0 +1,28 @@
+"""The signed-in pages' front door in a real browser: sign up, land on your groups, sign out."""
+
+from typing import Any
+
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+
+
+def test_a_new_ally_signs_up_and_sees_their_groups(live_server: LiveServer, page: Any) -> None:
+    page.goto(live_server.url + "/")
+    assert_accessible(page)
+    screenshot(page, "home")
+    page.get_by_role("link", name="Create an account").click()
+    assert_accessible(page)
+    page.get_by_label("Your name").fill("Robin")
+    page.get_by_label("Work email").fill("robin@example.org")
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="My groups").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Learn whether your help helped").wait_for()
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer, page: Any) -> None:
+    response = page.request.post(
+        live_server.url + "/sign-up", form={"name": "Mallory", "email": "m@example.org", "password": "x" * 12}
+    )
+    assert response.status == 400

@@ -1,0 +1,68 @@
+"""The recipient page: no account, no cookie; works without JavaScript (the server seals the form)."""
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from api.answer import link_rate_key
+from api.clock import utcnow
+from api.extensions import limiter, session
+from api.jobs import answers_arrived
+from feedback.errors import Gone, Invalid, NotFound
+from feedback.services import answers
+
+bp = Blueprint("recipient", __name__)
+
+
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, **context), status
+
+
+@bp.route("/r/<token>", methods=["GET"])
+@limiter.limit("60/minute", key_func=link_rate_key)
+def answer_page(token: str) -> Any:
+    return _answer_form(token)
+
+
+@bp.route("/r/<token>", methods=["POST"])
+@limiter.limit("10/minute", key_func=link_rate_key)
+def answer_submit(token: str) -> Any:
+    try:
+        receipt = answers.submit_form(session(), token, form=request.form.to_dict(flat=False), now=utcnow())
+        session().commit()
+    except Invalid as exc:  # show the form again, with what needs a second look
+        session().rollback()
+        return _answer_form(token, 400, exc.fields)
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    answers_arrived()
+    return _render("recipient/receipt.html", receipt=receipt)
+
+
+def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = None) -> Any:
+    try:
+        opened = answers.open_link(session(), token, now=utcnow())
+    except (NotFound, Gone) as exc:
+        return _link_problem(exc)
+    return _render(
+        "recipient/answer.html",
+        status,
+        action=opened.action,
+        q=opened.questionnaire,
+        errors=errors or {},
+    )
+
+
+def _link_problem(exc: NotFound | Gone) -> tuple[str, int]:
+    return (
+        _render("recipient/link_missing.html", 404)
+        if isinstance(exc, NotFound)
+        else _render("recipient/link_gone.html", 410)
+    )
+
+
+@bp.after_request
+def _no_cookies(response: Response) -> Response:
+    # Recipient pages never set a cookie (P1).
+    response.headers.pop("Set-Cookie", None)
+    return response
