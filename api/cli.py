@@ -26,7 +26,7 @@ def _kek() -> bytes:
 @jobs_cli.command("run-due")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO date or time (UTC).")
 def run_due(now_text: str | None) -> None:
-    """Run all due background work once: releases and purges."""
+    """Run all due background work once: releases, purges and follow-up reminder emails."""
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
         if now.tzinfo is not None:
@@ -39,7 +39,8 @@ def run_due(now_text: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
-        f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged"
+        f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged; "
+        f"{report.reminders_sent} reminder email(s) sent"
     )
     if report.failed_scopes:
         raise click.ClickException(f"releases failed for scope(s) {report.failed_scopes}; see the log")

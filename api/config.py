@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crypto import keyring, passwords
+from feedback import followups
 from feedback.release import MIN_K
 
 
@@ -30,6 +31,11 @@ class Settings:
     testing: bool = False
     # In-process jobs run on a background thread; tests run them inline, right after each answer.
     jobs_inline: bool = False
+    # Days after the first immediate request when followup_30 and followup_90 come due.
+    followup_days: tuple[int, int] = (30, 90)
+    # smtp:// or smtps:// URL for reminder emails; unset, reminders stay in the app.
+    mail_url: str | None = None
+    mail_from: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> "Settings":
@@ -61,6 +67,9 @@ class Settings:
             port=_int(env, "PORT", 5000, 65535),
             key_encryption_key=kek,
             link_days=_int(env, "LINK_DAYS", 30),
+            followup_days=_followup_days(get("FOLLOWUP_DAYS")),
+            mail_url=_mail_url(get("MAIL_URL")),
+            mail_from=_mail_from(get("MAIL_FROM")),
         )
 
 
@@ -94,6 +103,40 @@ def _k(env: Mapping[str, str]) -> int:
     if k < MIN_K:
         raise ConfigError(f"RELEASE_MIN_RESPONSES must be at least {MIN_K}: smaller cohorts could expose one answer")
     return k
+
+
+def _followup_days(value: str | None) -> tuple[int, int]:
+    if value is None:
+        return followups.DEFAULT_DAYS
+    try:
+        return followups.check_days([int(part) for part in value.split(",")])
+    except ValueError as exc:
+        reason = str(exc) if "days" in str(exc) else "use whole numbers such as 30,90"
+        raise ConfigError(f"FOLLOWUP_DAYS: {reason}") from None
+
+
+def _mail_url(value: str | None) -> str | None:
+    """smtp://[user:password@]host[:port] or smtps://...; the message never repeats the URL
+    (it may hold a password)."""
+    if value is None:
+        return None
+    hint = "MAIL_URL must look like smtp://user:password@mail.example.org:587 or smtps://...:465"
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(hint + " (the port is not a number from 1 to 65535)") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == 0:
+        raise ConfigError(hint)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(hint + " (no path or query)")
+    return value
+
+
+def _mail_from(value: str | None) -> str | None:
+    if value is not None and ("@" not in value or any(c in value for c in "\r\n")):
+        raise ConfigError("MAIL_FROM must be an email address such as Allyloop <allyloop@example.org>")
+    return value
 
 
 def _base_url(value: str) -> str:

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 
+from api import mail
 from api.clock import utcnow
 from api.extensions import session
 from feedback import jobs
@@ -50,6 +51,7 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
         settings=release_settings(current_app),
         now=now or utcnow(),
         commit=db_session.commit,
+        send=mail.sender(current_app.config["ALLYLOOP"]),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest, envelope
-from feedback import kinds, questionnaires
+from feedback import followups, kinds, questionnaires
 from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
 from feedback.release import CohortBuilder, NotReleasable, Opened, ready, rule_for
 
@@ -45,6 +45,7 @@ class RunReport:
     released_responses: int = 0
     invalid: int = 0
     purged_links: int = 0
+    reminders_sent: int = 0
     failed_scopes: list[int] = field(default_factory=list)
 
 
@@ -212,9 +213,16 @@ def purge(session: Session, *, now: datetime) -> int:
 
 
 def run_due(
-    session: Session, *, keys: KeyLoader, settings: ReleaseSettings, now: datetime, commit: Callable[[], None]
+    session: Session,
+    *,
+    keys: KeyLoader,
+    settings: ReleaseSettings,
+    now: datetime,
+    commit: Callable[[], None],
+    send: followups.Send | None = None,
 ) -> RunReport:
-    """Everything due, once: each scope's release in its own transaction, then the purge.
+    """Everything due, once: each scope's release in its own transaction, the purge, then
+    reminder emails for due follow-ups (with ``send``; without it they stay in the app).
 
     A scope whose release fails is rolled back and reported; the others still release.
     """
@@ -235,4 +243,6 @@ def run_due(
             report.released_responses += cohort.responses
     report.purged_links = purge(session, now=now)
     commit()
+    if send is not None:
+        report.reminders_sent = followups.dispatch_reminders(session, today=now.date(), send=send, commit=commit)
     return report

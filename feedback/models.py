@@ -178,3 +178,18 @@ class ReleasedComment(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Followup(Base):
+    """A follow-up an ally owes an action: due from the day its first immediate request
+    was made. Only days are kept; the row says nothing about who answered what."""
+
+    __tablename__ = "followup"
+    __table_args__ = (UniqueConstraint("action_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # followup_30 or followup_90
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    asked_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the follow-up request was made
+    reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the reminder email went out

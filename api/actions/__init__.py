@@ -48,6 +48,7 @@ def create_request(body: dict[str, Any], action_id: int) -> Any:
         count=body["count"],
         now=utcnow(),
         link_days=cfg.link_days,
+        followup_days=cfg.followup_days,
     )
     session().commit()
     return {

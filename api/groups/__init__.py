@@ -65,4 +65,5 @@ def insights(group_id: int) -> Any:
         group_id,
         k=cfg.release_min_responses,
         comment_key=current_app.config["COMMENT_KEY"],
+        today=utcnow().date(),
     )

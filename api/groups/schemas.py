@@ -26,3 +26,9 @@ class InsightsOut(Schema):
     k = fields.Integer()
     min_allies = fields.Integer()
     released = fields.Dict()
+    followed_up = fields.Dict(
+        metadata={
+            "description": "share of actions whose ally followed up, over closed months: "
+            "{as_of, actions, followed_up, share}, or {as_of, suppressed: true} below the group pool rule"
+        }
+    )

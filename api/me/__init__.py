@@ -1,15 +1,20 @@
-"""What the signed-in ally reads about their own requests: pooled, released results only."""
+"""What the signed-in ally reads about their own requests: pooled, released results only,
+and the follow-ups they are due to ask for."""
 
 from typing import Any
 
 from flask import current_app
 
 from api.auth import current_account, login_required
+from api.clock import utcnow
 from api.extensions import Blueprint, session
-from api.me.schemas import FeedbackOut
+from api.me.schemas import FeedbackOut, RemindersOut
+from feedback import followups
 from feedback.services import results
 
-blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The caller's own pooled feedback")
+blp = Blueprint(
+    "me", __name__, url_prefix="/api/v1/me", description="The caller's own pooled feedback and follow-up reminders"
+)
 
 
 @blp.route("/feedback", methods=["GET"])
@@ -21,3 +26,11 @@ def feedback() -> Any:
     return results.ally_feedback(
         session(), current_account(), k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
     )
+
+
+@blp.route("/reminders", methods=["GET"])
+@blp.response(200, RemindersOut)
+@login_required
+def reminders() -> Any:
+    """Your follow-ups that are due and not yet asked; make their links with the requests call"""
+    return {"items": followups.due_followups(session(), current_account(), utcnow().date())}

@@ -1,5 +1,6 @@
 """Actions an ally logs, and the requests (with single-use links) they make about them."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -7,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import tokens
-from feedback import kinds, questionnaires
+from feedback import followups, kinds, questionnaires
 from feedback.errors import Invalid, NotFound
 from feedback.models import Account, Action, FeedbackRequest, Link
 from feedback.services.groups import membership
@@ -76,9 +77,21 @@ def own_action(session: Session, ally: Account, action_id: int) -> Action:
 
 
 def create_request(
-    session: Session, ally: Account, action_id: int, *, stage: str, count: int, now: datetime, link_days: int
+    session: Session,
+    ally: Account,
+    action_id: int,
+    *,
+    stage: str,
+    count: int,
+    now: datetime,
+    link_days: int,
+    followup_days: Sequence[int] = followups.DEFAULT_DAYS,
 ) -> list[NewLink]:
-    """Make ``count`` single-use links. Their tokens exist only in the return value."""
+    """Make ``count`` single-use links. Their tokens exist only in the return value.
+
+    An immediate request makes the action's follow-ups due ``followup_days`` later; a
+    follow-up request must wait for its due day, and marks that follow-up asked.
+    """
     action = own_action(session, ally, action_id)
     errors = {}
     if stage not in kinds.STAGES:
@@ -87,6 +100,10 @@ def create_request(
         errors["count"] = f"must be between 1 and {MAX_LINKS}"
     if errors:
         raise Invalid("the request is not valid", errors)
+    if stage in followups.FOLLOWUP_STAGES:
+        followups.ask(session, action, stage, today=now.date())
+    elif stage == "immediate":
+        followups.schedule(session, action, today=now.date(), days=followup_days)
     questionnaire_id = questionnaires.for_stage(stage).id
     request = FeedbackRequest(
         action_id=action.id,

@@ -1,12 +1,14 @@
 """What allies and leads may read: sums of released cohort documents, never one answer."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
+from feedback import followups, kinds
 from feedback.models import Account, Cohort, ReleasedComment, Scope
 from feedback.release import GROUP_RULE, combine
 from feedback.services.groups import require_lead
@@ -67,7 +69,87 @@ def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) 
         "trend": [{"month": month, "responses": n} for month, n in sorted(trend.items())],
         "comments": comments,
         "unreadable_comments": unreadable,
+        "lasting": does_it_last(questionnaires),
     }
+
+
+# What "does it last?" compares: the immediate questionnaire's measures against the follow-up's.
+IMMEDIATE, FOLLOWUP = "immediate.v1", "followup.v1"
+SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
+MITIGATION_ITEMS = ("changed_treatment", "gave_access")
+
+
+def _mean(items: Mapping[str, Any], item_ids: Sequence[str]) -> float | None:
+    total = count = 0
+    for item_id in item_ids:
+        for value, n in items.get(item_id, {}).get("counts", {}).items():
+            if value.isdigit():
+                total += int(value) * n
+                count += n
+    return round(total / count, 2) if count else None
+
+
+def _share(items: Mapping[str, Any], item_id: str, yes: Sequence[str], ignore: Sequence[str] = ()) -> float | None:
+    counts = items.get(item_id, {}).get("counts", {})
+    answered = sum(n for value, n in counts.items() if value not in ignore)
+    return round(sum(counts.get(value, 0) for value in yes) / answered, 2) if answered else None
+
+
+def _immediate_measures(items: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "wanted": _share(items, "wanted", ("yes",)),
+        "signaling": _mean(items, SIGNALING_ITEMS),
+        "mitigation": _mean(items, MITIGATION_ITEMS),
+    }
+
+
+def _followup_measures(items: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "lasting": _mean(items, ("lasting_difference",)),
+        "recurred_less": _share(items, "recurred", ("not_at_all", "less"), ignore=("not_applicable",)),
+        "ally_checked_back": _share(items, "ally_checked_back", ("yes",)),
+    }
+
+
+def _side(view: Mapping[str, Any] | None, dimension: str, cell: str, measures: Any) -> dict[str, Any] | None:
+    """One released cell, summarised; {"suppressed": True} as released; None if nothing was."""
+    if view is None or cell not in view["slices"].get(dimension, {}):
+        return None
+    shown = view["slices"][dimension][cell]
+    if shown.get("suppressed"):
+        return {"suppressed": True}
+    return {"responses": shown["responses"], "complete": shown["complete"], **measures(shown["items"])}
+
+
+def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Immediate vs follow-up (30 and 90 days share the follow-up questionnaire, so one
+    pool) by path (signaling, or a mitigation path) and by action kind.
+
+    Built only from released cohort views, cell by cell, so every number here already
+    passed the release rules; a cell the release suppressed stays suppressed.
+    """
+    immediate, followup = views.get(IMMEDIATE), views.get(FOLLOWUP)
+    overall = {
+        "immediate": None
+        if immediate is None
+        else {"responses": immediate["responses"], **_immediate_measures(immediate["items"])},
+        "followup": None
+        if followup is None
+        else {"responses": followup["responses"], **_followup_measures(followup["items"])},
+    }
+    out: dict[str, Any] = {"overall": overall}
+    for dimension, cells in (("path", kinds.PATHS), ("kind", kinds.KINDS)):
+        out[f"by_{dimension}"] = {
+            cell: {
+                "mitigation": cell in kinds.MITIGATION_PATHS if dimension == "path" else None,
+                "immediate": _side(immediate, dimension, cell, _immediate_measures),
+                "followup": _side(followup, dimension, cell, _followup_measures),
+            }
+            for cell in cells
+            if _side(immediate, dimension, cell, _immediate_measures)
+            or _side(followup, dimension, cell, _followup_measures)
+        }
+    return out
 
 
 def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes) -> dict[str, Any]:
@@ -75,7 +157,20 @@ def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes
     return {"k": k, "released": _released(session, "ally", ally.id, comment_key)}
 
 
-def group_insights(session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes) -> dict[str, Any]:
-    """Released group aggregates; 404 for outsiders, 403 for members who are not leads."""
+def group_insights(
+    session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes, today: date | None = None
+) -> dict[str, Any]:
+    """Released group aggregates; 404 for outsiders, 403 for members who are not leads.
+
+    With ``today``, also the share of actions whose ally followed up (``followup_rate``),
+    shown only under the group pool rule.
+    """
     require_lead(session, lead.id, group_id)
-    return {"k": k, "min_allies": GROUP_RULE.min_allies, "released": _released(session, "group", group_id, comment_key)}
+    insights = {
+        "k": k,
+        "min_allies": GROUP_RULE.min_allies,
+        "released": _released(session, "group", group_id, comment_key),
+    }
+    if today is not None:
+        insights["followed_up"] = followups.followup_rate(session, group_id, today=today, k=k)
+    return insights

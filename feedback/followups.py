@@ -1,0 +1,229 @@
+"""Follow-ups: did the help last? Asking again at 30 and 90 days, and reminding the ally.
+
+When an ally first asks for ``immediate`` feedback on an action, one ``Followup`` row per
+follow-up stage is written with its due day. The database is the source of truth: the
+reminders API and the reminder email read these rows, and no queue holds any schedule.
+
+Rules (docs/followups.md explains why):
+
+- follow-ups exist only for actions with an immediate request; asking for a follow-up
+  stage without one, or before its due day, is a ``Conflict``;
+- the first request for a follow-up stage marks it asked; asking again for more links is
+  allowed and changes nothing;
+- a follow-up is *due* from its due day until it is asked, while the ally is still a
+  member of the action's group;
+- each due follow-up is emailed at most once (``reminded_on``), one email per ally per
+  run, holding no link, no token and nothing about any recipient.
+
+Only days are stored. Nothing here imports Flask; sending mail is a plain callable.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback.errors import Conflict
+from feedback.models import Account, Action, Followup, Membership
+from feedback.release import GROUP_RULE, safe_pool
+
+FOLLOWUP_STAGES: Final = ("followup_30", "followup_90")
+DEFAULT_DAYS: Final = (30, 90)
+STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
+
+log = logging.getLogger("allyloop.followups")
+
+
+@dataclass(frozen=True)
+class DueFollowup:
+    action_id: int
+    stage: str
+    due_on: date
+    summary: str  # the ally's own words about what they did
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder email: to one ally, about their own due follow-ups. No token, no recipient."""
+
+    to: str
+    name: str
+    items: tuple[DueFollowup, ...]
+
+
+Send = Callable[[Reminder], None]
+
+
+def check_days(days: Sequence[int]) -> tuple[int, int]:
+    """Offsets in days for followup_30 and followup_90: two, increasing, at most ten years."""
+    if len(days) != len(FOLLOWUP_STAGES):
+        raise ValueError(f"give {len(FOLLOWUP_STAGES)} numbers of days, one per follow-up, such as 30,90")
+    first, second = days
+    if not 0 < first < second <= 3650:
+        raise ValueError("the days must increase, from 1 up to 3650, such as 30,90")
+    return first, second
+
+
+def schedule(session: Session, action: Action, *, today: date, days: Sequence[int] = DEFAULT_DAYS) -> None:
+    """Make the action's follow-ups due ``days`` after today, unless they already exist.
+
+    Called when an immediate request is made; a second immediate request moves nothing.
+    """
+    existing = set(session.scalars(select(Followup.stage).where(Followup.action_id == action.id)))
+    for stage, offset in zip(FOLLOWUP_STAGES, check_days(days), strict=True):
+        if stage in existing:
+            continue
+        try:
+            with session.begin_nested():  # a racing request may have made it: theirs stands
+                session.add(Followup(action_id=action.id, stage=stage, due_on=today + timedelta(days=offset)))
+        except IntegrityError:
+            continue
+
+
+def ask(session: Session, action: Action, stage: str, *, today: date) -> None:
+    """Check that the follow-up ``stage`` may be asked today, and mark it asked.
+
+    Raises Conflict before the immediate request or before the due day: answers collected
+    early would say nothing about whether the help lasted, and would dilute the pool that does.
+    """
+    followup = session.scalar(
+        select(Followup).where(Followup.action_id == action.id, Followup.stage == stage).with_for_update()
+    )
+    if followup is None:
+        raise Conflict("ask for immediate feedback on this action first; follow-ups come after it")
+    if followup.due_on > today:
+        raise Conflict(f"this follow-up is due on {followup.due_on.isoformat()}; ask then")
+    if followup.asked_on is None:
+        followup.asked_on = today
+        session.flush()
+
+
+def _due_query(today: date) -> Any:
+    return (
+        select(Followup, Action)
+        .join(Action, Followup.action_id == Action.id)
+        # Someone who left the group can no longer ask, so they are not reminded either.
+        .join(Membership, (Membership.group_id == Action.group_id) & (Membership.account_id == Action.ally_id))
+        .where(Followup.due_on <= today, Followup.asked_on.is_(None))
+        .order_by(Followup.due_on, Followup.action_id, Followup.stage)
+    )
+
+
+def due_followups(session: Session, ally: Account, today: date) -> list[DueFollowup]:
+    """The ally's own follow-ups that are due and not yet asked, oldest first."""
+    rows = session.execute(_due_query(today).where(Action.ally_id == ally.id)).all()
+    return [DueFollowup(f.action_id, f.stage, f.due_on, a.summary) for f, a in rows]
+
+
+def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Callable[[], None] | None = None) -> int:
+    """Email each ally once about their due follow-ups not yet emailed; returns emails sent.
+
+    Idempotent, and at least once: an ally's rows are locked (others skip them), the email
+    is sent, then ``reminded_on`` is committed. A crash between the send and the commit
+    sends that one email again on the next run; nothing is ever skipped, and a follow-up
+    emailed and committed is never emailed again. A failed send is logged and retried on
+    the next run; other allies still get theirs.
+    """
+    commit = commit or session.commit
+    allies = session.scalars(
+        select(Action.ally_id)
+        .join(Followup, Followup.action_id == Action.id)
+        .where(Followup.due_on <= today, Followup.asked_on.is_(None), Followup.reminded_on.is_(None))
+        .distinct()
+        .order_by(Action.ally_id)
+    ).all()
+    commit()  # end the read before taking locks ally by ally
+    sent = 0
+    for ally_id in allies:
+        try:
+            rows = session.execute(
+                _due_query(today)
+                .where(Action.ally_id == ally_id, Followup.reminded_on.is_(None))
+                .with_for_update(of=Followup, skip_locked=True)
+            ).all()
+            account = session.get(Account, ally_id)
+            if not rows or account is None:
+                commit()
+                continue
+            items = tuple(DueFollowup(f.action_id, f.stage, f.due_on, a.summary) for f, a in rows)
+            send(Reminder(to=account.email, name=account.name, items=items))
+            for followup, _ in rows:
+                followup.reminded_on = today
+            commit()
+            sent += 1
+        except Exception:
+            session.rollback()
+            log.exception("reminder for ally %s failed; it is retried on the next run", ally_id)
+    return sent
+
+
+def compose(reminder: Reminder, app_url: str) -> tuple[str, str]:
+    """Subject and plain-text body of a reminder. Holds the ally's own words and the app's
+    address only: no link token, nothing about anyone who answered."""
+    count = len(reminder.items)
+    subject = "Time to follow up" if count == 1 else f"Time to follow up ({count} actions)"
+    lines = [
+        f"Hello {reminder.name},",
+        "",
+        "Some time has passed since you helped a colleague. A short follow-up shows whether",
+        "it made a lasting difference:",
+        "",
+    ]
+    for item in reminder.items:
+        lines.append(f"- {item.summary} ({STAGE_NAMES.get(item.stage, item.stage)}, due {item.due_on.isoformat()})")
+    lines += [
+        "",
+        f"Sign in to make the follow-up links and share them as before: {app_url}",
+        "",
+        "You get this email once per follow-up. Answers stay anonymous and pooled.",
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> dict[str, Any]:
+    """The share of the group's actions whose ally followed up, as a group aggregate.
+
+    Counted over closed months only (follow-ups due, and asks made, before the first day
+    of this month), so the figure moves at most once a month, not with each ally's click.
+    Shown only when those actions pass the group pool rule: at least k actions from at
+    least two allies, still so with any one ally's actions taken away; else suppressed.
+    """
+    cutoff = today.replace(day=1)
+    rows = session.execute(
+        select(Action.id, Action.ally_id, Followup.due_on, Followup.asked_on)
+        .join(Followup, Followup.action_id == Action.id)
+        .where(Action.group_id == group_id)
+    ).all()
+    first_due: dict[int, date] = {}
+    owner: dict[int, int] = {}
+    followed: set[int] = set()
+    for action_id, ally_id, due_on, asked_on in rows:
+        owner[action_id] = ally_id
+        first_due[action_id] = min(due_on, first_due.get(action_id, due_on))
+        if asked_on is not None and asked_on < cutoff:
+            followed.add(action_id)
+    eligible = [a for a, due in first_due.items() if due < cutoff]
+    per_ally = Counter(owner[a] for a in eligible)
+    shown = safe_pool(
+        len(eligible),
+        len(per_ally),
+        max(per_ally.values(), default=0),
+        k=k,
+        min_allies=GROUP_RULE.min_allies,
+        each_ally=GROUP_RULE.each_ally,
+    )
+    if not shown:
+        return {"as_of": cutoff.isoformat(), "suppressed": True}
+    done = sum(1 for a in eligible if a in followed)
+    return {
+        "as_of": cutoff.isoformat(),
+        "actions": len(eligible),
+        "followed_up": done,
+        "share": round(done / len(eligible), 2),
+    }
