@@ -212,3 +212,39 @@ def test_settings_cannot_be_changed_after_start(tmp_path: Path) -> None:
     configured = settings(tmp_path)
     with pytest.raises(AttributeError):
         configured.release_min_responses = 1  # type: ignore[misc]
+
+
+# --- Follow-ups and reminder mail ---
+
+
+def test_follow_ups_default_to_30_and_90_days_and_no_mail(tmp_path: Path) -> None:
+    configured = settings(tmp_path)
+    assert configured.followup_days == (30, 90) and configured.mail_url is None
+
+
+def test_follow_up_days_can_be_set(tmp_path: Path) -> None:
+    assert settings(tmp_path, FOLLOWUP_DAYS="14, 60").followup_days == (14, 60)
+
+
+@pytest.mark.parametrize("value", ["30", "30,90,180", "90,30", "0,30", "thirty,ninety", "30,,90"])
+def test_wrong_follow_up_days_are_refused(tmp_path: Path, value: str) -> None:
+    message = refusal(tmp_path, FOLLOWUP_DAYS=value)
+    assert message.startswith("FOLLOWUP_DAYS") and "30,90" in message
+
+
+@pytest.mark.parametrize("url", ["smtp://mail.example.org", "smtps://user:p%40ss@mail.example.org:465"])
+def test_smtp_urls_are_accepted(tmp_path: Path, url: str) -> None:
+    assert settings(tmp_path, MAIL_URL=url).mail_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://mail.example.org", "smtp://", "smtp://host:notaport", "smtp://host:99999", "smtp://host/path"]
+)
+def test_wrong_mail_urls_are_refused_without_repeating_them(tmp_path: Path, url: str) -> None:
+    message = refusal(tmp_path, MAIL_URL=url.replace("host", "user:hunter2@host"))
+    assert message.startswith("MAIL_URL must look like smtp://") and "hunter2" not in message
+
+
+def test_a_mail_from_must_be_an_address(tmp_path: Path) -> None:
+    assert "MAIL_FROM" in refusal(tmp_path, MAIL_FROM="allyloop")
+    assert settings(tmp_path, MAIL_FROM="Allyloop <a@example.org>").mail_from == "Allyloop <a@example.org>"

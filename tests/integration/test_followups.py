@@ -1,0 +1,318 @@
+"""Follow-ups: due 30 and 90 days after the immediate request, listed for their ally only,
+emailed once when mail is set up, and compared with the immediate results under the
+release rules."""
+
+import socket
+from collections.abc import Iterator
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from api.clock import utcnow
+from api.extensions import db
+from feedback import followups
+from feedback.models import Followup
+from tests.conftest import Person, Recipient, build_app
+
+LASTED = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | None = None) -> None:
+    """Let time pass for one follow-up: it came due on ``on`` (default today)."""
+    with app.app_context():
+        db.session.execute(
+            update(Followup)
+            .where(Followup.action_id == action_id, Followup.stage == stage)
+            .values(due_on=on or today())
+        )
+        db.session.commit()
+
+
+def member(lead: Person, group: int, name: str) -> Person:
+    person = Person(lead.client, name)
+    lead.add(group, person)
+    return person
+
+
+# --- The reminders API ---
+
+
+def test_a_follow_up_is_listed_when_due_for_its_ally_only_and_goes_once_asked(
+    app: Flask, lead: Person, ally: Person
+) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    other = member(lead, group, "Other")
+    action = ally.log_action(group)
+    ally.ask(action, "immediate")
+    other.ask(other.log_action(group), "immediate")
+    assert ally.get("/api/v1/me/reminders").get_json() == {"items": []}, "nothing is due on the day of asking"
+
+    make_due(app, action)
+    items = ally.get("/api/v1/me/reminders").get_json()["items"]
+    assert items == [{"action_id": action, "stage": "followup_30", "due_on": today().isoformat()}]
+    assert other.get("/api/v1/me/reminders").get_json() == {"items": []}, "only the caller's own"
+    assert lead.get("/api/v1/me/reminders").get_json() == {"items": []}
+
+    assert len(ally.ask(action, "followup_30", count=2)) == 2
+    assert ally.get("/api/v1/me/reminders").get_json() == {"items": []}, "asked: no longer due"
+    assert len(ally.ask(action, "followup_30", count=1)) == 1, "more links for the same stage are fine"
+
+
+def test_the_reminders_need_a_token(client: FlaskClient) -> None:
+    assert client.get("/api/v1/me/reminders").status_code == 401
+
+
+def test_follow_ups_come_due_at_the_configured_days(tmp_path: Path) -> None:
+    app = build_app(tmp_path, followup_days=(7, 21))
+    person = Person(app.test_client(), "Lee")
+    group = person.create_group()
+    action = person.log_action(group)
+    person.ask(action, "immediate")
+    person.ask(action, "immediate")  # a second immediate request moves nothing
+    with app.app_context():
+        due = {f.stage: f.due_on for f in db.session.query(Followup).filter_by(action_id=action)}
+    assert due == {"followup_30": today() + timedelta(days=7), "followup_90": today() + timedelta(days=21)}
+
+
+def test_a_follow_up_before_its_day_or_without_an_immediate_request_is_refused(
+    app: Flask, lead: Person, ally: Person
+) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    action = ally.log_action(group)
+    early = ally.post(f"/api/v1/actions/{action}/requests", {"stage": "followup_30", "count": 1})
+    assert early.status_code == 409 and "immediate" in early.get_json()["error"]["message"]
+    ally.ask(action, "immediate")
+    due_on = (today() + timedelta(days=30)).isoformat()
+    early = ally.post(f"/api/v1/actions/{action}/requests", {"stage": "followup_30", "count": 1})
+    assert early.status_code == 409 and due_on in early.get_json()["error"]["message"]
+    make_due(app, action)
+    assert ally.post(f"/api/v1/actions/{action}/requests", {"stage": "followup_30", "count": 1}).status_code == 201
+    still = ally.post(f"/api/v1/actions/{action}/requests", {"stage": "followup_90", "count": 1})
+    assert still.status_code == 409, "the 90-day follow-up keeps its own day"
+
+
+def test_the_reminders_call_is_documented(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/me/reminders"]["get"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/RemindersOut")
+    item = spec["components"]["schemas"]["ReminderOut"]["properties"]
+    assert set(item) == {"action_id", "stage", "due_on"}
+
+
+# --- Reminder email, to a real SMTP server on loopback ---
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content)
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def run_due(app: Flask, on: date) -> str:
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", on.isoformat()])
+    assert result.exit_code == 0, result.output
+    return str(result.output)
+
+
+def test_run_due_emails_each_due_follow_up_once_without_links_or_recipients(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    app = build_app(tmp_path, mail_url=f"smtp://127.0.0.1:{port}")
+    client = app.test_client()
+    lead, person = Person(client, "Lee"), Person(client, "Alex")
+    group = lead.create_group()
+    lead.add(group, person)
+    action = person.log_action(group, summary="Put Sam forward for the platform lead role")
+    tokens = person.ask(action, "immediate")
+    Recipient(client).answer(tokens[0], LASTED | {"comment_marker": "x"})  # invalid, but stored: nothing leaks
+
+    assert "0 reminder email(s) sent" in run_due(app, today() + timedelta(days=29))
+    assert "1 reminder email(s) sent" in run_due(app, today() + timedelta(days=31))
+    assert "0 reminder email(s) sent" in run_due(app, today() + timedelta(days=32)), "not twice"
+    assert len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail["To"] == person.email
+    body = mail.get_content()
+    assert "Put Sam forward for the platform lead role" in body and "first follow-up" in body
+    assert "http://allyloop.test/ally/" in body
+    raw = inbox.raw[0].decode()
+    assert "/r/" not in raw and not any(token in raw for token in tokens), "no link, no token"
+    assert "comment" not in raw.lower() and "lasting_difference" not in raw, "nothing a recipient sent"
+
+    assert "1 reminder email(s) sent" in run_due(app, today() + timedelta(days=91))
+    later = inbox.messages[1].get_content()
+    assert "second follow-up" in later and "first follow-up" not in later, "each follow-up is emailed once"
+    assert "0 reminder email(s) sent" in run_due(app, today() + timedelta(days=92))
+    assert len(inbox.messages) == 2
+
+
+def test_without_mail_url_the_reminder_stays_in_the_app(app: Flask, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    action = ally.log_action(group)
+    ally.ask(action, "immediate")
+    make_due(app, action)
+    assert "0 reminder email(s) sent" in run_due(app, today())
+    with app.app_context():
+        assert all(f.reminded_on is None for f in db.session.query(Followup)), "nothing marked as emailed"
+    assert [i["stage"] for i in ally.get("/api/v1/me/reminders").get_json()["items"]] == ["followup_30"]
+
+
+def test_a_failed_send_is_retried_on_the_next_run(app: Flask, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.add(group, ally)
+    ally.ask(ally.log_action(group), "immediate")
+    later = today() + timedelta(days=31)
+    got: list[followups.Reminder] = []
+
+    def broken(reminder: followups.Reminder) -> None:
+        raise ConnectionRefusedError("mail server down")
+
+    with app.app_context():
+        assert followups.dispatch_reminders(db.session, today=later, send=broken) == 0
+        assert followups.dispatch_reminders(db.session, today=later, send=got.append) == 1
+        assert followups.dispatch_reminders(db.session, today=later, send=got.append) == 0
+    assert [item.stage for item in got[0].items] == ["followup_30"]
+
+
+# --- Does it last? ---
+
+
+def followup_answers(lead: Person, recipient: Recipient, allies: list[Person], order: list[int]) -> None:
+    """Each ally asks for a 30-day follow-up; answers arrive in ``order`` (indexes into allies)."""
+    tokens = []
+    for person in allies:
+        action = person.log_action(lead_group(person), kind=person.kind)  # type: ignore[attr-defined]
+        person.ask(action, "immediate", count=1)
+        make_due(person.app, action)  # type: ignore[attr-defined]
+        tokens.append(person.ask(action, "followup_30", count=10))
+    for index in order:
+        assert recipient.answer(tokens[index].pop(), LASTED).status_code == 202
+
+
+def lead_group(person: Person) -> int:
+    return int(person.group)  # type: ignore[attr-defined]
+
+
+def team(app: Flask, lead: Person, kinds: list[str]) -> list[Person]:
+    group = lead.create_group()
+    people = []
+    for index, kind in enumerate(kinds):
+        person = member(lead, group, f"Ally{index}")
+        person.group, person.kind, person.app = group, kind, app  # type: ignore[attr-defined]
+        people.append(person)
+    return people
+
+
+def test_does_it_last_shows_follow_up_results_by_path_and_kind_above_k(
+    app: Flask, lead: Person, recipient: Recipient
+) -> None:
+    allies = team(app, lead, ["credit", "credit", "credit"])
+    followup_answers(lead, recipient, allies, [0, 1, 2] * 3)  # the 8th answer releases 8 from three allies
+    insights = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()
+    lasting = insights["released"]["lasting"]
+    assert lasting["overall"]["followup"] == {
+        "responses": 8,
+        "lasting": 4.0,
+        "recurred_less": 1.0,
+        "ally_checked_back": 1.0,
+    }
+    signaling = lasting["by_path"]["signaling"]
+    assert signaling["mitigation"] is False and signaling["immediate"] is None, "no immediate answers yet"
+    assert signaling["followup"]["responses"] == 8 and signaling["followup"]["lasting"] == 4.0
+    assert lasting["by_kind"]["credit"]["followup"]["responses"] == 8
+    mine = allies[0].get("/api/v1/me/feedback").get_json()["released"]["lasting"]
+    assert mine["overall"]["followup"] is None, "an ally's own view needs k of their own answers"
+
+
+def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Person, recipient: Recipient) -> None:
+    allies = team(app, lead, ["credit", "credit", "credit", "sponsor"])
+    followup_answers(lead, recipient, allies, [3, 0, 1, 2, 0, 1, 2])  # released at the 7th, cells too small
+    lasting = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()["released"]["lasting"]
+    assert lasting["overall"]["followup"]["responses"] == 7
+    assert lasting["by_path"]["signaling"]["followup"] == {"suppressed": True}
+    assert lasting["by_path"]["access"]["followup"] == {"suppressed": True}
+    assert lasting["by_kind"]["sponsor"]["followup"] == {"suppressed": True}
+
+
+def test_nothing_lasts_before_a_cohort_is_released(app: Flask, lead: Person, recipient: Recipient) -> None:
+    allies = team(app, lead, ["credit", "credit", "credit"])
+    followup_answers(lead, recipient, allies, [0, 1, 2, 0])
+    lasting = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()["released"]["lasting"]
+    assert lasting == {"overall": {"immediate": None, "followup": None}, "by_path": {}, "by_kind": {}}
+
+
+# --- The follow-up rate ---
+
+
+def rate_with(app: Flask, lead: Person, actions_per_ally: list[int], followed: int) -> dict[str, Any]:
+    group = lead.create_group()
+    actions = []
+    for index, count in enumerate(actions_per_ally):
+        person = member(lead, group, f"Rate{index}")
+        for _ in range(count):
+            action = person.log_action(group)
+            person.ask(action, "immediate", count=1)
+            actions.append(action)
+    later = today() + timedelta(days=200)
+    with app.app_context():
+        for action in actions[:followed]:
+            db.session.execute(
+                update(Followup)
+                .where(Followup.action_id == action, Followup.stage == "followup_30")
+                .values(asked_on=today() + timedelta(days=31))
+            )
+        db.session.commit()
+        return followups.followup_rate(db.session, group, today=later, k=5)
+
+
+def test_the_follow_up_rate_shows_with_enough_actions_from_enough_allies(app: Flask, lead: Person) -> None:
+    rate = rate_with(app, lead, [2, 2, 2, 2], followed=3)
+    assert rate["actions"] == 8 and rate["followed_up"] == 3 and rate["share"] == 0.38
+
+
+def test_the_follow_up_rate_is_suppressed_when_one_ally_carries_it(app: Flask, lead: Person) -> None:
+    assert rate_with(app, lead, [3, 3], followed=2)["suppressed"] is True, "two allies: one is exposed"
+    assert rate_with(app, lead, [6, 1, 1], followed=2)["suppressed"] is True, "without the busiest, too few"
+
+
+def test_the_lead_sees_the_follow_up_rate_in_insights(lead: Person) -> None:
+    group = lead.create_group()
+    body = lead.get(f"/api/v1/groups/{group}/insights").get_json()
+    assert body["followed_up"] == {"as_of": today().replace(day=1).isoformat(), "suppressed": True}

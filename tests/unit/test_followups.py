@@ -1,0 +1,111 @@
+"""Follow-up rules on their own: due days, what may be asked when, what a reminder says."""
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from feedback import followups
+from feedback.errors import Conflict
+from feedback.models import Account, Action, Base, Group, Membership
+
+DAY = date(2027, 3, 10)
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def an_action(session: Session, email: str = "alex@example.org") -> tuple[Account, Action]:
+    ally = Account(email=email, name="Alex", password_hash="x", created_on=DAY)
+    group = Group(name="G", created_on=DAY)
+    session.add_all([ally, group])
+    session.flush()
+    session.add(Membership(group_id=group.id, account_id=ally.id, role="ally"))
+    action = Action(
+        group_id=group.id,
+        ally_id=ally.id,
+        kind="credit",
+        summary="Credited Sam",
+        occurred_on=DAY,
+        visibility="public",
+        created_on=DAY,
+    )
+    session.add(action)
+    session.flush()
+    return ally, action
+
+
+@pytest.mark.parametrize("days", [(30, 90), (1, 2), (7, 3650)])
+def test_increasing_offsets_up_to_ten_years_are_accepted(days: tuple[int, int]) -> None:
+    assert followups.check_days(days) == days
+
+
+@pytest.mark.parametrize("days", [(30,), (30, 60, 90), (0, 30), (90, 30), (30, 30), (30, 3651), (-1, 5)])
+def test_offsets_that_are_not_two_increasing_days_are_refused(days: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="30,90"):
+        followups.check_days(days)
+
+
+def test_follow_ups_come_due_from_the_day_of_the_immediate_request(session: Session) -> None:
+    ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    assert followups.due_followups(session, ally, date(2027, 4, 8)) == []
+    due = followups.due_followups(session, ally, date(2027, 4, 9))
+    assert [(d.stage, d.due_on) for d in due] == [("followup_30", date(2027, 4, 9))]
+    later = followups.due_followups(session, ally, date(2027, 6, 8))
+    assert [d.stage for d in later] == ["followup_30", "followup_90"], "unasked ones stay due"
+
+
+def test_scheduling_again_keeps_the_first_due_days(session: Session) -> None:
+    ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    followups.schedule(session, action, today=date(2027, 5, 1))
+    assert followups.due_followups(session, ally, date(2027, 4, 9))[0].due_on == date(2027, 4, 9)
+
+
+def test_asking_is_refused_without_a_schedule_and_before_the_day(session: Session) -> None:
+    ally, action = an_action(session)
+    with pytest.raises(Conflict, match="immediate"):
+        followups.ask(session, action, "followup_30", today=DAY)
+    followups.schedule(session, action, today=DAY)
+    with pytest.raises(Conflict, match="2027-04-09"):
+        followups.ask(session, action, "followup_30", today=date(2027, 4, 8))
+    followups.ask(session, action, "followup_30", today=date(2027, 4, 9))
+    assert followups.due_followups(session, ally, date(2027, 4, 20)) == [], "asked is no longer due"
+
+
+def test_an_ally_who_left_the_group_is_not_reminded(session: Session) -> None:
+    ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    session.query(Membership).delete()
+    assert followups.due_followups(session, ally, date(2027, 12, 1)) == []
+    assert followups.dispatch_reminders(session, today=date(2027, 12, 1), send=lambda r: None) == 0
+
+
+def test_one_email_per_ally_lists_every_due_follow_up_once(session: Session) -> None:
+    _ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    sent: list[followups.Reminder] = []
+    assert followups.dispatch_reminders(session, today=date(2027, 12, 1), send=sent.append) == 1
+    assert followups.dispatch_reminders(session, today=date(2027, 12, 2), send=sent.append) == 0
+    assert [(r.to, [i.stage for i in r.items]) for r in sent] == [("alex@example.org", ["followup_30", "followup_90"])]
+
+
+def test_the_reminder_text_names_the_actions_and_the_app_only() -> None:
+    reminder = followups.Reminder(
+        to="alex@example.org",
+        name="Alex",
+        items=(followups.DueFollowup(4, "followup_90", date(2027, 6, 8), "Credited Sam"),),
+    )
+    subject, body = followups.compose(reminder, "https://allyloop.example.org/ally/")
+    assert subject == "Time to follow up"
+    assert "Credited Sam (second follow-up, due 2027-06-08)" in body
+    assert "https://allyloop.example.org/ally/" in body and "/r/" not in body
