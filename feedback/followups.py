@@ -37,7 +37,8 @@ FOLLOWUP_STAGES: Final = ("followup_30", "followup_90")
 DEFAULT_DAYS: Final = (30, 90)
 STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
 
-log = logging.getLogger("allyloop.followups")
+# The jobs logger carries the privacy filter; messages here name no address anyway.
+log = logging.getLogger("allyloop.jobs")
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,10 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
                 followup.reminded_on = today
             commit()
             sent += 1
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - one ally's mail must not stop the others'
             session.rollback()
-            log.exception("reminder for ally %s failed; it is retried on the next run", ally_id)
+            # The type only: SMTP errors quote addresses, and the ally's address stays out of logs.
+            log.error("reminder for ally %s failed (%s); it is retried on the next run", ally_id, type(exc).__name__)
     return sent
 
 

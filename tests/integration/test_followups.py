@@ -4,14 +4,17 @@ release rules."""
 
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -38,6 +41,22 @@ def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | 
             .values(due_on=on or today())
         )
         db.session.commit()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Any]:
+    """build_app with settings of the test's choosing; its connections are closed after."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        made.append(build_app(tmp_path, **settings))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def member(lead: Person, group: int, name: str) -> Person:
@@ -75,8 +94,8 @@ def test_the_reminders_need_a_token(client: FlaskClient) -> None:
     assert client.get("/api/v1/me/reminders").status_code == 401
 
 
-def test_follow_ups_come_due_at_the_configured_days(tmp_path: Path) -> None:
-    app = build_app(tmp_path, followup_days=(7, 21))
+def test_follow_ups_come_due_at_the_configured_days(make_app: Any) -> None:
+    app = make_app(followup_days=(7, 21))
     person = Person(app.test_client(), "Lee")
     group = person.create_group()
     action = person.log_action(group)
@@ -118,14 +137,21 @@ def test_the_reminders_call_is_documented(client: FlaskClient) -> None:
 
 
 class Inbox:
+    """A real SMTP server's mailbox; it checks the login the sender offers."""
+
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []
+        self.logins: list[tuple[str, str]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.raw.append(envelope.original_content)
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))  # type: ignore[arg-type]
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.original_content))
         return "250 OK"
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"p@ss word")
 
 
 def free_port() -> int:
@@ -137,7 +163,13 @@ def free_port() -> int:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,  # loopback only, in a test; real relays use smtps:// or STARTTLS
+    )
     controller.start()
     yield inbox, port
     controller.stop()
@@ -150,10 +182,10 @@ def run_due(app: Flask, on: date) -> str:
 
 
 def test_run_due_emails_each_due_follow_up_once_without_links_or_recipients(
-    tmp_path: Path, smtp: tuple[Inbox, int]
+    make_app: Any, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    app = build_app(tmp_path, mail_url=f"smtp://127.0.0.1:{port}")
+    app = make_app(mail_url=f"smtp://reminders%40allyloop.test:p%40ss%20word@127.0.0.1:{port}")
     client = app.test_client()
     lead, person = Person(client, "Lee"), Person(client, "Alex")
     group = lead.create_group()
@@ -166,6 +198,7 @@ def test_run_due_emails_each_due_follow_up_once_without_links_or_recipients(
     assert "1 reminder email(s) sent" in run_due(app, today() + timedelta(days=31))
     assert "0 reminder email(s) sent" in run_due(app, today() + timedelta(days=32)), "not twice"
     assert len(inbox.messages) == 1
+    assert inbox.logins[0] == ("reminders@allyloop.test", "p@ss word"), "the URL's login, decoded"
     mail = inbox.messages[0]
     assert mail["To"] == person.email
     body = mail.get_content()
@@ -214,39 +247,40 @@ def test_a_failed_send_is_retried_on_the_next_run(app: Flask, lead: Person, ally
 # --- Does it last? ---
 
 
-def followup_answers(lead: Person, recipient: Recipient, allies: list[Person], order: list[int]) -> None:
-    """Each ally asks for a 30-day follow-up; answers arrive in ``order`` (indexes into allies)."""
+@dataclass
+class Team:
+    app: Flask
+    lead: Person
+    group: int
+    allies: list[tuple[Person, str]]  # each ally and the kind of action they log
+
+    def insights(self) -> Any:
+        return self.lead.get(f"/api/v1/groups/{self.group}/insights").get_json()
+
+
+def team(app: Flask, lead: Person, kinds: list[str]) -> Team:
+    group = lead.create_group()
+    return Team(app, lead, group, [(member(lead, group, f"Ally{i}"), kind) for i, kind in enumerate(kinds)])
+
+
+def followup_answers(team: Team, recipient: Recipient, order: list[int]) -> None:
+    """Each ally asks for a 30-day follow-up; answers arrive in ``order`` (indexes into the allies)."""
     tokens = []
-    for person in allies:
-        action = person.log_action(lead_group(person), kind=person.kind)  # type: ignore[attr-defined]
+    for person, kind in team.allies:
+        action = person.log_action(team.group, kind=kind)
         person.ask(action, "immediate", count=1)
-        make_due(person.app, action)  # type: ignore[attr-defined]
+        make_due(team.app, action)
         tokens.append(person.ask(action, "followup_30", count=10))
     for index in order:
         assert recipient.answer(tokens[index].pop(), LASTED).status_code == 202
 
 
-def lead_group(person: Person) -> int:
-    return int(person.group)  # type: ignore[attr-defined]
-
-
-def team(app: Flask, lead: Person, kinds: list[str]) -> list[Person]:
-    group = lead.create_group()
-    people = []
-    for index, kind in enumerate(kinds):
-        person = member(lead, group, f"Ally{index}")
-        person.group, person.kind, person.app = group, kind, app  # type: ignore[attr-defined]
-        people.append(person)
-    return people
-
-
 def test_does_it_last_shows_follow_up_results_by_path_and_kind_above_k(
     app: Flask, lead: Person, recipient: Recipient
 ) -> None:
-    allies = team(app, lead, ["credit", "credit", "credit"])
-    followup_answers(lead, recipient, allies, [0, 1, 2] * 3)  # the 8th answer releases 8 from three allies
-    insights = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()
-    lasting = insights["released"]["lasting"]
+    three = team(app, lead, ["credit", "credit", "credit"])
+    followup_answers(three, recipient, [0, 1, 2] * 3)  # the 8th answer releases 8 from three allies
+    lasting = three.insights()["released"]["lasting"]
     assert lasting["overall"]["followup"] == {
         "responses": 8,
         "lasting": 4.0,
@@ -257,14 +291,14 @@ def test_does_it_last_shows_follow_up_results_by_path_and_kind_above_k(
     assert signaling["mitigation"] is False and signaling["immediate"] is None, "no immediate answers yet"
     assert signaling["followup"]["responses"] == 8 and signaling["followup"]["lasting"] == 4.0
     assert lasting["by_kind"]["credit"]["followup"]["responses"] == 8
-    mine = allies[0].get("/api/v1/me/feedback").get_json()["released"]["lasting"]
+    mine = three.allies[0][0].get("/api/v1/me/feedback").get_json()["released"]["lasting"]
     assert mine["overall"]["followup"] is None, "an ally's own view needs k of their own answers"
 
 
 def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Person, recipient: Recipient) -> None:
-    allies = team(app, lead, ["credit", "credit", "credit", "sponsor"])
-    followup_answers(lead, recipient, allies, [3, 0, 1, 2, 0, 1, 2])  # released at the 7th, cells too small
-    lasting = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()["released"]["lasting"]
+    four = team(app, lead, ["credit", "credit", "credit", "sponsor"])
+    followup_answers(four, recipient, [3, 0, 1, 2, 0, 1, 2])  # released at the 7th, cells too small
+    lasting = four.insights()["released"]["lasting"]
     assert lasting["overall"]["followup"]["responses"] == 7
     assert lasting["by_path"]["signaling"]["followup"] == {"suppressed": True}
     assert lasting["by_path"]["access"]["followup"] == {"suppressed": True}
@@ -272,9 +306,9 @@ def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Pers
 
 
 def test_nothing_lasts_before_a_cohort_is_released(app: Flask, lead: Person, recipient: Recipient) -> None:
-    allies = team(app, lead, ["credit", "credit", "credit"])
-    followup_answers(lead, recipient, allies, [0, 1, 2, 0])
-    lasting = lead.get(f"/api/v1/groups/{lead_group(allies[0])}/insights").get_json()["released"]["lasting"]
+    three = team(app, lead, ["credit", "credit", "credit"])
+    followup_answers(three, recipient, [0, 1, 2, 0])
+    lasting = three.insights()["released"]["lasting"]
     assert lasting == {"overall": {"immediate": None, "followup": None}, "by_path": {}, "by_kind": {}}
 
 
