@@ -12,8 +12,9 @@ Rules (docs/followups.md explains why):
   allowed and changes nothing;
 - a follow-up is *due* from its due day until it is asked, while the ally is still a
   member of the action's group;
-- each due follow-up is emailed at most once (``reminded_on``), one email per ally per
-  run, holding no link, no token and nothing about any recipient.
+- each due follow-up is emailed once (``reminded_on``), one email per ally per run,
+  holding no link, no token and nothing about any recipient; one that came due more than
+  ``MAIL_WINDOW`` ago is not emailed, only listed.
 
 Only days are stored. Nothing here imports Flask; sending mail is a plain callable.
 """
@@ -35,6 +36,9 @@ from feedback.release import GROUP_RULE, safe_pool
 
 FOLLOWUP_STAGES: Final = ("followup_30", "followup_90")
 DEFAULT_DAYS: Final = (30, 90)
+# Follow-ups that came due longer ago than this are not emailed (say, once mail is first set
+# up on an old install): they stay in the app's list, but nobody gets a backlog of stale mail.
+MAIL_WINDOW: Final = timedelta(days=30)
 STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
 
 # The jobs logger carries the privacy filter; messages here name no address anyway.
@@ -123,7 +127,8 @@ def due_followups(session: Session, ally: Account, today: date) -> list[DueFollo
 
 
 def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Callable[[], None] | None = None) -> int:
-    """Email each ally once about their due follow-ups not yet emailed; returns emails sent.
+    """Email each ally once about their due follow-ups not yet emailed (and due within
+    ``MAIL_WINDOW``); returns the number of emails sent.
 
     Idempotent, and at least once: an ally's rows are locked (others skip them), the email
     is sent, then ``reminded_on`` is committed. A crash between the send and the commit
@@ -132,10 +137,11 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
     the next run; other allies still get theirs.
     """
     commit = commit or session.commit
+    fresh = (Followup.reminded_on.is_(None), Followup.due_on > today - MAIL_WINDOW)
     allies = session.scalars(
         select(Action.ally_id)
         .join(Followup, Followup.action_id == Action.id)
-        .where(Followup.due_on <= today, Followup.asked_on.is_(None), Followup.reminded_on.is_(None))
+        .where(Followup.due_on <= today, Followup.asked_on.is_(None), *fresh)
         .distinct()
         .order_by(Action.ally_id)
     ).all()
@@ -145,7 +151,7 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
         try:
             rows = session.execute(
                 _due_query(today)
-                .where(Action.ally_id == ally_id, Followup.reminded_on.is_(None))
+                .where(Action.ally_id == ally_id, *fresh)
                 .with_for_update(of=Followup, skip_locked=True)
             ).all()
             account = session.get(Account, ally_id)

@@ -92,10 +92,10 @@ def test_an_ally_who_left_the_group_is_not_reminded(session: Session) -> None:
 
 def test_one_email_per_ally_lists_every_due_follow_up_once(session: Session) -> None:
     _ally, action = an_action(session)
-    followups.schedule(session, action, today=DAY)
+    followups.schedule(session, action, today=DAY, days=(30, 40))
     sent: list[followups.Reminder] = []
-    assert followups.dispatch_reminders(session, today=date(2027, 12, 1), send=sent.append) == 1
-    assert followups.dispatch_reminders(session, today=date(2027, 12, 2), send=sent.append) == 0
+    assert followups.dispatch_reminders(session, today=date(2027, 4, 20), send=sent.append) == 1
+    assert followups.dispatch_reminders(session, today=date(2027, 4, 21), send=sent.append) == 0
     assert [(r.to, [i.stage for i in r.items]) for r in sent] == [("alex@example.org", ["followup_30", "followup_90"])]
 
 
@@ -109,3 +109,12 @@ def test_the_reminder_text_names_the_actions_and_the_app_only() -> None:
     assert subject == "Time to follow up"
     assert "Credited Sam (second follow-up, due 2027-06-08)" in body
     assert "https://allyloop.example.org/ally/" in body and "/r/" not in body
+
+
+def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) -> None:
+    ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    sent: list[followups.Reminder] = []
+    long_after = date(2027, 9, 7)  # 90 days after the 90-day follow-up came due
+    assert followups.dispatch_reminders(session, today=long_after, send=sent.append) == 0
+    assert len(followups.due_followups(session, ally, long_after)) == 2
