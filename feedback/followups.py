@@ -39,6 +39,7 @@ DEFAULT_DAYS: Final = (30, 90)
 # Follow-ups that came due longer ago than this are not emailed (say, once mail is first set
 # up on an old install): they stay in the app's list, but nobody gets a backlog of stale mail.
 MAIL_WINDOW: Final = timedelta(days=30)
+GIVE_UP_AFTER: Final = 3  # failed sends in a row that end a run's mailing
 STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
 
 # The jobs logger carries the privacy filter; messages here name no address anyway.
@@ -134,7 +135,8 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
     is sent, then ``reminded_on`` is committed. A crash between the send and the commit
     sends that one email again on the next run; nothing is ever skipped, and a follow-up
     emailed and committed is never emailed again. A failed send is logged and retried on
-    the next run; other allies still get theirs.
+    the next run; other allies still get theirs, unless ``GIVE_UP_AFTER`` sends fail in a
+    row (the server is down), which ends this run's mailing.
     """
     commit = commit or session.commit
     fresh = (Followup.reminded_on.is_(None), Followup.due_on > today - MAIL_WINDOW)
@@ -146,8 +148,13 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
         .order_by(Action.ally_id)
     ).all()
     commit()  # end the read before taking locks ally by ally
-    sent = 0
+    sent = failed = 0
     for ally_id in allies:
+        if failed >= GIVE_UP_AFTER:
+            # The mail server is likely down: stop here rather than wait out a timeout per
+            # ally, which would hold up the next release run. The next run tries again.
+            log.error("%s reminders failed in a row; the rest wait for the next run", failed)
+            break
         try:
             rows = session.execute(
                 _due_query(today)
@@ -164,8 +171,10 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
                 followup.reminded_on = today
             commit()
             sent += 1
+            failed = 0
         except Exception as exc:  # noqa: BLE001 - one ally's mail must not stop the others'
             session.rollback()
+            failed += 1
             # The type only: SMTP errors quote addresses, and the ally's address stays out of logs.
             log.error("reminder for ally %s failed (%s); it is retried on the next run", ally_id, type(exc).__name__)
     return sent

@@ -118,3 +118,19 @@ def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) ->
     long_after = date(2027, 9, 7)  # 90 days after the 90-day follow-up came due
     assert followups.dispatch_reminders(session, today=long_after, send=sent.append) == 0
     assert len(followups.due_followups(session, ally, long_after)) == 2
+
+
+def test_a_mail_server_that_is_down_ends_the_run_after_a_few_tries(session: Session) -> None:
+    for index in range(5):
+        _ally, action = an_action(session, email=f"ally{index}@example.org")
+        followups.schedule(session, action, today=DAY)
+    tries: list[str] = []
+
+    def down(reminder: followups.Reminder) -> None:
+        tries.append(reminder.to)
+        raise TimeoutError
+
+    assert followups.dispatch_reminders(session, today=date(2027, 4, 9), send=down) == 0
+    assert len(tries) == followups.GIVE_UP_AFTER, "no timeout per ally while the server is down"
+    sent: list[followups.Reminder] = []
+    assert followups.dispatch_reminders(session, today=date(2027, 4, 10), send=sent.append) == 5, "all caught up"
