@@ -139,16 +139,20 @@ def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
     out: dict[str, Any] = {"overall": overall}
     for dimension, cells in (("path", kinds.PATHS), ("kind", kinds.KINDS)):
-        out[f"by_{dimension}"] = {
-            cell: {
-                "mitigation": cell in kinds.MITIGATION_PATHS if dimension == "path" else None,
-                "immediate": _side(immediate, dimension, cell, _immediate_measures),
-                "followup": _side(followup, dimension, cell, _followup_measures),
+        rows: dict[str, Any] = {}
+        for cell in cells:
+            before = _side(immediate, dimension, cell, _immediate_measures)
+            after = _side(followup, dimension, cell, _followup_measures)
+            if before is None and after is None:
+                continue
+            path = cell if dimension == "path" else kinds.path_of(cell)
+            rows[cell] = {
+                "path": path,
+                "mitigation": path in kinds.MITIGATION_PATHS,
+                "immediate": before,
+                "followup": after,
             }
-            for cell in cells
-            if _side(immediate, dimension, cell, _immediate_measures)
-            or _side(followup, dimension, cell, _followup_measures)
-        }
+        out[f"by_{dimension}"] = rows
     return out
 
 

@@ -263,14 +263,19 @@ def team(app: Flask, lead: Person, kinds: list[str]) -> Team:
     return Team(app, lead, group, [(member(lead, group, f"Ally{i}"), kind) for i, kind in enumerate(kinds)])
 
 
-def followup_answers(team: Team, recipient: Recipient, order: list[int]) -> None:
-    """Each ally asks for a 30-day follow-up; answers arrive in ``order`` (indexes into the allies)."""
-    tokens = []
+def followup_answers(
+    team: Team, recipient: Recipient, order: list[int], immediate: dict[str, Any] | None = None
+) -> None:
+    """Each ally asks for a 30-day follow-up; answers arrive in ``order`` (indexes into the
+    allies). With ``immediate``, the immediate requests are answered that way first, in the same order."""
+    asked, tokens = [], []
     for person, kind in team.allies:
         action = person.log_action(team.group, kind=kind)
-        person.ask(action, "immediate", count=1)
+        asked.append(person.ask(action, "immediate", count=10))
         make_due(team.app, action)
         tokens.append(person.ask(action, "followup_30", count=10))
+    for index in order if immediate is not None else []:
+        assert recipient.answer(asked[index].pop(), immediate).status_code == 202
     for index in order:
         assert recipient.answer(tokens[index].pop(), LASTED).status_code == 202
 
@@ -290,9 +295,27 @@ def test_does_it_last_shows_follow_up_results_by_path_and_kind_above_k(
     signaling = lasting["by_path"]["signaling"]
     assert signaling["mitigation"] is False and signaling["immediate"] is None, "no immediate answers yet"
     assert signaling["followup"]["responses"] == 8 and signaling["followup"]["lasting"] == 4.0
-    assert lasting["by_kind"]["credit"]["followup"]["responses"] == 8
+    credit = lasting["by_kind"]["credit"]
+    assert credit["path"] == "signaling" and credit["followup"]["responses"] == 8
     mine = three.allies[0][0].get("/api/v1/me/feedback").get_json()["released"]["lasting"]
     assert mine["overall"]["followup"] is None, "an ally's own view needs k of their own answers"
+
+
+def test_does_it_last_sets_the_immediate_results_beside_the_follow_up(
+    app: Flask, lead: Person, recipient: Recipient
+) -> None:
+    three = team(app, lead, ["credit", "credit", "credit"])
+    felt = {"wanted": "yes", "felt_recognised": 5, "seen_capable": 4, "changed_treatment": 2, "gave_access": "na"}
+    followup_answers(three, recipient, [0, 1, 2] * 3, immediate=felt)
+    signaling = three.insights()["released"]["lasting"]["by_path"]["signaling"]
+    assert signaling["immediate"] == {
+        "responses": 8,
+        "complete": True,
+        "wanted": 1.0,
+        "signaling": 4.5,
+        "mitigation": 2.0,
+    }
+    assert signaling["followup"]["lasting"] == 4.0
 
 
 def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Person, recipient: Recipient) -> None:
