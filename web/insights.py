@@ -16,6 +16,8 @@ from feedback import kinds, questionnaires
 from web.charts import Chart, Point, bar_chart
 
 DIMENSIONS = ("kind", "path", "visibility")
+# Questions shown open on the page, not folded with the rest: what people would prefer.
+FEATURED = frozenset({"preference", "visibility_preference"})
 STAGE_ORDER = {"advice": 0, "immediate": 1, "followup": 2}
 
 
@@ -53,7 +55,8 @@ class Section:
     title: str
     intro: str
     tables: tuple[Table, ...]
-    details: tuple[Table, ...] = ()  # one table per question, shown folded
+    featured: tuple[Table, ...] = ()  # what people prefer, shown open
+    details: tuple[Table, ...] = ()  # every other question, shown folded
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ def suppressed(k: int) -> Value:
 
 def empty() -> Value:
     return Value(text=_("no answers"), csv="", unit="")
+
+
+def blank() -> Value:
+    return Value(text="", csv="", unit="")
 
 
 # --- labels --------------------------------------------------------------------------
@@ -320,7 +327,7 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any
     if item.type == "scale":
         total = sum(int(v) * n for v, n in counts.items() if v.isdigit())
         scored = sum(n for v, n in counts.items() if v.isdigit())
-        rows.append(Row(_("Mean"), (mean(total, scored, int(item.min or 1), int(item.max or 5)), empty())))
+        rows.append(Row(_("Mean"), (mean(total, scored, int(item.min or 1), int(item.max or 5)), blank())))
     table_id = f"{qid.replace('.', '-')}-item-{item.id}"
     shown = rows[: len(options)]
     chart = bar_chart(
@@ -346,16 +353,20 @@ def questionnaire_section(qid: str, view: Mapping[str, Any], k: int) -> Section:
         for dimension in DIMENSIONS
         if dimension in slices
     )
-    details: tuple[Table, ...] = ()
-    if questionnaire is not None:
-        details = tuple(item_table(qid, item, view["items"], int(view["responses"])) for item in questionnaire.items)
+    items = questionnaire.items if questionnaire is not None else ()
+    featured = tuple(
+        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct in FEATURED
+    )
+    details = tuple(
+        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct not in FEATURED
+    )
     summary = _(
         "%(responses)s responses in %(cohorts)s releases; %(declined)s chose not to answer.",
         responses=view["responses"],
         cohorts=view["cohorts"],
         declined=view.get("declined", 0),
     )
-    return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, details)
+    return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, featured, details)
 
 
 def _section_key(qid: str) -> tuple[int, str]:
@@ -434,6 +445,6 @@ def csv_rows(group_name: str, view: Insights) -> list[tuple[str, ...]]:
         if table is not None:
             table_rows(overview, table)
     for section in view.sections:
-        for table in section.tables + section.details:
+        for table in section.tables + section.featured + section.details:
             table_rows(section.title, table)
     return [tuple(safe_cell(cell) for cell in row) for row in rows]

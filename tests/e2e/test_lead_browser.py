@@ -77,7 +77,7 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     assert page.get_by_text("suppressed (fewer than 5)").count() > 0
     assert page.locator("figure svg[role=img]").count() >= 5
     assert_accessible(page)
-    page.get_by_text("Answers to each question").click()
+    page.get_by_text("Answers to the other questions").click()
     page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()
     assert_accessible(page)
     screenshot(page, "lead-insights")

@@ -113,7 +113,9 @@ def test_the_last_lead_cannot_be_removed(app: Flask, lead: Person) -> None:
     refused = post(web, f"{page}/{lead.id}/remove", {}, page)
     assert refused.status_code == 400
     assert "A group needs at least one lead" in refused.get_data(as_text=True)
-    assert lead.email in web.get(page).get_data(as_text=True)
+    demoted = post(web, page, {"email": lead.email, "role": "ally"}, page)
+    assert demoted.status_code == 400 and "the last lead cannot step down" in demoted.get_data(as_text=True)
+    assert web.get(page).status_code == 200, "still the group's lead"
 
 
 def test_an_ally_gets_403_and_an_outsider_404_on_every_lead_page(app: Flask, lead: Person, client: Any) -> None:
