@@ -6,7 +6,7 @@ slice cell): means and percentages of released counts, never anything per respon
 per ally. A suppressed cell stays suppressed in every table, chart and CSV row.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,12 +195,13 @@ class _Measure:
 
     label: str
     kind: str  # "mean" or "percent"
-    compute: Any  # (items) -> Value
+    compute: Callable[[Mapping[str, Any]], Value]  # a cell's items -> its value
     chart: str  # "means" or "rates"
     top: float  # a full bar: the top of the scale, or 100 (%)
+    explain: str  # how it is computed, in words, under the table
 
 
-def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Any:
+def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Mapping[str, Any]], Value]:
     def compute(items: Mapping[str, Any]) -> Value:
         total, answered = 0.0, 0
         for item in item_list:
@@ -215,7 +216,9 @@ def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Any:
     return compute
 
 
-def _share_of(item: questionnaires.Item, chosen: frozenset[str], *, complement: bool = False) -> Any:
+def _share_of(
+    item: questionnaires.Item, chosen: frozenset[str], *, complement: bool = False
+) -> Callable[[Mapping[str, Any]], Value]:
     def compute(items: Mapping[str, Any]) -> Value:
         data = items.get(item.id, {})
         answered = int(data.get("answered", 0))
@@ -237,14 +240,23 @@ def measures(questionnaire: questionnaires.Questionnaire | None) -> list[_Measur
             by_construct.setdefault(item.construct, []).append(item)
     for construct, item_list in by_construct.items():
         top = float(max(int(item.max or 0) for item in item_list))
-        out.append(_Measure(construct_label(construct), "mean", _scale_mean(item_list), "means", top))
+        label = construct_label(construct)
+        explain = _(
+            "%(label)s: the mean answer (from %(low)s to %(high)s) to: %(prompts)s",
+            label=label,
+            low=min(int(item.min or 0) for item in item_list),
+            high=int(top),
+            prompts=" / ".join(item.prompt for item in item_list),
+        )
+        out.append(_Measure(label, "mean", _scale_mean(item_list), "means", top, explain))
     for item in questionnaire.items:
         if item.construct == "wanted" and item.type == "choice":
-            out.append(_Measure(_("Wanted"), "percent", _share_of(item, frozenset({"yes"})), "rates", 100.0))
+            explain = _('Wanted: the share who answered "Yes" to: %(prompt)s', prompt=item.prompt)
+            out.append(_Measure(_("Wanted"), "percent", _share_of(item, frozenset({"yes"})), "rates", 100.0, explain))
         if item.construct == "backfire" and item.type == "multi" and item.exclusive:
-            out.append(
-                _Measure(_("Any downside"), "percent", _share_of(item, item.exclusive, complement=True), "rates", 100.0)
-            )
+            explain = _("Any downside: the share who named at least one downside in: %(prompt)s", prompt=item.prompt)
+            share = _share_of(item, item.exclusive, complement=True)
+            out.append(_Measure(_("Any downside"), "percent", share, "rates", 100.0, explain))
     return out
 
 
@@ -296,10 +308,10 @@ def slice_table(
         if picked:
             top = max(m.top for m in found if m.chart == chart)
             charts.append(_chart_for(table_id, chart_title, rows, picked, top))
-    notes = (
-        (_("* Some releases hid this cell; its numbers cover only the releases that showed it."),) if partial else ()
-    )
-    return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), notes)
+    notes = [m.explain for m in found]
+    if partial:
+        notes.append(_("* Some releases hid this cell; its numbers cover only the releases that showed it."))
+    return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes))
 
 
 def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any], responses: int) -> Table:
@@ -319,9 +331,8 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any
     rows = [
         Row(label, (count(counts.get(value, 0)), percent(counts.get(value, 0), answered))) for value, label in options
     ]
-    notes = [
-        _("%(answered)s of %(responses)s responses answered this question.", answered=answered, responses=responses)
-    ]
+    rows.append(Row(_("Answered this question"), (count(answered), percent(answered, responses))))
+    notes = []
     if item.type == "multi":
         notes.append(_("People could choose more than one option, so shares can add up to more than 100%."))
     if item.type == "scale":

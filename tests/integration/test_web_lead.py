@@ -224,3 +224,28 @@ def test_the_csv_before_any_release_holds_zeros_only(app: Flask, lead: Person) -
     assert response.status_code == 200
     values = {r["row"]: r["value"] for r in rows if r["table"] == "Released so far"}
     assert values == {"Responses released": "0", "Releases (cohorts)": "0"}
+
+
+def test_released_follow_ups_get_a_does_it_last_section(app: Flask, lead: Person, client: Any) -> None:
+    group = lead.create_group()
+    recipient = Recipient(client)
+    later = {"lasting_difference": 4, "recurred": "less", "results": ["introduction", "visibility"]}
+    for name in ("Ana", "Ben", "Cy"):
+        person = Person(client, name)
+        lead.add(group, person)
+        for token in person.ask(person.log_action(group, kind="sponsor"), stage="followup_30", count=4):
+            assert recipient.answer(token, later).status_code == 202
+    text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
+    assert "Later: does it last? (followup.v1)" in text
+    assert "Lasting difference (mean)" in text and "4.0 of 5" in text
+
+
+def test_a_co_lead_who_removes_themselves_goes_back_to_their_groups(app: Flask, lead: Person, client: Any) -> None:
+    co_lead = Person(client, "Ola")
+    group = lead.create_group()
+    lead.add(group, co_lead, role="lead")
+    web = browser_for(app, co_lead)
+    page = f"/groups/{group}/members"
+    left = post(web, f"{page}/{co_lead.id}/remove", {}, page)
+    assert left.status_code == 302 and left.headers["Location"].endswith("/groups/")
+    assert web.get(page).status_code == 404, "no longer a member"
