@@ -36,6 +36,7 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     page.get_by_role("button", name="Create group").click()  # no name: the form comes back
     page.get_by_text("Please check the following").wait_for()
     assert_accessible(page)
+    screenshot(page, "lead-groups-form-error")
     page.get_by_label("Group name").fill("Women in Engineering")
     page.get_by_role("button", name="Create group").click()
     page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
@@ -50,6 +51,7 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     page.get_by_role("button", name="Add member").click()
     page.get_by_text("There is no account with that email address").first.wait_for()
     assert_accessible(page)
+    screenshot(page, "lead-members-no-account")
     co_lead = Person(api, "Cora")
     page.get_by_label("Their work email").fill(co_lead.email)
     page.get_by_label("Co-lead").check()
@@ -58,6 +60,10 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     page.get_by_role("button", name="Remove Cora").click()
     page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
     assert page.get_by_text(co_lead.email).count() == 0
+    page.get_by_role("button", name="Remove Lee Lead").click()  # the last lead stays
+    page.get_by_text("A group needs at least one lead").first.wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-members-last-lead")
 
     page.get_by_role("link", name="Insights for Women in Engineering").click()
     page.get_by_role("heading", name="Nothing released yet").wait_for()
