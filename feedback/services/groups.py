@@ -84,3 +84,24 @@ def _keep_a_lead(session: Session, group_id: int, row: Membership, new_role: str
     ).all()
     if len(leads) <= 1:
         raise Invalid("a group needs at least one lead", {"role": "the last lead cannot step down"})
+
+
+def led_group(session: Session, actor: Account, group_id: int) -> Group:
+    """A group the actor leads: NotFound for outsiders, Forbidden for members who are not leads."""
+    require_lead(session, actor.id, group_id)
+    group = session.get(Group, group_id)
+    if group is None:  # the membership row keeps its group, so only a race gets here
+        raise NotFound("no such group")
+    return group
+
+
+def list_members(session: Session, actor: Account, group_id: int) -> list[tuple[Account, str]]:
+    """The members of a group the actor leads, leads first, each with their role."""
+    require_lead(session, actor.id, group_id)
+    rows = session.execute(
+        select(Account, Membership.role)
+        .join(Membership, Membership.account_id == Account.id)
+        .where(Membership.group_id == group_id)
+        .order_by(Membership.role.desc(), Account.name, Account.id)
+    )
+    return [(account, role) for account, role in rows]

@@ -1,0 +1,101 @@
+"""An ERG lead's whole flow in a real browser: sign up, create a group, add allies, read the
+insights once answers are released, download the CSV. Axe checks every page."""
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Person
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+from tests.integration.test_web_lead import fill_group
+
+
+class SignedUpInBrowser(Person):
+    """The lead who signed up in the browser, also speaking to the API (to compare the CSV)."""
+
+    def __init__(self, client: Any, email: str, password: str) -> None:
+        self.client, self.email, self.password = client, email, password
+        token = client.post("/api/v1/tokens", json={"email": email, "password": password}).get_json()["token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+
+def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
+    live_server: LiveServer, page: Any, tmp_path: Path
+) -> None:
+    page.goto(live_server.url + "/sign-up")
+    page.get_by_label("Your name").fill("Lee Lead")
+    page.get_by_label("Work email").fill("lee.lead@example.org")
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("link", name="Groups I lead").click()
+    page.get_by_role("heading", name="Groups I lead").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-groups-empty")
+
+    page.get_by_role("button", name="Create group").click()  # no name: the form comes back
+    page.get_by_text("Please check the following").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-groups-form-error")
+    page.get_by_label("Group name").fill("Women in Engineering")
+    page.get_by_role("button", name="Create group").click()
+    page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-members")
+    group_id = int(page.url.rstrip("/").split("/")[-2])
+
+    api = live_server.app.test_client()
+    lead = SignedUpInBrowser(api, "lee.lead@example.org", "a long enough password")
+
+    page.get_by_label("Their work email").fill("nobody@example.org")
+    page.get_by_role("button", name="Add member").click()
+    page.get_by_text("There is no account with that email address").first.wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-members-no-account")
+    co_lead = Person(api, "Cora")
+    page.get_by_label("Their work email").fill(co_lead.email)
+    page.get_by_label("Co-lead").check()
+    page.get_by_role("button", name="Add member").click()
+    page.get_by_text(co_lead.email).wait_for()
+    page.get_by_role("button", name="Remove Cora").click()
+    page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
+    assert page.get_by_text(co_lead.email).count() == 0
+    page.get_by_role("button", name="Remove Lee Lead").click()  # the last lead stays
+    page.get_by_text("A group needs at least one lead").first.wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-members-last-lead")
+
+    page.get_by_role("link", name="Insights for Women in Engineering").click()
+    page.get_by_role("heading", name="Nothing released yet").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-insights-empty")
+
+    fill_group(api, lead, group_id)  # six allies added, their actions answered and released
+    page.get_by_role("link", name="Members of Women in Engineering").click()
+    assert page.locator("ul.members li").count() == 7, "the lead and six allies"
+    assert_accessible(page)
+    screenshot(page, "lead-members-full")
+
+    page.get_by_role("link", name="Insights for Women in Engineering").click()
+    page.get_by_role("heading", name="Right after: did it help? (immediate.v1)").wait_for()
+    chart = page.get_by_role("img", name="By kind of action: mean answer on the 1 to 5 scales")
+    assert chart.count() == 1
+    assert page.get_by_text("suppressed (fewer than 5)").count() > 0
+    assert page.locator("figure svg[role=img]").count() >= 5
+    assert_accessible(page)
+    page.get_by_text("Answers to the other questions").click()
+    page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-insights")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download these numbers (CSV)").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith(f"allyloop-group-{group_id}-insights-")
+    path = tmp_path / "insights.csv"
+    download.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    released = lead.get(f"/api/v1/groups/{group_id}/insights").get_json()["released"]
+    total = next(r for r in rows if r["row"] == "Responses released")
+    assert total["value"] == str(released["responses"]) and released["responses"] > 0
+    assert any(r["value"] == "suppressed" for r in rows)

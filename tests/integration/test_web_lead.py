@@ -1,0 +1,251 @@
+"""The ERG lead's pages through the Flask test client: groups, members, insights, CSV."""
+
+import csv
+import io
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback import questionnaires
+from tests.conftest import Person, Recipient
+
+ANSWERS = [
+    {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},
+    {"wanted": "partly", "felt_recognised": 5, "changed_treatment": "na", "downsides": ["spoken_for"]},
+    {"wanted": "yes", "seen_capable": 3, "gave_access": 4, "recognition": "private"},
+    {},
+]
+
+
+def fill_group(client: FlaskClient, lead: Person, group_id: int) -> list[Person]:
+    """Six allies and 27 answers: group releases in which 'credit' (three allies) shows and
+    the kinds that only one ally used stay suppressed."""
+    recipient = Recipient(client)
+    allies = [Person(client, name) for name in ("Ana", "Ben", "Cy", "Dee", "Eli", "Fay")]
+    plan = [("credit", "public", 5)] * 3 + [
+        ("sponsor", "private", 4),
+        ("mentor", "public", 4),
+        ("connect", "public", 4),
+    ]
+    for person in allies:
+        lead.add(group_id, person)
+    n = 0
+    for person, (kind, visibility, count) in zip(allies, plan, strict=True):
+        for token in person.ask(person.log_action(group_id, kind=kind, visibility=visibility), count=count):
+            comment = {"text": f'=HYPERLINK("x") note {n}', "audience": "lead"} if n % 9 == 0 else None
+            assert recipient.answer(token, ANSWERS[n % len(ANSWERS)], comment).status_code == 202
+            n += 1
+    return allies
+
+
+def csrf(client: FlaskClient, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert found, "the page has a form with a CSRF token"
+    return found.group(1)
+
+
+def browser_for(app: Flask, person: Person) -> FlaskClient:
+    """A second client with a cookie session, signed in as the person through the web form."""
+    web = app.test_client()
+    token = csrf(web, "/sign-in")
+    signed = web.post("/sign-in", data={"csrf_token": token, "email": person.email, "password": person.password})
+    assert signed.status_code == 302
+    return web
+
+
+def post(web: FlaskClient, url: str, data: dict[str, str], form_page: str) -> Any:
+    return web.post(url, data={"csrf_token": csrf(web, form_page), **data})
+
+
+def test_a_lead_creates_a_group_and_lands_on_its_members_page(app: Flask, lead: Person) -> None:
+    web = browser_for(app, lead)
+    created = post(web, "/groups/", {"name": "Black Engineers Network"}, "/groups/")
+    assert created.status_code == 302 and re.search(r"/groups/\d+/members$", created.headers["Location"])
+    listing = web.get("/groups/").get_data(as_text=True)
+    assert "Black Engineers Network" in listing
+    members = web.get(created.headers["Location"]).get_data(as_text=True)
+    assert lead.email in members and "The only lead" in members
+
+
+def test_a_group_without_a_name_is_refused_with_the_form_again(app: Flask, lead: Person) -> None:
+    web = browser_for(app, lead)
+    refused = post(web, "/groups/", {"name": "   "}, "/groups/")
+    assert refused.status_code == 400
+    assert 'aria-invalid="true"' in refused.get_data(as_text=True)
+    too_long = post(web, "/groups/", {"name": "x" * 500}, "/groups/")
+    assert too_long.status_code == 400
+
+
+def test_a_lead_adds_an_ally_and_a_co_lead_by_email_and_removes_one(app: Flask, lead: Person, client: Any) -> None:
+    ally, co_lead = Person(client, "Kim"), Person(client, "Ola")
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    assert post(web, page, {"email": ally.email, "role": "ally"}, page).status_code == 302
+    assert post(web, page, {"email": co_lead.email.upper(), "role": "lead"}, page).status_code == 302
+    listing = web.get(page).get_data(as_text=True)
+    assert ally.email in listing and co_lead.email in listing
+    assert co_lead.get(f"/api/v1/groups/{group}/insights").status_code == 200, "the co-lead reads insights"
+    removed = post(web, f"{page}/{ally.id}/remove", {}, page)
+    assert removed.status_code == 302
+    assert ally.email not in web.get(page).get_data(as_text=True)
+
+
+def test_adding_an_email_without_an_account_says_so(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    missing = post(web, page, {"email": "nobody@example.org", "role": "ally"}, page)
+    assert missing.status_code == 404
+    assert "There is no account with that email address" in missing.get_data(as_text=True)
+    bad = post(web, page, {"email": "a@b.c", "role": "overlord"}, page)
+    assert bad.status_code == 400 and "Please check the following" in bad.get_data(as_text=True)
+
+
+def test_the_last_lead_cannot_be_removed(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    refused = post(web, f"{page}/{lead.id}/remove", {}, page)
+    assert refused.status_code == 400
+    assert "A group needs at least one lead" in refused.get_data(as_text=True)
+    demoted = post(web, page, {"email": lead.email, "role": "ally"}, page)
+    assert demoted.status_code == 400 and "the last lead cannot step down" in demoted.get_data(as_text=True)
+    assert web.get(page).status_code == 200, "still the group's lead"
+
+
+def test_an_ally_gets_403_and_an_outsider_404_on_every_lead_page(app: Flask, lead: Person, client: Any) -> None:
+    ally, outsider = Person(client, "Kim"), Person(client, "Out")
+    group = lead.create_group()
+    lead.add(group, ally)
+    for person, status in ((ally, 403), (outsider, 404)):
+        web = browser_for(app, person)
+        token = csrf(web, "/groups/")
+        for url in (f"/groups/{group}", f"/groups/{group}/members", f"/groups/{group}/insights.csv"):
+            assert web.get(url).status_code == status, url
+        added = web.post(
+            f"/groups/{group}/members", data={"csrf_token": token, "email": outsider.email, "role": "lead"}
+        )
+        assert added.status_code == status
+        removed = web.post(f"/groups/{group}/members/{lead.id}/remove", data={"csrf_token": token})
+        assert removed.status_code == status
+    assert browser_for(app, lead).get("/groups/999999").status_code == 404
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/groups/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+
+
+def test_a_post_without_the_csrf_token_is_refused(app: Flask, lead: Person, client: Any) -> None:
+    ally = Person(client, "Kim")
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    refused = web.post(f"/groups/{group}/members", data={"email": ally.email, "role": "ally"})
+    assert refused.status_code == 400
+    assert web.post("/groups/", data={"name": "Sneaky"}).status_code == 400
+    assert "Sneaky" not in web.get("/groups/").get_data(as_text=True)
+    assert ally.email not in web.get(f"/groups/{group}/members").get_data(as_text=True)
+
+
+def test_before_any_release_the_page_explains_what_it_waits_for(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    page = browser_for(app, lead).get(f"/groups/{group}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Nothing released yet" in text and "at least 5 answers" in text and "at least 2 different allies" in text
+
+
+def test_the_insights_page_shows_charts_numbers_and_suppressed_cells(app: Flask, lead: Person, client: Any) -> None:
+    group = lead.create_group("Women in Engineering")
+    fill_group(client, lead, group)
+    page = browser_for(app, lead).get(f"/groups/{group}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert text.count('<svg class="chart"') >= 5 and 'role="img"' in text and "<figcaption>" in text
+    assert "Signaling vs mitigation paths" in text and "Public vs private actions" in text
+    assert "Trend by month" in text and "Right after: did it help? (immediate.v1)" in text
+    assert "suppressed (fewer than 5)" in text
+    assert "style=" not in text, "the CSP forbids inline style"
+    assert "=HYPERLINK(&#34;x&#34;) note 0" in text or "=HYPERLINK(&quot;x&quot;) note 0" in text
+
+
+def _csv(web: FlaskClient, group: int) -> tuple[Any, list[dict[str, str]]]:
+    response = web.get(f"/groups/{group}/insights.csv")
+    return response, list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_csv_holds_exactly_the_released_aggregates(app: Flask, lead: Person, client: Any) -> None:
+    group = lead.create_group("=cmd|' /C calc'!A0")
+    fill_group(client, lead, group)
+    released = lead.get(f"/api/v1/groups/{group}/insights").get_json()["released"]
+    view = released["questionnaires"]["immediate.v1"]
+    kinds = view["slices"]["kind"]
+    assert "responses" in kinds["credit"] and kinds["sponsor"] == {"suppressed": True}, "the scenario has both"
+    response, rows = _csv(browser_for(app, lead), group)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert re.fullmatch(
+        rf'attachment; filename="allyloop-group-{group}-insights-\d{{4}}-\d\d-\d\d\.csv"',
+        response.headers["Content-Disposition"],
+    )
+    by_key = {(r["table"], r["row"], r["column"]): r for r in rows}
+    assert by_key[("", "Group", "")]["value"] == "'=cmd|' /C calc'!A0", "a formula is defused"
+    assert by_key[("Released so far", "Responses released", "Value")]["value"] == str(released["responses"])
+    # Every option count of every question, as released, under the question and option it belongs to.
+    questionnaire = questionnaires.load("immediate.v1")
+    for item_id, item in view["items"].items():
+        asked = questionnaire.item(item_id)
+        labels = {o.value: o.label for o in asked.options} or {
+            point: text if point == "na" else f"{point}: {text}" for point, text in asked.labels.items()
+        }
+        for value, n in item["counts"].items():
+            label = labels.get(value, value)
+            assert by_key[(asked.prompt, label, "Answers")]["value"] == str(n), (item_id, value)
+    for cell, shown in kinds.items():
+        if "responses" in shown:
+            row = next(r for r in rows if r["table"] == "By kind of action" and r["row"].lower().startswith(cell))
+            assert row["column"] == "Responses" and row["value"] == str(shown["responses"])
+    # A suppressed cell is a word in every column, never a number.
+    hidden = [cell for cell, shown in kinds.items() if shown.get("suppressed")]
+    for kind in hidden:
+        cells = [r for r in rows if r["table"] == "By kind of action" and r["row"].lower().startswith(kind)]
+        assert cells and all(r["value"] == "suppressed" for r in cells), kind
+    assert all(not r["value"].startswith(("=", "+", "-", "@")) for r in rows)
+    assert not any("note" in r["value"] for r in rows), "comments are not aggregates and stay out of the CSV"
+
+
+def test_the_csv_before_any_release_holds_zeros_only(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    response, rows = _csv(browser_for(app, lead), group)
+    assert response.status_code == 200
+    values = {r["row"]: r["value"] for r in rows if r["table"] == "Released so far"}
+    assert values == {"Responses released": "0", "Releases (cohorts)": "0"}
+
+
+def test_released_follow_ups_get_a_does_it_last_section(app: Flask, lead: Person, client: Any) -> None:
+    group = lead.create_group()
+    recipient = Recipient(client)
+    later = {"lasting_difference": 4, "recurred": "less", "results": ["introduction", "visibility"]}
+    for name in ("Ana", "Ben", "Cy"):
+        person = Person(client, name)
+        lead.add(group, person)
+        for token in person.ask(person.log_action(group, kind="sponsor"), stage="followup_30", count=4):
+            assert recipient.answer(token, later).status_code == 202
+    text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
+    assert "Later: does it last? (followup.v1)" in text
+    assert "Lasting difference (mean)" in text and "4.0 of 5" in text
+
+
+def test_a_co_lead_who_removes_themselves_goes_back_to_their_groups(app: Flask, lead: Person, client: Any) -> None:
+    co_lead = Person(client, "Ola")
+    group = lead.create_group()
+    lead.add(group, co_lead, role="lead")
+    web = browser_for(app, co_lead)
+    page = f"/groups/{group}/members"
+    left = post(web, f"{page}/{co_lead.id}/remove", {}, page)
+    assert left.status_code == 302 and left.headers["Location"].endswith("/groups/")
+    assert web.get(page).status_code == 404, "no longer a member"

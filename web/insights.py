@@ -1,0 +1,461 @@
+"""What a lead's insights page shows, as tables: built once from ``group_insights`` and used
+by both the page (tables and charts) and the CSV export, so the two always agree.
+
+Every number here is read or derived from released cohort sums (counts per answer, per
+slice cell): means and percentages of released counts, never anything per response or
+per ally. A suppressed cell stays suppressed in every table, chart and CSV row.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from feedback import kinds, questionnaires
+from web.charts import Chart, Point, bar_chart
+
+DIMENSIONS = ("kind", "path", "visibility")
+# Questions shown open on the page, not folded with the rest: what people would prefer.
+FEATURED = frozenset({"preference", "visibility_preference"})
+STAGE_ORDER = {"advice": 0, "immediate": 1, "followup": 2}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One table cell: its text on the page and its value in the CSV."""
+
+    text: str
+    csv: str
+    unit: str = ""
+    number: float | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    values: tuple[Value, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    header: str  # what the rows are, e.g. "Kind of action"
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    charts: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    tables: tuple[Table, ...]
+    featured: tuple[Table, ...] = ()  # what people prefer, shown open
+    details: tuple[Table, ...] = ()  # every other question, shown folded
+
+
+@dataclass(frozen=True)
+class Insights:
+    k: int
+    min_allies: int
+    responses: int
+    cohorts: int
+    sections: tuple[Section, ...]
+    comments: tuple[str, ...] = ()
+    unreadable_comments: int = 0
+    trend: Table | None = None
+    summary: Table | None = field(default=None)
+
+
+# --- cells ---------------------------------------------------------------------------
+
+
+def count(n: int) -> Value:
+    return Value(text=str(n), csv=str(n), unit="responses", number=n)
+
+
+def percent(part: int, whole: int) -> Value:
+    if whole <= 0:
+        return empty()
+    value = round(100 * part / whole)
+    return Value(text=f"{value}%", csv=str(value), unit="percent", number=value)
+
+
+def mean(total: float, answered: int, low: int, high: int) -> Value:
+    if answered <= 0:
+        return empty()
+    value = round(total / answered, 1)
+    return Value(
+        text=_("%(mean)s of %(high)s", mean=f"{value:.1f}", high=high),
+        csv=f"{value:.1f}",
+        unit=f"mean {low}-{high}",
+        number=value,
+    )
+
+
+def suppressed(k: int) -> Value:
+    return Value(text=_("suppressed (fewer than %(k)s)", k=k), csv="suppressed", unit="")
+
+
+def empty() -> Value:
+    return Value(text=_("no answers"), csv="", unit="")
+
+
+def blank() -> Value:
+    return Value(text="", csv="", unit="")
+
+
+# --- labels --------------------------------------------------------------------------
+
+
+def kind_label(kind: str) -> str:
+    labels = {
+        "amplify": _("Amplify"),
+        "credit": _("Credit"),
+        "confront_bias": _("Confront bias"),
+        "sponsor": _("Sponsor"),
+        "connect": _("Connect"),
+        "share_resource": _("Share a resource"),
+        "change_process": _("Change a process"),
+        "mentor": _("Mentor"),
+        "other": _("Other"),
+    }
+    return str(labels.get(kind, kind.replace("_", " ").capitalize()))
+
+
+def path_label(path: str) -> str:
+    labels = {
+        kinds.SIGNALING: _("Signaling"),
+        kinds.INTERPERSONAL: _("Mitigation: interpersonal"),
+        kinds.ACCESS: _("Mitigation: access"),
+        kinds.STRUCTURAL: _("Mitigation: structural"),
+    }
+    return str(labels.get(path, path.replace("_", " ").capitalize()))
+
+
+def cell_label(dimension: str, cell: str) -> str:
+    if dimension == "kind":
+        path = kinds.KIND_PATHS.get(cell)
+        return f"{kind_label(cell)} ({path_label(path)})" if path else kind_label(cell)
+    if dimension == "path":
+        return path_label(cell)
+    if dimension == "visibility":
+        return str({"public": _("Public"), "private": _("Private")}.get(cell, cell.capitalize()))
+    return cell
+
+
+def construct_label(construct: str) -> str:
+    labels = {
+        "signaling": _("Signaling"),
+        "mitigation": _("Mitigation"),
+        "lasting": _("Lasting difference"),
+        "voice": _("Voice"),
+        "belonging": _("Belonging"),
+    }
+    return str(labels.get(construct, construct.replace("_", " ").capitalize()))
+
+
+def dimension_title(dimension: str) -> tuple[str, str]:
+    """(table title, row header) for a slice dimension."""
+    if dimension == "kind":
+        return _("By kind of action"), _("Kind of action (path)")
+    if dimension == "path":
+        return _("Signaling vs mitigation paths"), _("Path")
+    return _("Public vs private actions"), _("Visibility")
+
+
+def section_title(questionnaire_id: str, questionnaire: questionnaires.Questionnaire | None) -> tuple[str, str]:
+    stage = questionnaire.stage if questionnaire else questionnaire_id.split(".", 1)[0]
+    titles = {
+        "advice": (
+            _("Before acting: what people wanted"),
+            _("Answers to advice requests, asked before an ally acted."),
+        ),
+        "immediate": (_("Right after: did it help?"), _("Answers given soon after an ally acted.")),
+        "followup": (
+            _("Later: does it last?"),
+            _("Answers given 30 or 90 days later, about whether the help made a lasting difference."),
+        ),
+    }
+    title, intro = titles.get(stage, (questionnaire.title if questionnaire else questionnaire_id, ""))
+    return f"{title} ({questionnaire_id})", intro
+
+
+# --- measures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """A column computed from a cell's item counts."""
+
+    label: str
+    kind: str  # "mean" or "percent"
+    compute: Callable[[Mapping[str, Any]], Value]  # a cell's items -> its value
+    chart: str  # "means" or "rates"
+    top: float  # a full bar: the top of the scale, or 100 (%)
+    explain: str  # how it is computed, in words, under the table
+
+
+def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Mapping[str, Any]], Value]:
+    def compute(items: Mapping[str, Any]) -> Value:
+        total, answered = 0.0, 0
+        for item in item_list:
+            for value, n in items.get(item.id, {}).get("counts", {}).items():
+                if value.lstrip("-").isdigit():
+                    total += int(value) * int(n)
+                    answered += int(n)
+        low = min(int(item.min or 0) for item in item_list)
+        high = max(int(item.max or 0) for item in item_list)
+        return mean(total, answered, low, high)
+
+    return compute
+
+
+def _share_of(
+    item: questionnaires.Item, chosen: frozenset[str], *, complement: bool = False
+) -> Callable[[Mapping[str, Any]], Value]:
+    def compute(items: Mapping[str, Any]) -> Value:
+        data = items.get(item.id, {})
+        answered = int(data.get("answered", 0))
+        hits = sum(int(n) for value, n in data.get("counts", {}).items() if value in chosen)
+        return percent(answered - hits if complement else hits, answered)
+
+    return compute
+
+
+def measures(questionnaire: questionnaires.Questionnaire | None) -> list[_Measure]:
+    """The columns each slice table shows for this questionnaire: a mean per scale construct
+    (signaling, mitigation, lasting difference, ...), then the wanted and backfire rates."""
+    if questionnaire is None:
+        return []
+    out: list[_Measure] = []
+    by_construct: dict[str, list[questionnaires.Item]] = {}
+    for item in questionnaire.items:
+        if item.type == "scale":
+            by_construct.setdefault(item.construct, []).append(item)
+    for construct, item_list in by_construct.items():
+        top = float(max(int(item.max or 0) for item in item_list))
+        label = construct_label(construct)
+        explain = _(
+            "%(label)s: the mean answer (from %(low)s to %(high)s) to: %(prompts)s",
+            label=label,
+            low=min(int(item.min or 0) for item in item_list),
+            high=int(top),
+            prompts=" / ".join(item.prompt for item in item_list),
+        )
+        out.append(_Measure(label, "mean", _scale_mean(item_list), "means", top, explain))
+    for item in questionnaire.items:
+        if item.construct == "wanted" and item.type == "choice":
+            explain = _('Wanted: the share who answered "Yes" to: %(prompt)s', prompt=item.prompt)
+            out.append(_Measure(_("Wanted"), "percent", _share_of(item, frozenset({"yes"})), "rates", 100.0, explain))
+        if item.construct == "backfire" and item.type == "multi" and item.exclusive:
+            explain = _("Any downside: the share who named at least one downside in: %(prompt)s", prompt=item.prompt)
+            share = _share_of(item, item.exclusive, complement=True)
+            out.append(_Measure(_("Any downside"), "percent", share, "rates", 100.0, explain))
+    return out
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def _load(questionnaire_id: str) -> questionnaires.Questionnaire | None:
+    try:
+        return questionnaires.load(questionnaire_id)
+    except (questionnaires.UnknownQuestionnaire, questionnaires.QuestionnaireFormatError):
+        return None
+
+
+def _chart_for(
+    table_id: str, title: str, rows: Sequence[Row], picked: Sequence[tuple[int, str]], maximum: float
+) -> Chart:
+    return bar_chart(
+        table_id + "-" + str(picked[0][0]),
+        title,
+        [row.label for row in rows],
+        [name for _, name in picked],
+        [[Point(row.values[i].number, row.values[i].text) for i, _ in picked] for row in rows],
+        maximum=maximum,
+    )
+
+
+def slice_table(
+    qid: str, dimension: str, view: Mapping[str, Any], cells: Mapping[str, Any], found: list[_Measure], k: int
+) -> Table:
+    title, header = dimension_title(dimension)
+    columns = (_("Responses"), *(m.label + (_(" (mean)") if m.kind == "mean" else _(" (%)")) for m in found))
+    rows = [Row(_("All released"), (count(int(view["responses"])), *(m.compute(view["items"]) for m in found)))]
+    partial = False
+    for cell, shown in cells.items():
+        label = cell_label(dimension, cell)
+        if shown.get("suppressed"):
+            rows.append(Row(label, tuple(suppressed(k) for _ in columns)))
+            continue
+        note = "" if shown.get("complete", True) else "*"
+        partial = partial or bool(note)
+        rows.append(Row(label, (count(int(shown["responses"])), *(m.compute(shown["items"]) for m in found)), note))
+    table_id = f"{qid.replace('.', '-')}-{dimension}"
+    charts = []
+    for chart, chart_title in (
+        ("means", _("%(title)s: mean answer on the 1 to 5 scales", title=title)),
+        ("rates", _("%(title)s: share of those who answered", title=title)),
+    ):
+        picked = [(i + 1, m.label) for i, m in enumerate(found) if m.chart == chart][:3]
+        if picked:
+            top = max(m.top for m in found if m.chart == chart)
+            charts.append(_chart_for(table_id, chart_title, rows, picked, top))
+    notes = [m.explain for m in found]
+    if partial:
+        notes.append(_("* Some releases hid this cell; its numbers cover only the releases that showed it."))
+    return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes))
+
+
+def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any], responses: int) -> Table:
+    data = view_items.get(item.id, {"answered": 0, "counts": {}})
+    answered = int(data.get("answered", 0))
+    counts = {str(v): int(n) for v, n in data.get("counts", {}).items()}
+    options: list[tuple[str, str]]
+    if item.type == "scale":
+        low, high = int(item.min or 1), int(item.max or 5)
+        options = [
+            (str(p), f"{p}: {item.labels[str(p)]}" if str(p) in item.labels else str(p)) for p in range(low, high + 1)
+        ]
+        if item.allow_na:
+            options.append(("na", item.labels.get("na", _("Doesn't apply"))))
+    else:
+        options = [(o.value, o.label) for o in item.options]
+    rows = [
+        Row(label, (count(counts.get(value, 0)), percent(counts.get(value, 0), answered))) for value, label in options
+    ]
+    rows.append(Row(_("Answered this question"), (count(answered), percent(answered, responses))))
+    notes = []
+    if item.type == "multi":
+        notes.append(_("People could choose more than one option, so shares can add up to more than 100%."))
+    if item.type == "scale":
+        total = sum(int(v) * n for v, n in counts.items() if v.isdigit())
+        scored = sum(n for v, n in counts.items() if v.isdigit())
+        rows.append(Row(_("Mean"), (mean(total, scored, int(item.min or 1), int(item.max or 5)), blank())))
+    table_id = f"{qid.replace('.', '-')}-item-{item.id}"
+    shown = rows[: len(options)]
+    chart = bar_chart(
+        table_id,
+        item.prompt,
+        [row.label for row in shown],
+        [_("Share of those who answered")],
+        [[Point(row.values[1].number, row.values[1].text)] for row in shown],
+        maximum=100.0,
+    )
+    return Table(
+        table_id, item.prompt, _("Answer"), (_("Answers"), _("Share (%)")), tuple(rows), (chart,), tuple(notes)
+    )
+
+
+def questionnaire_section(qid: str, view: Mapping[str, Any], k: int) -> Section:
+    questionnaire = _load(qid)
+    title, intro = section_title(qid, questionnaire)
+    found = measures(questionnaire)
+    slices = view.get("slices", {})
+    tables = tuple(
+        slice_table(qid, dimension, view, slices[dimension], found, k)
+        for dimension in DIMENSIONS
+        if dimension in slices
+    )
+    items = questionnaire.items if questionnaire is not None else ()
+    featured = tuple(
+        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct in FEATURED
+    )
+    details = tuple(
+        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct not in FEATURED
+    )
+    summary = _(
+        "%(responses)s responses in %(cohorts)s releases; %(declined)s chose not to answer.",
+        responses=view["responses"],
+        cohorts=view["cohorts"],
+        declined=view.get("declined", 0),
+    )
+    return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, featured, details)
+
+
+def _section_key(qid: str) -> tuple[int, str]:
+    return (STAGE_ORDER.get(qid.split(".", 1)[0], len(STAGE_ORDER)), qid)
+
+
+def build(insights: Mapping[str, Any]) -> Insights:
+    """The page and CSV content from ``feedback.services.results.group_insights``."""
+    k = int(insights["k"])
+    released = insights["released"]
+    views: Mapping[str, Any] = released.get("questionnaires", {})
+    sections = tuple(questionnaire_section(qid, views[qid], k) for qid in sorted(views, key=_section_key))
+    trend_rows = tuple(Row(point["month"], (count(int(point["responses"])),)) for point in released.get("trend", []))
+    trend = None
+    if trend_rows:
+        chart = bar_chart(
+            "trend",
+            _("Released responses by month"),
+            [row.label for row in trend_rows],
+            [_("Responses")],
+            [[Point(row.values[0].number, row.values[0].text)] for row in trend_rows],
+        )
+        trend = Table("trend", _("Trend by month"), _("Month released"), (_("Responses"),), trend_rows, (chart,))
+    summary_rows = [
+        Row(_("Responses released"), (count(int(released["responses"])),)),
+        Row(_("Releases (cohorts)"), (Value(str(released["cohorts"]), str(released["cohorts"]), "cohorts"),)),
+    ]
+    summary_rows += [
+        Row(_("Responses to %(questionnaire)s", questionnaire=qid), (count(int(views[qid]["responses"])),))
+        for qid in sorted(views, key=_section_key)
+    ]
+    summary = Table("summary", _("Released so far"), _("Measure"), (_("Value"),), tuple(summary_rows))
+    return Insights(
+        k=k,
+        min_allies=int(insights.get("min_allies", 2)),
+        responses=int(released["responses"]),
+        cohorts=int(released["cohorts"]),
+        sections=sections,
+        comments=tuple(str(c) for c in released.get("comments", [])),
+        unreadable_comments=int(released.get("unreadable_comments", 0)),
+        trend=trend,
+        summary=summary,
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+CSV_HEADER = ("section", "table", "row", "column", "value", "unit")
+
+
+def safe_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or a tab or carriage
+    return) is read as text once prefixed with an apostrophe."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def csv_rows(group_name: str, view: Insights) -> list[tuple[str, ...]]:
+    """Every number the page shows, one per line, plus what the export is of."""
+    about = _("About this export")
+    rows: list[tuple[str, ...]] = [
+        (about, "", _("Group"), "", group_name, ""),
+        (about, "", _("Smallest release (k)"), "", str(view.k), "responses"),
+        (about, "", _("Fewest allies behind any number"), "", str(view.min_allies), "allies"),
+    ]
+
+    def table_rows(section: str, table: Table) -> None:
+        for row in table.rows:
+            label = row.label + (" " + _("(partial)") if row.note else "")
+            for column, value in zip(table.columns, row.values, strict=True):
+                rows.append((section, table.title, label, column, value.csv, value.unit))
+
+    overview = _("Overview")
+    for table in (view.summary, view.trend):
+        if table is not None:
+            table_rows(overview, table)
+    for section in view.sections:
+        for table in section.tables + section.featured + section.details:
+            table_rows(section.title, table)
+    return [tuple(safe_cell(cell) for cell in row) for row in rows]
