@@ -15,12 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from api import create_app
+from api.clock import utcnow
 from api.config import Settings, database_url
 from api.extensions import db
 from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
+from feedback.models import Followup
 from feedback.services import keys
 
 KEK = keyring.new_kek()
@@ -49,7 +52,7 @@ def build_app(tmp_path: Path, **overrides: Any) -> Flask:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        keys.rotate(db.session, keyring.parse_kek(KEK), now=__import__("api.clock").clock.utcnow())
+        keys.rotate(db.session, keyring.parse_kek(KEK), now=utcnow())
         db.session.commit()
     return app
 
@@ -158,3 +161,14 @@ def ally(client: FlaskClient) -> Person:
 @pytest.fixture
 def recipient(client: FlaskClient) -> Recipient:
     return Recipient(client)
+
+
+def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | None = None) -> None:
+    """Let time pass for one follow-up: it came due on ``on`` (default today)."""
+    with app.app_context():
+        db.session.execute(
+            update(Followup)
+            .where(Followup.action_id == action_id, Followup.stage == stage)
+            .values(due_on=on or utcnow().date())
+        )
+        db.session.commit()

@@ -23,24 +23,13 @@ from api.clock import utcnow
 from api.extensions import db
 from feedback import followups
 from feedback.models import Followup
-from tests.conftest import Person, Recipient, build_app
+from tests.conftest import Person, Recipient, build_app, make_due
 
 LASTED = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
 
 
 def today() -> date:
     return utcnow().date()
-
-
-def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | None = None) -> None:
-    """Let time pass for one follow-up: it came due on ``on`` (default today)."""
-    with app.app_context():
-        db.session.execute(
-            update(Followup)
-            .where(Followup.action_id == action_id, Followup.stage == stage)
-            .values(due_on=on or today())
-        )
-        db.session.commit()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from feedback import questionnaires
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, make_due
 
 ANSWERS = [
     {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},
@@ -233,7 +233,10 @@ def test_released_follow_ups_get_a_does_it_last_section(app: Flask, lead: Person
     for name in ("Ana", "Ben", "Cy"):
         person = Person(client, name)
         lead.add(group, person)
-        for token in person.ask(person.log_action(group, kind="sponsor"), stage="followup_30", count=4):
+        action = person.log_action(group, kind="sponsor")
+        person.ask(action, stage="immediate", count=1)
+        make_due(app, action)
+        for token in person.ask(action, stage="followup_30", count=4):
             assert recipient.answer(token, later).status_code == 202
     text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
     assert "Later: does it last? (followup.v1)" in text
