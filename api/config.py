@@ -24,6 +24,8 @@ class Settings:
     port: int
     key_encryption_key: bytes | None  # only the worker (or the in-process jobs) needs it
     link_days: int = 30
+    # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs.py).
+    release_interval_seconds: int = 600
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
@@ -61,6 +63,7 @@ class Settings:
             port=_int(env, "PORT", 5000, 65535),
             key_encryption_key=kek,
             link_days=_int(env, "LINK_DAYS", 30),
+            release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
         )
 
 

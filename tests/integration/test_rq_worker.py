@@ -77,7 +77,16 @@ def test_a_real_rq_worker_releases_what_the_web_tier_queued(tmp_path: Path, redi
         "KEY_ENCRYPTION_KEY": KEK,
     }
     worker = subprocess.run(  # the Procfile's worker line, in burst mode so it stops when the queue is empty
-        [Path(sys.executable).parent / "rq", "worker", "--url", redis_url, "--burst", "allyloop"],
+        [
+            Path(sys.executable).parent / "rq",
+            "worker",
+            "--worker-class",
+            "api.jobs.Worker",
+            "--url",
+            redis_url,
+            "--burst",
+            "allyloop",
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,
