@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from api.extensions import db
 from tests.conftest import KEK, Person, Recipient, build_app
@@ -26,6 +27,14 @@ def free_port() -> int:
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
+    """The Redis CI exports (TEST_REDIS_URL, emptied first), else a redis-server of our own."""
+    shared = os.environ.get("TEST_REDIS_URL")
+    if shared:
+        client = Redis.from_url(shared)
+        client.flushdb()
+        client.close()
+        yield shared
+        return
     server = shutil.which("redis-server")
     if server is None:
         if os.environ.get("CI") == "true":
