@@ -64,5 +64,10 @@ bench: install
 	  $(BIN)/python bench/run.py --postgres "$$TEST_DATABASE_URL"; \
 	else $(BIN)/python bench/run.py; fi
 
+# The production shape under load: gunicorn + RQ worker on a throwaway PostgreSQL and Redis,
+# 200 recipients at once; writes its section of docs/benchmarks.md.
+bench-pg: install
+	$(BIN)/python bench/load_pg.py
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -265,7 +265,8 @@ def enqueue_once(target: Queue, func: Callable[..., Any], *args: Any, job_id: st
     if existing is not None:
         if existing.get_status(refresh=False) in _LIVE:
             return False
-        existing.delete()
+        with contextlib.suppress(Exception):  # a dead worker's bookkeeping may be half gone
+            existing.delete()
     target.enqueue(
         func,
         *args,

@@ -212,3 +212,13 @@ def test_settings_cannot_be_changed_after_start(tmp_path: Path) -> None:
     configured = settings(tmp_path)
     with pytest.raises(AttributeError):
         configured.release_min_responses = 1  # type: ignore[misc]
+
+
+def test_release_interval_defaults_to_ten_minutes_and_is_configurable(tmp_path: Path) -> None:
+    assert settings(tmp_path).release_interval_seconds == 600
+    assert settings(tmp_path, RELEASE_INTERVAL_SECONDS="900").release_interval_seconds == 900
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "86401"])
+def test_a_release_interval_that_is_not_1_to_86400_seconds_is_refused(tmp_path: Path, value: str) -> None:
+    assert "RELEASE_INTERVAL_SECONDS" in refusal(tmp_path, RELEASE_INTERVAL_SECONDS=value)
