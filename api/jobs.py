@@ -24,6 +24,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
@@ -346,6 +348,15 @@ class Worker(SimpleWorker):
         scheduler = Scheduler(redis, settings)
         scheduler.start()
         try:
-            return bool(super().work(*args, **kwargs))
+            while True:
+                try:
+                    return bool(super().work(*args, **kwargs))
+                except (RedisConnectionError, RedisTimeoutError) as exc:
+                    # RQ gives up when Redis drops in the middle of a job; we wait and carry on. The
+                    # job's own transaction committed or rolled back already; the tick re-finds its work.
+                    log.warning("lost Redis (%s); the worker reconnects in a few seconds", type(exc).__name__)
+                    time.sleep(self.max_connection_wait_time)
+                    with contextlib.suppress(Exception):  # so the same worker name can register again
+                        self.register_death()  # type: ignore[no-untyped-call]
         finally:
             scheduler.stopping.set()

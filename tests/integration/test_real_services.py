@@ -7,7 +7,7 @@ number of cohorts the rules call for. Skipped locally without the server binarie
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,13 @@ class Stack:
         return out
 
     def wait_released(self, answers: int, timeout: float = 90.0) -> dict[str, Any]:
+        return self.wait_for(lambda c: c["ally_released"] == c["group_released"] == answers, timeout)
+
+    def wait_for(self, done: Callable[[dict[str, Any]], bool], timeout: float = 90.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             counts = self.counts()
-            if counts["ally_released"] == counts["group_released"] == answers or time.monotonic() > deadline:
+            if done(counts) or time.monotonic() > deadline:
                 return counts
             assert self.worker.alive(), self.worker.output()
             time.sleep(0.2)
@@ -205,7 +208,7 @@ def test_the_web_tier_answers_503_while_postgresql_restarts_then_carries_on(
     (first, first_tokens), (second, second_tokens), (_, third_tokens) = (stack.ally_with_links(K) for _ in range(3))
     stack.worker.start()
     stack.wait_until_working()
-    stack.answer(first_tokens[:3] + second_tokens[:3] + third_tokens)
+    stack.answer(first_tokens[:3] + second_tokens[:3])  # pending: no scope has enough yet
     recipient = Recipient(stack.client)
     sealed = recipient.envelope(first_tokens[3], {"wanted": "partly"})  # sealed before the outage
 
@@ -227,8 +230,13 @@ def test_the_web_tier_answers_503_while_postgresql_restarts_then_carries_on(
     assert stack.worker.alive(), stack.worker.output()
     retried = stack.client.post(f"/api/v1/answer/{first_tokens[3]}", json=sealed)
     assert retried.status_code == 202, "nothing was saved during the outage, so the retry is no replay"
-    stack.answer([first_tokens[4], *second_tokens[3:]])
-    assert stack.counts()["answers"] == 3 * K
+    stack.answer([first_tokens[4]])
+    counts = stack.wait_for(lambda c: c["ally_cohorts"] == [K])  # the same worker works again after the restart
+    assert counts["answers"] == 2 * 3 + 2 and counts["ally_cohorts"] == [K] and counts["group_released"] == 0
+
+    stack.worker.kill()  # so the rest arrives as one batch, and the group's cohort count is exact
+    stack.answer(second_tokens[3:] + third_tokens)
+    stack.worker.start()
     counts = stack.wait_released(3 * K)
     assert counts == {
         "answers": 3 * K,
