@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := api:create_app
 
-.PHONY: run test test-db lint typecheck unit install migrate bench clean
+.PHONY: run test test-db test-services lint typecheck unit install migrate bench bench-pg clean
 
 # constraints.txt pins every transitive dependency too, so installs are repeatable.
 $(BIN)/flask: pyproject.toml constraints.txt
@@ -36,15 +36,25 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Everything on the embedded SQLite default. Tests that need redis-server, PostgreSQL or
+# Chromium skip with the reason when those are not installed (and fail in CI).
 unit: install
-	$(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/pytest
 
+# With TEST_DATABASE_URL set (.ci/run sets it), the database-backed suites run again on it.
 test: lint typecheck unit
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-db; fi
 
-# The database-backed suites against TEST_DATABASE_URL (CI points it at PostgreSQL).
+# The database-backed suites against TEST_DATABASE_URL (a PostgreSQL URL). The tests on
+# real services are left out here: they bring their own PostgreSQL and ran already.
 test-db: install
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL to a PostgreSQL URL" && false)
-	$(BIN)/pytest tests/integration tests/e2e
+	@echo "== the integration and end-to-end suites again, on PostgreSQL"
+	$(BIN)/pytest tests/integration tests/e2e --ignore=tests/integration/test_real_services.py
+
+# Only the crash and outage tests: the Procfile's worker on real PostgreSQL and Redis.
+test-services: install
+	$(BIN)/pytest tests/integration/test_real_services.py tests/integration/test_rq_worker.py
 
 # Loopback only, bounded, writes docs/benchmarks.md. Part (a) also runs on a throwaway
 # PostgreSQL when its server binaries are installed.
@@ -53,6 +63,11 @@ bench: install
 	  eval "$$(.ci/postgres start)" && trap '.ci/postgres stop "$$PGTMP"' EXIT && \
 	  $(BIN)/python bench/run.py --postgres "$$TEST_DATABASE_URL"; \
 	else $(BIN)/python bench/run.py; fi
+
+# The production shape under load: gunicorn + RQ worker on a throwaway PostgreSQL and Redis,
+# 200 recipients at once; writes its section of docs/benchmarks.md.
+bench-pg: install
+	$(BIN)/python bench/load_pg.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

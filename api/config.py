@@ -25,6 +25,8 @@ class Settings:
     port: int
     key_encryption_key: bytes | None  # only the worker (or the in-process jobs) needs it
     link_days: int = 30
+    # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs.py).
+    release_interval_seconds: int = 600
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
@@ -70,6 +72,7 @@ class Settings:
             followup_days=_followup_days(get("FOLLOWUP_DAYS")),
             mail_url=_mail_url(get("MAIL_URL")),
             mail_from=_mail_from(get("MAIL_FROM")),
+            release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
         )
 
 

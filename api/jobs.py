@@ -1,28 +1,49 @@
 """Where background work runs: RQ workers when REDIS_URL is set, in-process otherwise.
 
 Jobs take no objects, only ids or nothing; each opens its own app context and session,
-calls one plain function from ``feedback.jobs``, and is idempotent.
+calls one plain function from ``feedback.jobs``, and is idempotent: the database, not the
+queue, says what is due, so running a job twice (or after a worker died half-way) does
+nothing the first run did not.
+
+With Redis, the worker process (``Worker`` below, the Procfile's ``worker`` line) also
+keeps the schedule: a thread enqueues each kind of work on a fixed wall-clock tick
+(``SCHEDULE``). Releases run only on those ticks, never right after the k-th answer, so
+the moment a cohort appears says only "some answers came in during the last interval",
+not who answered last.
 """
 
 import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
+from rq.job import JobStatus
+from rq.registry import StartedJobRegistry
+from rq.worker import SimpleWorker
 
 from api import mail
 from api.clock import utcnow
-from api.extensions import session
-from feedback import jobs
+from api.config import Settings
+from api.extensions import db, session
+from feedback import followups, jobs
 from feedback.services import keys
 
 log = logging.getLogger("allyloop")
 QUEUE_NAME = "allyloop"
+# Redis calls from the web tier and the scheduler give up fast: an answer never waits on Redis.
+REDIS_TIMEOUT_SECONDS = 2.0
+JOB_TIMEOUT_SECONDS = 15 * 60
+RESULT_TTL_SECONDS = 24 * 3600  # finished and failed jobs stay visible to `rq info` for a day
 
 
 class MissingKey(RuntimeError):
@@ -110,27 +131,37 @@ def _run_logged() -> None:
 
 
 def answers_arrived() -> None:
-    """Called after an answer is committed: let the release work look for full cohorts."""
+    """Called after an answer is committed: let the release work look for full cohorts.
+
+    With Redis this does nothing on purpose: releases wait for the scheduler's next tick,
+    which finds the answer in the database. So the web tier never touches Redis to accept
+    an answer, and an answer is accepted (202) while Redis is down (P7).
+    """
     settings = current_app.config["ALLYLOOP"]
-    if settings.redis_url is None:
-        if settings.jobs_inline:
-            _run_logged()
-        else:
-            current_app.extensions["allyloop.jobs"].poke()
+    if settings.redis_url is not None:
         return
-    try:
-        queue().enqueue(run_due_job, job_id="allyloop-run-due", at_front=False)
-    except Exception:  # noqa: BLE001 - the answer is committed; the next run catches up (P7)
-        log.warning("could not queue the release job; the next queued run or `flask jobs run-due` catches up")
+    if settings.jobs_inline:
+        _run_logged()
+    else:
+        current_app.extensions["allyloop.jobs"].poke()
 
 
 @cache
-def _connection(url: str) -> Redis:
-    return Redis.from_url(url)
+def connection(url: str) -> Redis:
+    """One client per process and URL, with short timeouts so a dead Redis fails fast."""
+    return Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
 
 
-def queue() -> Queue:
-    return Queue(QUEUE_NAME, connection=_connection(current_app.config["ALLYLOOP"].redis_url))
+def queue(url: str | None = None) -> Queue:
+    return Queue(QUEUE_NAME, connection=connection(url or current_app.config["ALLYLOOP"].redis_url))
+
+
+# --- RQ jobs: plain values in, each idempotent -------------------------------------------
 
 
 @cache
@@ -141,11 +172,211 @@ def _worker_app() -> Flask:
 
 
 def run_due_job() -> dict[str, int]:
-    """RQ entry point: everything due, once."""
+    """Everything ``feedback.jobs.run_due`` covers, once. Idempotent: see that function."""
     with _worker_app().app_context():
-        report = run_due_now()
+        try:
+            report = run_due_now()
+        finally:
+            db.session.remove()
         return {
             "released_cohorts": report.released_cohorts,
             "invalid": report.invalid,
             "purged_links": report.purged_links,
+            "reminders_sent": report.reminders_sent,
         }
+
+
+def release_due_job(tick: int) -> list[int]:
+    """Find the scopes with enough pending answers and queue one release job for each.
+
+    Idempotent: it only reads the database and enqueues jobs with ids fixed per scope and
+    tick, so a second run in the same tick queues nothing new.
+    """
+    with _worker_app().app_context():
+        try:
+            due = jobs.due_scope_ids(session(), current_app.config["ALLYLOOP"].release_min_responses)
+        finally:
+            db.session.remove()
+        target = queue()
+        for scope_id in due:
+            enqueue_once(target, release_scope_job, scope_id, job_id=f"allyloop-release-{scope_id}-{tick}")
+        return due
+
+
+def release_scope_job(scope_id: int) -> int:
+    """Release one scope's pending answers as a cohort, in one transaction; the count released.
+
+    Idempotent: the scope row is locked for the release and released answers are marked in
+    the same transaction, so a second run finds nothing pending; a run killed half-way
+    commits nothing, and the next tick releases the same answers once.
+    """
+    with _worker_app().app_context():
+        db_session = session()
+        try:
+            cohort = jobs.release_scope(
+                db_session,
+                scope_id,
+                keys=keys.private_keys(db_session, kek()),
+                settings=release_settings(current_app),
+                today=utcnow().date(),
+            )
+            db_session.commit()
+            return cohort.responses if cohort is not None else 0
+        finally:
+            db.session.remove()
+
+
+def reminders_job() -> int:
+    """Email allies about follow-ups that came due; the number of emails sent.
+
+    Idempotent and at least once: see ``feedback.followups.dispatch_reminders``. Without
+    ``MAIL_URL`` it sends nothing and reminders stay in the app.
+    """
+    with _worker_app().app_context():
+        try:
+            send = mail.sender(current_app.config["ALLYLOOP"])
+            if send is None:
+                return 0
+            return followups.dispatch_reminders(session(), today=utcnow().date(), send=send)
+        finally:
+            db.session.remove()
+
+
+def purge_job() -> int:
+    """Forget long-expired links and expired API tokens. Idempotent: deletes by age only."""
+    with _worker_app().app_context():
+        try:
+            purged = jobs.purge(session(), now=utcnow())
+            session().commit()
+            return purged
+        finally:
+            db.session.remove()
+
+
+# --- the schedule ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Every:
+    """One kind of scheduled work: ``job(tick)`` or ``job()``, every ``seconds(settings)``."""
+
+    name: str
+    job: Callable[..., Any]
+    seconds: Callable[[Settings], int]
+    takes_tick: bool = False
+
+
+# Adding a kind of background work is one line here.
+SCHEDULE: tuple[Every, ...] = (
+    Every("release", release_due_job, lambda s: s.release_interval_seconds, takes_tick=True),
+    Every("purge", purge_job, lambda _s: 3600),
+    Every("reminders", reminders_job, lambda _s: 3600),
+    Every("run-due", run_due_job, lambda _s: 6 * 3600),  # a catch-all sweep of everything run_due covers
+)
+
+
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def enqueue_once(target: Queue, func: Callable[..., Any], *args: Any, job_id: str) -> bool:
+    """Queue ``func(*args)`` under ``job_id`` unless that job is already waiting or running.
+
+    A finished or failed job of that id (kept for ``rq info``) is replaced.
+    """
+    existing = target.fetch_job(job_id)
+    if existing is not None:
+        if existing.get_status(refresh=False) in _LIVE:
+            return False
+        with contextlib.suppress(Exception):  # a dead worker's bookkeeping may be half gone
+            existing.delete()
+    target.enqueue(
+        func,
+        *args,
+        job_id=job_id,
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=RESULT_TTL_SECONDS,
+    )
+    return True
+
+
+def tick(redis: Redis, settings: Settings, now: float, *, force: bool = False) -> list[str]:
+    """Enqueue every kind of work whose tick has come; the names of those enqueued.
+
+    Ticks sit on the wall clock (tick n covers [n*s, (n+1)*s) seconds since the epoch), so
+    every worker agrees on them; a Redis key taken with SET NX lets one scheduler per tick
+    enqueue, however many workers run. Work from a tick missed while Redis or every worker
+    was down is simply found in the database at the next one. Also moves jobs orphaned by
+    a killed worker out of the started registry (their work is re-found the same way).
+    """
+    target = Queue(QUEUE_NAME, connection=redis)
+    StartedJobRegistry(queue=target).cleanup()
+    enqueued = []
+    for every in SCHEDULE:
+        seconds = every.seconds(settings)
+        number = int(now // seconds)
+        claimed = redis.set(f"allyloop:tick:{every.name}:{number}", "1", nx=True, ex=seconds * 2)
+        if not claimed and not force:
+            continue
+        args = (number,) if every.takes_tick else ()
+        if enqueue_once(target, every.job, *args, job_id=f"allyloop-{every.name}-{number}"):
+            enqueued.append(every.name)
+    return enqueued
+
+
+def next_tick_in(settings: Settings, now: float) -> float:
+    """Seconds until the earliest next tick of any kind (at least a tenth of a second)."""
+    return max(0.1, min(s - now % s for s in (every.seconds(settings) for every in SCHEDULE)))
+
+
+class Scheduler(threading.Thread):
+    """The schedule, on a daemon thread inside each worker process: no extra process to run."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        super().__init__(name="allyloop-scheduler", daemon=True)
+        self.redis = redis
+        self.settings = settings
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                tick(self.redis, self.settings, time.time())
+            except Exception as exc:  # noqa: BLE001 - Redis away: the next tick re-finds the work
+                log.warning("scheduler tick failed (%s); retrying at the next tick", type(exc).__name__)
+            self.stopping.wait(next_tick_in(self.settings, time.time()))
+
+
+class Worker(SimpleWorker):
+    """The Procfile's RQ worker: runs jobs in its own process and keeps the schedule.
+
+    Jobs run in the worker process itself (no fork per job), so the app and its connection
+    pool are built once. After a Redis outage it retries every few seconds, not up to a
+    minute as RQ's default backoff would. ``kill -9`` at any moment loses nothing: a job's transaction rolls
+    back, and the next tick finds its work again in the database.
+    """
+
+    max_connection_wait_time = 5.0
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        app = _worker_app()  # builds and checks the configuration before taking any job
+        settings: Settings = app.config["ALLYLOOP"]
+        redis = connection(settings.redis_url or "")
+        if kwargs.get("burst"):
+            tick(redis, settings, time.time(), force=True)  # a burst run does what is due now, then stops
+            return bool(super().work(*args, **kwargs))
+        scheduler = Scheduler(redis, settings)
+        scheduler.start()
+        try:
+            while True:
+                try:
+                    return bool(super().work(*args, **kwargs))
+                except (RedisConnectionError, RedisTimeoutError) as exc:
+                    # RQ gives up when Redis drops in the middle of a job; we wait and carry on. The
+                    # job's own transaction committed or rolled back already; the tick re-finds its work.
+                    log.warning("lost Redis (%s); the worker reconnects in a few seconds", type(exc).__name__)
+                    time.sleep(self.max_connection_wait_time)
+                    with contextlib.suppress(Exception):  # so the same worker name can register again
+                        self.register_death()  # type: ignore[no-untyped-call]
+        finally:
+            scheduler.stopping.set()

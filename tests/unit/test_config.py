@@ -248,3 +248,13 @@ def test_wrong_mail_urls_are_refused_without_repeating_them(tmp_path: Path, url:
 def test_a_mail_from_must_be_an_address(tmp_path: Path) -> None:
     assert "MAIL_FROM" in refusal(tmp_path, MAIL_FROM="allyloop")
     assert settings(tmp_path, MAIL_FROM="Allyloop <a@example.org>").mail_from == "Allyloop <a@example.org>"
+
+
+def test_release_interval_defaults_to_ten_minutes_and_is_configurable(tmp_path: Path) -> None:
+    assert settings(tmp_path).release_interval_seconds == 600
+    assert settings(tmp_path, RELEASE_INTERVAL_SECONDS="900").release_interval_seconds == 900
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "86401"])
+def test_a_release_interval_that_is_not_1_to_86400_seconds_is_refused(tmp_path: Path, value: str) -> None:
+    assert "RELEASE_INTERVAL_SECONDS" in refusal(tmp_path, RELEASE_INTERVAL_SECONDS=value)

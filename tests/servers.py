@@ -1,0 +1,176 @@
+"""Throwaway PostgreSQL and Redis servers, and the Procfile's processes, for tests on real services.
+
+Each server lives in a temporary folder on loopback, on a free port, and can be stopped
+and started again on the same port (the outage tests do that). Without the server
+binaries a test is skipped locally with the reason, and fails in CI (``CI=true``), where
+``.ci/run`` installs them.
+"""
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from glob import glob
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def missing(what: str) -> None:
+    """Skip locally, fail in CI: a service CI should have is never silently untested."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is not installed; .ci/run installs it")
+    pytest.skip(f"{what} is not installed here (CI installs it); skipping the tests on real services")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+class Redis:
+    """redis-server without persistence: a restart comes back empty, the hardest case."""
+
+    def __init__(self, folder: Path) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            missing("redis-server")
+        self.server = str(server)
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [self.server, *args, "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+class Postgres:
+    """A PostgreSQL cluster made with initdb in a temporary folder, trusting loopback only."""
+
+    def __init__(self) -> None:
+        found = sorted(glob("/usr/lib/postgresql/*/bin/postgres"))
+        if not found:
+            missing("PostgreSQL")
+        self.bin = Path(found[-1]).parent
+        self.folder = Path(tempfile.mkdtemp(prefix="allyloop-pg-"))
+        self.folder.chmod(0o755)
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0  # PostgreSQL refuses to run as root: run it as postgres
+        if self.as_root:
+            shutil.chown(self.folder, "postgres")
+        self._run("initdb", "-D", str(self.folder / "data"), "-U", "allyloop", "--auth=trust")
+        self._databases = 0
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        data, log = str(self.folder / "data"), str(self.folder / "log")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def new_database(self) -> str:
+        self._databases += 1
+        name = f"allyloop_{self._databases}"
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "allyloop", name)
+        return f"postgresql://allyloop@127.0.0.1:{self.port}/{name}"
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Postgres]:
+    server = Postgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+def procfile(name: str) -> str:
+    """The command of one Procfile process, as an operator's process manager runs it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        key, _, command = line.partition(":")
+        if key.strip() == name:
+            return command.strip()
+    raise KeyError(name)
+
+
+class Process:
+    """A Procfile process started with bash, in its own process group, so it can be killed whole."""
+
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.name, self.env, self.log = name, env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, **self.env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                ["bash", "-c", f"exec {procfile(self.name)}"],  # noqa: S607 - the Procfile's own shell line
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """``kill -9``, no warning, to every process of the group."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def command_line(name: str) -> list[str]:
+    return shlex.split(procfile(name))
