@@ -309,6 +309,14 @@ def test_combine_marks_a_cell_incomplete_when_a_cohort_hid_it() -> None:
     assert (cell["responses"], cell["complete"]) == (3, False)
 
 
+def test_combine_marks_a_cell_incomplete_when_an_older_cohort_was_not_cut_by_its_dimension() -> None:
+    older = build([opened(i, kind="credit", stage="followup_30") for i in range(3)], dimensions=("kind",))
+    newer = build([opened(i, kind="credit", stage="followup_30") for i in range(3)], dimensions=("kind", "stage"))
+    view = combine([older, newer])
+    assert view["slices"]["kind"]["credit"]["complete"] is True
+    assert view["slices"]["stage"]["followup_30"] == {"responses": 3, "items": {}, "complete": False}
+
+
 def test_combine_shows_a_never_visible_cell_as_suppressed() -> None:
     first = build(kinds(credit=1, amplify=4, sponsor=4), dimensions=("kind",))
     second = build(kinds(credit=2, amplify=4, sponsor=3), dimensions=("kind",))
