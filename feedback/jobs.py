@@ -23,6 +23,33 @@ from feedback.release import CohortBuilder, NotReleasable, Opened, ready, rule_f
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
 DIMENSIONS = ("path", "kind", "visibility")
+# Follow-up scopes hold two stages (followup_30 and followup_90 share a questionnaire), so
+# their cohorts are also cut by stage, and by stage within each path and each kind
+# ("followup_30:signaling"): the cells "does it last?" sets side by side. Each is a slice
+# like any other, under the same suppression; the audit sees how they nest.
+STAGE_DIMENSIONS = ("stage", "stage_path", "stage_kind")
+UNKNOWN_STAGE = "followup"  # answers stored before responses kept their stage
+
+
+def dimensions_for(questionnaire: questionnaires.Questionnaire) -> tuple[str, ...]:
+    """What a scope's cohorts are cut by: the follow-up's also by stage."""
+    return DIMENSIONS + STAGE_DIMENSIONS if questionnaire.stage == "followup" else DIMENSIONS
+
+
+def cells_of(kind: str, visibility: str, stage: str | None) -> dict[str, str]:
+    """A response's cell in every dimension any cohort is cut by."""
+    path = kinds.path_of(kind)
+    stage = stage or UNKNOWN_STAGE
+    return {
+        "path": path,
+        "kind": kind,
+        "visibility": visibility,
+        "stage": stage,
+        "stage_path": f"{stage}:{path}",
+        "stage_kind": f"{stage}:{kind}",
+    }
+
+
 COMMENT_AUDIENCES = {"ally": ("ally", "both"), "group": ("lead", "both")}
 # Used or expired links answer 410 for this long after expiry, then are forgotten (404).
 LINK_GRACE = timedelta(days=30)
@@ -101,7 +128,9 @@ def release_scope(
         return None
 
     questionnaire = questionnaires.load(scope.questionnaire_id)
-    builder = CohortBuilder(k=settings.k, min_allies=rule.min_allies, dimensions=DIMENSIONS, each_ally=rule.each_ally)
+    builder = CohortBuilder(
+        k=settings.k, min_allies=rule.min_allies, dimensions=dimensions_for(questionnaire), each_ally=rule.each_ally
+    )
     cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
     releasable = True
     released, invalid = array("q"), array("q")
@@ -111,14 +140,13 @@ def release_scope(
         session.add(cohort)
         session.flush()
         context = atrest.comment_context(cohort.id)
-        for response_id, ally_id, kind, visibility, kid, info, sealed in _stream(session, scope):
+        for response_id, ally_id, kind, visibility, stage, kid, info, sealed in _stream(session, scope):
             body = _open(keys, kid, info, sealed, questionnaire)
             if body is None:
                 invalid.append(response_id)
                 continue
             answers, comment = body
-            slices = {"path": kinds.path_of(kind), "kind": kind, "visibility": visibility}
-            builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
+            builder.add(Opened(answers=answers, ally_id=ally_id, slices=cells_of(kind, visibility, stage)))
             released.append(response_id)
             if comment is not None and comment["audience"] in audiences:
                 blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), context)
@@ -152,13 +180,14 @@ def _write_comments(session: Session, comments: list[dict[str, object]]) -> None
         comments.clear()
 
 
-def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str, bytes, bytes]]:
+def _stream(session: Session, scope: Scope) -> Iterator[tuple[int, int, str, str, str | None, str, bytes, bytes]]:
     query = (
         select(
             Response.id,
             Response.ally_id,
             Response.kind,
             Response.visibility,
+            Response.stage,
             Envelope.kid,
             Envelope.info,
             Envelope.sealed,

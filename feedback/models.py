@@ -135,6 +135,9 @@ class Response(Base):
     ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     visibility: Mapped[str] = mapped_column(String(10))
+    # The request's stage (followup_30 or followup_90 share a questionnaire, so a release
+    # slices by it); None for answers stored before the column existed.
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
     group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)

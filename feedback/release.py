@@ -449,13 +449,16 @@ def combine(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The view of a scope: the sum of its cohort documents.
 
     A slice cell shows the sum of the cohorts that showed it, with ``complete`` False if
-    some cohort hid it; a cell no cohort ever showed is ``{"suppressed": True}``.
+    some cohort hid it, or was not cut by that dimension at all (a document made before
+    the dimension existed); a cell no cohort ever showed is ``{"suppressed": True}``.
     """
     responses = cohorts = declined = 0
     items: dict[str, tuple[int, Counter[str]]] = {}
     # dimension -> cell -> [visible responses, visible items, ever shown, ever hidden]
     cells: dict[str, dict[str, tuple[int, dict[str, tuple[int, Counter[str]]], bool, bool]]] = {}
+    cut_by: list[set[str]] = []  # each document's dimensions
     for document in documents:
+        cut_by.append(set(document["slices"]))
         cohorts += 1
         responses += int(document["responses"])
         declined += int(document["declined"])
@@ -469,6 +472,10 @@ def combine(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                 else:
                     _add_items(cell_items, shown["items"])
                     seen[cell] = (n + int(shown["responses"]), cell_items, True, ever_hidden)
+    for dimension, seen in cells.items():
+        if any(dimension not in dims for dims in cut_by):  # some cohort's responses are in no cell of it
+            for cell, (n, cell_items, ever_shown, _hidden) in seen.items():
+                seen[cell] = (n, cell_items, ever_shown, True)
     slices: dict[str, Any] = {
         dimension: {
             cell: (

@@ -70,6 +70,8 @@ class Insights:
     unreadable_comments: int = 0
     trend: Table | None = None
     summary: Table | None = field(default=None)
+    lasting: Section | None = None  # "does it last?": right after vs 30 and 90 days
+    followed_up: Table | None = None  # the share of actions whose ally followed up
 
 
 # --- cells ---------------------------------------------------------------------------
@@ -380,6 +382,173 @@ def questionnaire_section(qid: str, view: Mapping[str, Any], k: int) -> Section:
     return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, featured, details)
 
 
+# --- does it last? ----------------------------------------------------------------------
+
+# The stages set side by side, and the words for each: at most three, one bar pattern each.
+LASTING_STAGES = ("immediate", "followup_30", "followup_90")
+
+
+def stage_label(stage: str) -> str:
+    labels = {"immediate": _("Right after"), "followup_30": _("After 30 days"), "followup_90": _("After 90 days")}
+    return str(labels.get(stage, stage))
+
+
+def not_released() -> Value:
+    return Value(text=_("not enough yet"), csv="not released", unit="")
+
+
+def _scaled(value: float | None, unit: str, *, percent_of_one: bool = False) -> Value:
+    """A released mean (1-5) or share (0-1) as a cell."""
+    if value is None:
+        return empty()
+    if percent_of_one:
+        share = round(100 * value)
+        return Value(text=f"{share}%", csv=str(share), unit="percent", number=share)
+    return Value(
+        text=_("%(mean)s of %(high)s", mean=f"{value:.1f}", high=5), csv=f"{value:.1f}", unit=unit, number=value
+    )
+
+
+def _helped(side: Mapping[str, Any], path: str) -> float | None:
+    """Right after: the mean of the path's own scales (signaling, or mitigation)."""
+    value = side.get("mitigation" if path in kinds.MITIGATION_PATHS else "signaling")
+    return None if value is None else float(value)
+
+
+def _stage_values(stage: str, side: Mapping[str, Any] | None, path: str, k: int) -> tuple[Value, ...]:
+    """A stage's cells in one row: responses, then its measures; words where nothing shows."""
+    width = 2 if stage == "immediate" else 3
+    if side is None:
+        return tuple(not_released() for _ in range(width))
+    if side.get("suppressed"):
+        return tuple(suppressed(k) for _ in range(width))
+    mark = "" if side.get("complete", True) else " *"
+    responses = Value(f"{side['responses']}{mark}", str(side["responses"]), "responses", int(side["responses"]))
+    if stage == "immediate":
+        return responses, _scaled(_helped(side, path), "mean 1-5")
+    lasting = side.get("lasting")
+    return (
+        responses,
+        _scaled(None if lasting is None else float(lasting), "mean 1-5"),
+        _scaled(side.get("recurred_less"), "", percent_of_one=True),
+    )
+
+
+def _headline(values: tuple[Value, ...]) -> Point:
+    """What a stage's bar shows: its mean on the 1-5 scale (the second value), or words."""
+    first, mean_value = values[0], values[1]
+    if first.number is None:  # suppressed, or not released
+        return Point(None, first.text)
+    return Point(mean_value.number, mean_value.text)
+
+
+def lasting_table(dimension: str, rows_in: Mapping[str, Any], k: int) -> Table:
+    title = _("Does it last? By path") if dimension == "path" else _("Does it last? By kind of action")
+    header = _("Path") if dimension == "path" else _("Kind of action (path)")
+    columns = (
+        _("Right after: responses"),
+        _("Right after: helped (mean)"),
+        _("After 30 days: responses"),
+        _("After 30 days: lasting difference (mean)"),
+        _("After 30 days: came up less (%)"),
+        _("After 90 days: responses"),
+        _("After 90 days: lasting difference (mean)"),
+        _("After 90 days: came up less (%)"),
+    )
+    rows: list[Row] = []
+    headline: list[list[Point]] = []
+    partial = pooled_only = False
+    for cell, row in rows_in.items():
+        path = str(row["path"])
+        pooled = row.get("followup")
+        staged = [row.get(stage) for stage in LASTING_STAGES[1:]]
+        pooled_only = pooled_only or (pooled is not None and all(side is None for side in staged))
+        per_stage = [_stage_values(stage, row.get(stage), path, k) for stage in LASTING_STAGES]
+        partial = partial or any(v.text.endswith(" *") for values in per_stage for v in values)
+        rows.append(Row(cell_label(dimension, cell), tuple(v for values in per_stage for v in values)))
+        headline.append([_headline(values) for values in per_stage])
+    table_id = f"lasting-{dimension}"
+    charts: tuple[Chart, ...] = ()
+    if rows:
+        chart_title = _("%(title)s: right after, and 30 and 90 days later (mean answer, 1 to 5)", title=title)
+        stages = [stage_label(stage) for stage in LASTING_STAGES]
+        charts = (bar_chart(table_id, chart_title, [r.label for r in rows], stages, headline, maximum=5.0),)
+    notes = [
+        _(
+            "Right after, helped: the mean answer (1 to 5) to the questions of the action's own path: "
+            "feeling recognised, seen as capable and safer to speak up for signaling; changed treatment "
+            "and access for the mitigation paths."
+        ),
+        _("Later, lasting difference: the mean answer (1 to 5) to whether the help made a lasting difference."),
+        _(
+            "Came up less: the share for whom the problem came up again less often or not at all, "
+            "among those it applied to."
+        ),
+        _(
+            "A stage shows only with at least %(k)s answers from enough allies; a stage that would let "
+            "a smaller one be worked out is suppressed too.",
+            k=k,
+        ),
+    ]
+    if partial:
+        notes.append(_("* Some releases hid this cell; its numbers cover only the releases that showed it."))
+    if pooled_only:
+        notes.append(
+            _(
+                "Follow-ups released before 30 and 90 days were told apart are not in these columns: "
+                "they count, together, in the section on the follow-up questionnaire below."
+            )
+        )
+    return Table(table_id, title, header, columns, tuple(rows), charts, tuple(notes))
+
+
+def followed_up_table(rate: Mapping[str, Any] | None, k: int) -> Table | None:
+    """'Allies who followed up: N% of M actions', or why it is not shown, in words."""
+    if rate is None:
+        return None
+    label = _("Allies who followed up")
+    as_of = str(rate.get("as_of", ""))
+    rows: tuple[Row, ...]
+    if rate.get("suppressed"):
+        value = Value(
+            text=_(
+                "not enough yet (suppressed: fewer than %(k)s actions due for a follow-up, or too few allies)",
+                k=k,
+            ),
+            csv="suppressed",
+            unit="",
+        )
+        rows = (Row(label, (value,)),)
+    else:
+        actions, done = int(rate["actions"]), int(rate["followed_up"])
+        share = round(100 * done / actions) if actions else 0
+        text = _("%(share)s%% of %(actions)s actions", share=share, actions=actions)
+        rows = (
+            Row(label, (Value(text=text, csv=str(share), unit="percent", number=share),)),
+            Row(_("Actions counted"), (Value(str(actions), str(actions), "actions", actions),)),
+            Row(_("Actions followed up"), (Value(str(done), str(done), "actions", done),)),
+        )
+    note = _(
+        "Counts actions whose first follow-up came due before %(as_of)s, and whether their ally asked "
+        "for a follow-up before that day. It moves at most once a month.",
+        as_of=as_of,
+    )
+    return Table("followed-up", _("Did allies follow up?"), _("Measure"), (_("Value"),), rows, (), (note,))
+
+
+def lasting_section(lasting: Mapping[str, Any] | None, k: int) -> Section:
+    tables = tuple(
+        lasting_table(dimension, (lasting or {}).get(f"by_{dimension}", {}), k)
+        for dimension in ("path", "kind")
+        if (lasting or {}).get(f"by_{dimension}")
+    )
+    intro = _(
+        "Right after an action, and again 30 and 90 days later: did the help make a difference, and did "
+        "it last? Signaling (helping someone feel valued) sits beside the mitigation paths (removing a barrier)."
+    )
+    return Section("does-it-last", _("Does it last?"), intro, tables)
+
+
 def _section_key(qid: str) -> tuple[int, str]:
     return (STAGE_ORDER.get(qid.split(".", 1)[0], len(STAGE_ORDER)), qid)
 
@@ -420,6 +589,8 @@ def build(insights: Mapping[str, Any]) -> Insights:
         unreadable_comments=int(released.get("unreadable_comments", 0)),
         trend=trend,
         summary=summary,
+        lasting=lasting_section(released.get("lasting"), k),
+        followed_up=followed_up_table(insights.get("followed_up"), k),
     )
 
 
@@ -455,6 +626,11 @@ def csv_rows(group_name: str, view: Insights) -> list[tuple[str, ...]]:
     for table in (view.summary, view.trend):
         if table is not None:
             table_rows(overview, table)
+    if view.lasting is not None:
+        for table in view.lasting.tables:
+            table_rows(view.lasting.title, table)
+    if view.followed_up is not None:
+        table_rows(view.lasting.title if view.lasting else "", view.followed_up)
     for section in view.sections:
         for table in section.tables + section.featured + section.details:
             table_rows(section.title, table)

@@ -101,7 +101,12 @@ def remove_member(group_id: int, account_id: int) -> Any:
 def _insights(group_id: int) -> Any:
     settings = current_app.config["ALLYLOOP"]
     return results.group_insights(
-        session(), me(), group_id, k=settings.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
+        session(),
+        me(),
+        group_id,
+        k=settings.release_min_responses,
+        comment_key=current_app.config["COMMENT_KEY"],
+        today=utcnow().date(),
     )
 
 

@@ -39,6 +39,7 @@ class LiveLink:
 
     id: int
     questionnaire_id: str
+    stage: str
     ally_scope_id: int
     group_scope_id: int
     ally_id: int
@@ -63,6 +64,7 @@ def _link_query() -> Select[Any]:
             Link.used,
             Link.expires_at,
             FeedbackRequest.questionnaire_id,
+            FeedbackRequest.stage,
             FeedbackRequest.ally_scope_id,
             FeedbackRequest.group_scope_id,
             Action.ally_id,
@@ -90,6 +92,7 @@ def _live_link(session: Session, token: str, now: datetime) -> LiveLink:
     return LiveLink(
         id=row.id,
         questionnaire_id=row.questionnaire_id,
+        stage=row.stage,
         ally_scope_id=row.ally_scope_id,
         group_scope_id=row.group_scope_id,
         ally_id=row.ally_id,
@@ -153,6 +156,7 @@ def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: byt
         "ally_id": link.ally_id,
         "kind": link.action.kind,
         "visibility": link.visibility,
+        "stage": link.stage,
         "invalid": False,
     }
     response_id = session.execute(_insert_response(), row).scalar_one()

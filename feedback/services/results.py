@@ -75,6 +75,7 @@ def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) 
 
 # What "does it last?" compares: the immediate questionnaire's measures against the follow-up's.
 IMMEDIATE, FOLLOWUP = "immediate.v1", "followup.v1"
+FOLLOWUP_STAGES = ("followup_30", "followup_90")  # slices of the follow-up's cohorts
 SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
 MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 
@@ -122,14 +123,19 @@ def _side(view: Mapping[str, Any] | None, dimension: str, cell: str, measures: A
 
 
 def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Immediate vs follow-up (30 and 90 days share the follow-up questionnaire, so one
-    pool) by path (signaling, or a mitigation path) and by action kind.
+    """Immediate vs 30-day vs 90-day results, overall, by path (signaling, or a mitigation
+    path) and by action kind.
+
+    ``followup`` pools both follow-up stages; ``followup_30`` and ``followup_90`` are read
+    from the stage slices of the follow-up cohorts (``stage``, ``stage_path``,
+    ``stage_kind``). Cohorts released before those slices existed count in ``followup``
+    only, and make the stage cells ``complete: false``.
 
     Built only from released cohort views, cell by cell, so every number here already
     passed the release rules; a cell the release suppressed stays suppressed.
     """
     immediate, followup = views.get(IMMEDIATE), views.get(FOLLOWUP)
-    overall = {
+    overall: dict[str, Any] = {
         "immediate": None
         if immediate is None
         else {"responses": immediate["responses"], **_immediate_measures(immediate["items"])},
@@ -137,21 +143,22 @@ def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         if followup is None
         else {"responses": followup["responses"], **_followup_measures(followup["items"])},
     }
+    for stage in FOLLOWUP_STAGES:
+        overall[stage] = _side(followup, "stage", stage, _followup_measures)
     out: dict[str, Any] = {"overall": overall}
     for dimension, cells in (("path", kinds.PATHS), ("kind", kinds.KINDS)):
         rows: dict[str, Any] = {}
         for cell in cells:
-            before = _side(immediate, dimension, cell, _immediate_measures)
-            after = _side(followup, dimension, cell, _followup_measures)
-            if before is None and after is None:
+            sides = {
+                "immediate": _side(immediate, dimension, cell, _immediate_measures),
+                "followup": _side(followup, dimension, cell, _followup_measures),
+            }
+            for stage in FOLLOWUP_STAGES:
+                sides[stage] = _side(followup, f"stage_{dimension}", f"{stage}:{cell}", _followup_measures)
+            if all(side is None for side in sides.values()):
                 continue
             path = cell if dimension == "path" else kinds.path_of(cell)
-            rows[cell] = {
-                "path": path,
-                "mitigation": path in kinds.MITIGATION_PATHS,
-                "immediate": before,
-                "followup": after,
-            }
+            rows[cell] = {"path": path, "mitigation": path in kinds.MITIGATION_PATHS, **sides}
         out[f"by_{dimension}"] = rows
     return out
 

@@ -82,6 +82,12 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     assert chart.count() == 1
     assert page.get_by_text("suppressed (fewer than 5)").count() > 0
     assert page.locator("figure svg[role=img]").count() >= 5
+    page.get_by_role("heading", name="Does it last?", exact=True).wait_for()
+    lasting = page.get_by_role(
+        "img", name="Does it last? By path: right after, and 30 and 90 days later (mean answer, 1 to 5)"
+    )
+    assert lasting.count() == 1
+    assert page.get_by_text("Allies who followed up: not enough yet").count() == 1
     assert_accessible(page)
     page.get_by_text("Answers to the other questions").click()
     page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()

@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from api.clock import utcnow
 from api.extensions import db
+from api.jobs import run_due_now
 from feedback import followups
 from feedback.models import Followup
 from tests.conftest import Person, Recipient, build_app, make_due
@@ -317,11 +318,62 @@ def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Pers
     assert lasting["by_kind"]["sponsor"]["followup"] == {"suppressed": True}
 
 
+def both_stages(make_app: Any, answers: list[tuple[int, int]]) -> Any:
+    """Three allies log a credit each; ally i's people answer answers[i] = (30-day, 90-day)
+    follow-ups. Releases wait for one run (no worker), so the stages land in one cohort."""
+    app = make_app(redis_url="redis://127.0.0.1:9/0")  # nothing listens: no release until run_due_now
+    client = app.test_client()
+    lead, recipient = Person(client, "Lead"), Recipient(client)
+    group = lead.create_group()
+    for index, (thirty, ninety) in enumerate(answers):
+        person = member(lead, group, f"Ally{index}")
+        action = person.log_action(group, kind="credit")
+        person.ask(action, "immediate", count=1)
+        for stage, n in (("followup_30", thirty), ("followup_90", ninety)):
+            make_due(app, action, stage)
+            for token in person.ask(action, stage, count=n) if n else []:
+                assert recipient.answer(token, LASTED if stage == "followup_30" else LASTED_LESS).status_code == 202
+    with app.app_context():
+        run_due_now()
+    return lead.get(f"/api/v1/groups/{group}/insights").get_json()["released"]["lasting"]
+
+
+LASTED_LESS = {"lasting_difference": 2, "recurred": "same", "ally_checked_back": "no"}
+
+
+def test_does_it_last_tells_30_days_from_90_days_when_each_stage_has_enough(make_app: Any) -> None:
+    lasting = both_stages(make_app, [(3, 3), (3, 3), (3, 3)])
+    overall = lasting["overall"]
+    assert overall["followup"]["responses"] == 18, "both stages, pooled"
+    assert overall["followup_30"] == {
+        "responses": 9,
+        "complete": True,
+        "lasting": 4.0,
+        "recurred_less": 1.0,
+        "ally_checked_back": 1.0,
+    }
+    assert overall["followup_90"]["responses"] == 9 and overall["followup_90"]["lasting"] == 2.0
+    signaling = lasting["by_path"]["signaling"]
+    assert (signaling["followup_30"]["lasting"], signaling["followup_90"]["lasting"]) == (4.0, 2.0)
+    credit = lasting["by_kind"]["credit"]
+    assert (credit["followup_30"]["responses"], credit["followup_90"]["recurred_less"]) == (9, 0.0)
+
+
+def test_a_stage_below_k_is_suppressed_and_so_is_the_stage_that_would_give_it_away(make_app: Any) -> None:
+    lasting = both_stages(make_app, [(3, 2), (3, 0), (3, 0)])
+    assert lasting["overall"]["followup"]["responses"] == 11, "the pool still shows"
+    assert lasting["overall"]["followup_90"] == {"suppressed": True}, "two answers, one ally"
+    assert lasting["overall"]["followup_30"] == {"suppressed": True}, "else 90 days = all - 30 days"
+    assert lasting["by_path"]["signaling"]["followup_90"] == {"suppressed": True}
+    assert lasting["by_kind"]["credit"]["followup_30"] == {"suppressed": True}
+
+
 def test_nothing_lasts_before_a_cohort_is_released(app: Flask, lead: Person, recipient: Recipient) -> None:
     three = team(app, lead, ["credit", "credit", "credit"])
     followup_answers(three, recipient, [0, 1, 2, 0])
     lasting = three.insights()["released"]["lasting"]
-    assert lasting == {"overall": {"immediate": None, "followup": None}, "by_path": {}, "by_kind": {}}
+    nothing = {"immediate": None, "followup": None, "followup_30": None, "followup_90": None}
+    assert lasting == {"overall": nothing, "by_path": {}, "by_kind": {}}
 
 
 # --- The follow-up rate ---

@@ -3,13 +3,20 @@
 import csv
 import io
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
+from api.clock import utcnow
+from api.extensions import db
+from api.jobs import run_due_now
 from feedback import questionnaires
-from tests.conftest import Person, Recipient, make_due
+from feedback.models import Followup
+from tests.conftest import Person, Recipient, build_app, make_due
 
 ANSWERS = [
     {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},
@@ -252,3 +259,85 @@ def test_a_co_lead_who_removes_themselves_goes_back_to_their_groups(app: Flask, 
     left = post(web, f"{page}/{co_lead.id}/remove", {}, page)
     assert left.status_code == 302 and left.headers["Location"].endswith("/groups/")
     assert web.get(page).status_code == 404, "no longer a member"
+
+
+LATER_30 = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
+LATER_90 = {"lasting_difference": 3, "recurred": "same", "ally_checked_back": "no"}
+RIGHT_AFTER = {"wanted": "yes", "felt_recognised": 5, "seen_capable": 4, "changed_treatment": 2, "gave_access": 4}
+
+
+def lasting_group(app: Flask) -> tuple[Person, int]:
+    """Three allies credit (signaling), three sponsor (access), one mentors (interpersonal):
+    (right after, 30 days, 90 days) answers per action as planned below. Two more actions
+    are never followed up. All released in one run, follow-ups due last month."""
+    client = app.test_client()
+    lead, recipient = Person(client, "Lead"), Recipient(client)
+    group = lead.create_group()
+    plan = [("credit", 3, 3, 3)] * 3 + [("sponsor", 3, 3, 0)] * 3 + [("mentor", 2, 0, 0)]
+    allies = []
+    for index, (kind, *counts) in enumerate(plan):
+        person = Person(client, f"Ally{index}")
+        lead.add(group, person)
+        allies.append(person)
+        action = person.log_action(group, kind=kind)
+        for stage, n, answers in zip(
+            ("immediate", "followup_30", "followup_90"), counts, (RIGHT_AFTER, LATER_30, LATER_90), strict=True
+        ):
+            if stage != "immediate":
+                make_due(app, action, stage)
+            for token in person.ask(action, stage, count=n) if n else []:
+                assert recipient.answer(token, answers).status_code == 202
+    for person in allies[:2]:
+        person.ask(person.log_action(group), "immediate", count=1)  # never followed up
+    last_month = utcnow().date().replace(day=1) - timedelta(days=20)
+    with app.app_context():
+        db.session.execute(update(Followup).values(due_on=last_month))
+        db.session.execute(update(Followup).where(Followup.asked_on.is_not(None)).values(asked_on=last_month))
+        db.session.commit()
+        run_due_now()
+    return lead, group
+
+
+def row_cells(html: str, label: str) -> list[str]:
+    """The text of each cell in the table row headed ``label``."""
+    found = re.search(rf'<th scope="row">{re.escape(label)}</th>(.*?)</tr>', html, re.S)
+    assert found, f"a row for {label}"
+    return re.findall(r"<td[^>]*>([^<]*)</td>", found.group(1))
+
+
+def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up_rate(tmp_path: Path) -> None:
+    app = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0")  # nothing listens: one release run, below
+    lead, group = lasting_group(app)
+    lasting = lead.get(f"/api/v1/groups/{group}/insights").get_json()["released"]["lasting"]
+    web = browser_for(app, lead)
+    text = web.get(f"/groups/{group}").get_data(as_text=True)
+    section = text[text.index('<section id="does-it-last"') :]
+    section = section[: section.index("</section>")]
+    assert "<figcaption><h3>Does it last? By path</h3></figcaption>" in section
+    assert section.count('role="img"') == 2, "a chart by path and one by kind"
+    assert "Allies who followed up: <strong>67% of 9 actions</strong>" in section
+    hidden, missing = "suppressed (fewer than 5)", "not enough yet"
+    assert row_cells(section, "Signaling") == [hidden, hidden, "9", "4.0 of 5", "100%", "9", "3.0 of 5", "0%"]
+    assert row_cells(section, "Mitigation: access") == [hidden, hidden, "9", "4.0 of 5", "100%", *[missing] * 3]
+    assert row_cells(section, "Sponsor (Mitigation: access)")[:4] == ["9", "3.0 of 5", "9", "4.0 of 5"]
+    assert lasting["by_path"]["signaling"]["immediate"] == {"suppressed": True}, "mentoring's two answers"
+    assert 'class="suppressed">suppressed (fewer than 5)' in section
+
+    _, rows = _csv(web, group)
+    by_key = {(r["table"], r["row"], r["column"]): r["value"] for r in rows}
+    assert by_key[("Does it last? By path", "Signaling", "After 30 days: lasting difference (mean)")] == "4.0"
+    assert by_key[("Does it last? By path", "Signaling", "After 90 days: came up less (%)")] == "0"
+    assert by_key[("Does it last? By path", "Signaling", "Right after: responses")] == "suppressed"
+    assert by_key[("Does it last? By path", "Mitigation: access", "After 90 days: responses")] == "not released"
+    assert by_key[("Does it last? By kind of action", "Sponsor (Mitigation: access)", "Right after: responses")] == "9"
+    assert by_key[("Did allies follow up?", "Allies who followed up", "Value")] == "67"
+    assert by_key[("Did allies follow up?", "Actions counted", "Value")] == "9"
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_too_few_actions_due_show_the_follow_up_rate_as_not_enough_yet(app: Flask, lead: Person) -> None:
+    fill_group(app.test_client(), lead, group := lead.create_group())
+    text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
+    assert "Allies who followed up: <strong>not enough yet (suppressed" in text

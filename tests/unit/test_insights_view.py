@@ -87,3 +87,58 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_defused() -> None:
         "plain",
         "",
     ]
+
+
+def _lasting_insights(followed_up: dict[str, Any] | None) -> dict[str, Any]:
+    later = {"responses": 6, "complete": True, "lasting": 3.5, "recurred_less": 0.5, "ally_checked_back": 0.5}
+    right_after = {"responses": 8, "complete": False, "wanted": 0.75, "signaling": 4.25, "mitigation": 2.0}
+    lasting = {
+        "overall": {"immediate": None, "followup": None, "followup_30": None, "followup_90": None},
+        "by_path": {
+            "signaling": {
+                "path": "signaling",
+                "mitigation": False,
+                "immediate": right_after,
+                "followup": later,
+                "followup_30": later,
+                "followup_90": {"suppressed": True},
+            },
+            # Released before follow-ups kept their stage: only the pool, no stage cells.
+            "access": {"path": "access", "mitigation": True, "immediate": right_after, "followup": later},
+        },
+        "by_kind": {},
+    }
+    insights = {**_insights(), "followed_up": followed_up}
+    insights["released"] = {**insights["released"], "lasting": lasting}
+    return insights
+
+
+def test_does_it_last_sets_each_paths_own_measure_beside_30_and_90_days_with_words_for_gaps() -> None:
+    view = build(_lasting_insights(None))
+    assert view.lasting is not None and view.followed_up is None
+    (table,) = view.lasting.tables  # no kind rows, no kind table
+    signaling, access = (tuple(v.text for v in row.values) for row in table.rows)
+    assert signaling == ("8 *", "4.2 of 5", "6", "3.5 of 5", "50%", *["suppressed (fewer than 5)"] * 3)
+    assert access == ("8 *", "2.0 of 5", *["not enough yet"] * 6)
+    assert table.notes[-2].startswith("* Some releases hid this cell")
+    assert table.notes[-1].startswith("Follow-ups released before 30 and 90 days were told apart")
+    (chart,) = table.charts
+    assert [bar.text for bar in chart.categories[0].bars] == [
+        "Right after: 4.2 of 5",
+        "After 30 days: 3.5 of 5",
+        "After 90 days: suppressed (fewer than 5)",
+    ]
+    assert not chart.categories[0].bars[2].drawn, "no bar for a suppressed stage, only its words"
+
+
+def test_the_follow_up_rate_is_a_share_of_actions_or_words_in_page_and_csv() -> None:
+    shown = build(_lasting_insights({"as_of": "2026-11-01", "actions": 40, "followed_up": 22, "share": 0.55}))
+    assert shown.followed_up is not None
+    assert shown.followed_up.rows[0].values[0].text == "55% of 40 actions"
+    rows = csv_rows("Group", shown)
+    assert ("Does it last?", "Did allies follow up?", "Allies who followed up", "Value", "55", "percent") in rows
+    assert ("Does it last?", "Does it last? By path", "Signaling", "After 90 days: responses", "suppressed", "") in rows
+    hidden = build(_lasting_insights({"as_of": "2026-11-01", "suppressed": True}))
+    assert hidden.followed_up is not None
+    assert hidden.followed_up.rows[0].values[0].text.startswith("not enough yet (suppressed")
+    assert ("Allies who followed up", "Value", "suppressed") in [r[2:5] for r in csv_rows("Group", hidden)]

@@ -17,6 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feedback.jobs import DIMENSIONS as RELEASE_DIMENSIONS
+from feedback.jobs import STAGE_DIMENSIONS, cells_of
 from feedback.release import CohortBuilder, NotReleasable, Opened, combine, ready
 
 # Ally ids far above any count a document can hold, so a leaked id would be noticed.
@@ -38,6 +40,7 @@ WANTED = ["yes", "partly", "no", "unsure"]
 DOWNSIDES = ["attention", "spoken_for", "rescued", "none"]
 
 PROPERTY = settings(max_examples=150, deadline=None)
+FOLLOWUP_DIMENSIONS = RELEASE_DIMENSIONS + STAGE_DIMENSIONS  # what a follow-up cohort is cut by
 
 
 def opened(ally: int, answers: Mapping[str, Any] | None = None, **slices: str) -> Opened:
@@ -307,6 +310,14 @@ def test_combine_marks_a_cell_incomplete_when_a_cohort_hid_it() -> None:
     second = build(kinds(credit=1, amplify=4), dimensions=("kind",))
     cell = combine([first, second])["slices"]["kind"]["credit"]
     assert (cell["responses"], cell["complete"]) == (3, False)
+
+
+def test_combine_marks_a_cell_incomplete_when_an_older_cohort_was_not_cut_by_its_dimension() -> None:
+    older = build([opened(i, kind="credit", stage="followup_30") for i in range(3)], dimensions=("kind",))
+    newer = build([opened(i, kind="credit", stage="followup_30") for i in range(3)], dimensions=("kind", "stage"))
+    view = combine([older, newer])
+    assert view["slices"]["kind"]["credit"]["complete"] is True
+    assert view["slices"]["stage"]["followup_30"] == {"responses": 3, "items": {}, "complete": False}
 
 
 def test_combine_shows_a_never_visible_cell_as_suppressed() -> None:
@@ -640,3 +651,42 @@ def test_with_each_ally_no_shown_cell_or_hidden_set_rests_on_one_allys_share(
                 assert dominated_safe(group, k), (dimension, cell)
         hidden = [r for cell, group in truth.items() if cell not in visible[dimension] for r in group]
         assert dominated_safe(hidden, k), dimension
+
+
+@st.composite
+def followup_scenario_st(draw: st.DrawFn) -> tuple[int, int, list[Opened]]:
+    """A follow-up cohort: two kinds on two paths, two visibilities, two stages."""
+    allies = draw(st.integers(1, 6))
+    cell = st.tuples(
+        st.sampled_from(["credit", "sponsor"]),
+        st.sampled_from(["public", "private"]),
+        st.sampled_from(["followup_30", "followup_90"]),
+        st.integers(1, allies),
+    )
+    responses = [
+        Opened(answers={}, ally_id=ALLY_BASE + ally, slices=cells_of(kind, visibility, stage))
+        for kind, visibility, stage, ally in draw(st.lists(cell, max_size=30))
+    ]
+    return draw(st.integers(3, 6)), draw(st.sampled_from([1, 2])), responses
+
+
+@settings(max_examples=60, deadline=None)
+@given(followup_scenario_st())
+def test_stage_slices_of_a_follow_up_cohort_never_show_or_imply_a_group_below_k(
+    scenario: tuple[int, int, list[Opened]],
+) -> None:
+    """30- and 90-day cells, by path and by kind, obey the same rules as every other slice."""
+    k, min_allies, responses = scenario
+    dimensions = list(FOLLOWUP_DIMENSIONS)
+    builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
+    for response in responses:
+        builder.add(response)
+    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+        return
+    document = builder.build()
+    for dimension in dimensions:
+        truth = by_cell(responses, dimension)
+        for cell, value in document["slices"][dimension].items():
+            if value != {"suppressed": True}:
+                assert value["responses"] == len(truth[cell]) >= k
+    assert small_group_in_span(visible_cells(document), responses, dimensions, k, min_allies) is None
