@@ -178,3 +178,18 @@ class ReleasedComment(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AllyNote(Base):
+    """An ally's private "what I'll try next" note: one per ally, encrypted at rest.
+
+    Only its owner reads it (``services.notes``); the text is bound to the owner's id, so
+    a row moved to another account does not decrypt.
+    """
+
+    __tablename__ = "ally_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), unique=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_on: Mapped[date] = mapped_column(Date)
