@@ -30,6 +30,8 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     assert response.status_code == 201
 
     page.reload()
+    page.get_by_text("Women in Engineering").wait_for()
+    _check(page, "ally-home")
     page.get_by_role("link", name="Log an action").click()
     page.get_by_role("heading", name="Log an action").wait_for()
     _check(page, "ally-log-action")
@@ -60,8 +62,12 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     assert "answer anonymously, or not at all" in page.evaluate("navigator.clipboard.readText()").lower()
 
     page.get_by_role("link", name="Done").click()
+    page.get_by_role("heading", name="Asked so far").wait_for()
     assert not any(url.rsplit("/r/", 1)[1] in page.content() for url in urls)  # shown once, never again
-    page.get_by_role("link", name="See my pooled results").click()
+    page.get_by_role("link", name="Back to my groups and actions").click()
+    page.get_by_role("link", name="Credited your design in Tuesday's review").wait_for()
+    _check(page, "ally-home-with-action")
+    page.get_by_role("link", name="My pooled results").click()
     page.get_by_text("Not enough answers yet").wait_for()
     _check(page, "ally-results-waiting")
 
