@@ -182,6 +182,13 @@ def action(action_id: int) -> Any:
     return _action_page(action_id)
 
 
+@bp.get("/actions/<id:action_id>/links")
+@login_required
+def links_gone(action_id: int) -> Any:
+    """Links are shown only in the answer to the request that made them: back to the action."""
+    return redirect(url_for("ally.action", action_id=action_id))
+
+
 @bp.post("/actions/<id:action_id>/links")
 @login_required
 def ask(action_id: int) -> Any:

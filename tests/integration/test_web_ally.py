@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from api.extensions import db
-from feedback.models import AllyNote
+from feedback import kinds
+from feedback.models import AllyNote, Link
 from tests.conftest import Person, Recipient
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -97,7 +98,7 @@ def test_the_kind_picker_explains_signaling_and_mitigation_and_offers_every_kind
     page = robin.get("/ally/actions/new").text
     assert "Signaling: helps them feel valued, seen and safe" in page
     assert "Mitigation: removes a barrier" in page
-    for kind in ("amplify", "credit", "confront_bias", "sponsor", "connect", "share_resource", "change_process"):
+    for kind in kinds.KINDS:
         assert f'value="{kind}"' in page
     assert f'<option value="{group_id}"' in page
 
@@ -156,6 +157,10 @@ def test_links_are_shown_once_with_a_message_to_paste_and_never_again(
     for url in ("/ally/", f"/ally/actions/{action_id}", "/ally/results", "/ally/note"):
         page = robin.get(url).text
         assert not any(token in page for token in tokens), url
+    assert robin.get(f"/ally/actions/{action_id}/links").headers["Location"].endswith(f"/ally/actions/{action_id}")
+    with app.app_context():
+        stored = [repr(row.__dict__) for row in db.session.scalars(select(Link))]
+    assert len(stored) == 4 and not any(token in row for row in stored for token in tokens)
     _, again = robin.ask(action_id, count=4)
     assert not set(again) & set(tokens)  # asking again makes new links; the old ones are not shown
     assert robin.get(f"/ally/actions/{action_id}").text.count("4 links") == 2
@@ -178,7 +183,7 @@ def test_a_bad_request_shows_the_action_page_again_without_links(robin: WebAlly,
 
 def test_every_stage_can_be_asked_for(robin: WebAlly, group_id: int) -> None:
     action_id = robin.log_action(group_id)
-    for stage in ("advice", "immediate", "followup_30", "followup_90"):
+    for stage in kinds.STAGES:
         _, tokens = robin.ask(action_id, stage=stage, count=1)
         assert len(tokens) == 1
 
