@@ -196,3 +196,18 @@ class Followup(Base):
     due_on: Mapped[date] = mapped_column(Date, index=True)
     asked_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the follow-up request was made
     reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the reminder email went out
+
+
+class AllyNote(Base):
+    """An ally's private "what I'll try next" note: one per ally, encrypted at rest.
+
+    Only its owner reads it (``services.notes``); the text is bound to the owner's id, so
+    a row moved to another account does not decrypt.
+    """
+
+    __tablename__ = "ally_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), unique=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_on: Mapped[date] = mapped_column(Date)

@@ -124,3 +124,14 @@ def create_request(
     )
     session.flush()
     return links
+
+
+def requests_for(session: Session, ally: Account, action_id: int) -> list[FeedbackRequest]:
+    """The requests made about one of the ally's actions: stage, day and how many links, never
+    which link was answered (P5)."""
+    action = own_action(session, ally, action_id)
+    return list(
+        session.scalars(
+            select(FeedbackRequest).where(FeedbackRequest.action_id == action.id).order_by(FeedbackRequest.id.desc())
+        )
+    )

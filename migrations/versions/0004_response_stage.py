@@ -1,7 +1,7 @@
 """Responses remember their request's stage, so 30- and 90-day follow-ups release as separate slices.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 Answers stored before this revision keep a NULL stage: a response is never linked to its
 request, so there is nothing to fill it from. Releases count them as "followup" (stage
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,192 @@
+"""A plain reading of an ally's pooled results, and what to try next.
+
+Pure functions over the value ``services.results.ally_feedback`` returns and the kinds of
+the actions the ally logged: no database, no Flask. Items are found by the construct they
+measure (DESIGN §5), not by id, so a new questionnaire version reads the same way.
+
+Next steps are codes; the page words them (and translates them).
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from feedback import kinds, questionnaires
+
+# Next-step codes, most important first.
+ASK_FIRST: Final = "ask_first"  # a fair share did not want the help: ask before acting
+TRY_MITIGATION: Final = "try_mitigation"  # mostly affirmation so far: an introduction or a process fix
+BEYOND_SIGNALING: Final = "beyond_signaling"  # people felt recognised, but few barriers moved
+FOLLOW_UP: Final = "follow_up"  # answers about the moment, none yet about whether it lasted
+NEXT_STEPS: Final = (ASK_FIRST, TRY_MITIGATION, BEYOND_SIGNALING, FOLLOW_UP)
+
+# "Mostly": at least two thirds. A pattern needs a few data points before it is named.
+MOSTLY: Final = 2 / 3
+MIN_ACTIONS: Final = 3
+UNWANTED_SHARE: Final = 0.2  # one "no" in five is worth asking first about
+STRONG_SIGNAL: Final = 0.5
+WEAK_MITIGATION: Final = 1 / 3
+STRONG_POINTS: Final = frozenset({"4", "5"})  # "quite" or "very much" on a 1-5 scale
+STRONG_CHOICES: Final = frozenset({"yes"})  # e.g. "addressed the process": yes
+UNSURE_CHOICES: Final = frozenset({"na", "dont_know", "unsure"})  # not counted either way
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many answered an item (or a set of items) and how often each value came up."""
+
+    answered: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # value -> the questionnaire's wording
+
+    def share(self, *values: str) -> float:
+        return sum(self.counts.get(v, 0) for v in values) / self.answered if self.answered else 0.0
+
+    def ranked(self) -> list[tuple[str, int]]:
+        """Values, most frequent first (ties by value, so the order is stable)."""
+        return sorted(((v, n) for v, n in self.counts.items() if n), key=lambda vn: (-vn[1], vn[0]))
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How many answers said a construct was strong (4-5, or "yes"), of those that rated it."""
+
+    strong: int = 0
+    rated: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.strong / self.rated if self.rated else 0.0
+
+
+@dataclass(frozen=True)
+class Reading:
+    k: int
+    responses: int  # released answers in all
+    cohorts: int
+    logged_signaling: int  # of the ally's own actions: which path they took
+    logged_mitigation: int
+    wanted: Tally  # "was it wanted?" yes / partly / no / unsure
+    preferences: Tally  # "what would you prefer?" (advice and immediate)
+    recognition: Tally  # public / private / depends
+    felt_signaling: Strength  # recognised, seen as capable, safer to speak
+    felt_mitigation: Strength  # treated differently, access, the process itself
+    lasting: Strength  # follow-ups: a lasting difference
+    comments: Sequence[str]
+    unreadable_comments: int
+    next_steps: tuple[str, ...]
+
+    @property
+    def released(self) -> bool:
+        return self.responses > 0
+
+
+def _items_by_construct(released: Mapping[str, Any]) -> dict[str, list[tuple[questionnaires.Item, Mapping[str, Any]]]]:
+    """construct -> [(item, released counts)] across every questionnaire with released answers."""
+    found: dict[str, list[tuple[questionnaires.Item, Mapping[str, Any]]]] = {}
+    for questionnaire_id, items in sorted(released.get("items", {}).items()):
+        try:
+            questionnaire = questionnaires.load(questionnaire_id)
+        except questionnaires.UnknownQuestionnaire:
+            continue
+        for item in questionnaire.items:
+            if item.id in items:
+                found.setdefault(item.construct, []).append((item, items[item.id]))
+    return found
+
+
+def _tally(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> Tally:
+    answered, counts, labels = 0, Counter[str](), {}
+    for item, released in entries:
+        answered += int(released["answered"])
+        counts.update({str(v): int(n) for v, n in released["counts"].items()})
+        labels.update({option.value: option.label for option in item.options})
+    return Tally(answered=answered, counts=dict(counts), labels=labels)
+
+
+def _strength(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> Strength:
+    strong = rated = 0
+    for _item, released in entries:
+        for value, n in released["counts"].items():
+            value = str(value)
+            if value in UNSURE_CHOICES:
+                continue
+            rated += int(n)
+            if value in STRONG_POINTS or value in STRONG_CHOICES:
+                strong += int(n)
+    return Strength(strong=strong, rated=rated)
+
+
+def next_steps(
+    *,
+    logged_signaling: int,
+    logged_mitigation: int,
+    wanted: Tally,
+    felt_signaling: Strength,
+    felt_mitigation: Strength,
+    answered_now: int,
+    answered_later: int,
+    k: int,
+) -> tuple[str, ...]:
+    """What to try next, most important first; empty when nothing stands out."""
+    steps = []
+    if wanted.answered >= k and wanted.share("no") >= UNWANTED_SHARE:
+        steps.append(ASK_FIRST)
+    logged = logged_signaling + logged_mitigation
+    if logged >= MIN_ACTIONS and logged_signaling / logged >= MOSTLY:
+        steps.append(TRY_MITIGATION)
+    elif (
+        felt_signaling.rated >= k
+        and felt_mitigation.rated >= k
+        and felt_signaling.share >= STRONG_SIGNAL
+        and felt_mitigation.share < WEAK_MITIGATION
+    ):
+        steps.append(BEYOND_SIGNALING)
+    if answered_now and not answered_later:
+        steps.append(FOLLOW_UP)
+    return tuple(steps)
+
+
+def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
+    """Read ``ally_feedback``'s value alongside the kinds of the ally's own actions."""
+    released = feedback["released"]
+    k = int(feedback["k"])
+    paths = Counter(kinds.path_of(kind) for kind in action_kinds if kind in kinds.KIND_PATHS)
+    logged_signaling = paths[kinds.SIGNALING]
+    logged_mitigation = sum(paths[p] for p in kinds.MITIGATION_PATHS)
+    by_construct = _items_by_construct(released)
+    wanted = _tally(by_construct.get("wanted", []))
+    felt_signaling = _strength(by_construct.get("signaling", []))
+    felt_mitigation = _strength(by_construct.get("mitigation", []))
+    lasting = _strength(by_construct.get("lasting", []))
+    questionnaire_views = released.get("questionnaires", {})
+    by_stage = Counter[str]()
+    for questionnaire_id, view in questionnaire_views.items():
+        stage = questionnaire_id.split(".", 1)[0]
+        by_stage[stage] += int(view.get("responses", 0))
+    return Reading(
+        k=k,
+        responses=int(released.get("responses", 0)),
+        cohorts=int(released.get("cohorts", 0)),
+        logged_signaling=logged_signaling,
+        logged_mitigation=logged_mitigation,
+        wanted=wanted,
+        preferences=_tally(by_construct.get("preference", [])),
+        recognition=_tally(by_construct.get("visibility_preference", [])),
+        felt_signaling=felt_signaling,
+        felt_mitigation=felt_mitigation,
+        lasting=lasting,
+        comments=list(released.get("comments", [])),
+        unreadable_comments=int(released.get("unreadable_comments", 0)),
+        next_steps=next_steps(
+            logged_signaling=logged_signaling,
+            logged_mitigation=logged_mitigation,
+            wanted=wanted,
+            felt_signaling=felt_signaling,
+            felt_mitigation=felt_mitigation,
+            answered_now=by_stage["immediate"],
+            answered_later=by_stage["followup"],
+            k=k,
+        ),
+    )

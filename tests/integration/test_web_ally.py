@@ -1,0 +1,279 @@
+"""The ally's pages through the Flask test client: signed in with a cookie, every POST with
+its CSRF token, links shown once, no per-link status, a note only its author reads."""
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from api.extensions import db
+from feedback import kinds
+from feedback.models import AllyNote, Link
+from tests.conftest import Person, Recipient, make_due
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+TOKEN_IN_URL = re.compile(r"/r/([A-Za-z0-9_-]{16,})")
+TODAY = date.today().isoformat()
+
+
+class WebAlly:
+    """Someone using the ally pages in a browser: a cookie session and the page's CSRF token."""
+
+    def __init__(self, app: Flask, name: str = "Robin") -> None:
+        self.client = app.test_client()
+        self.email = f"{name.lower()}-web@example.org"
+        page = self.client.get("/sign-up")
+        form = {"name": name, "email": self.email, "password": "a long enough password", "csrf_token": _csrf(page)}
+        signed_up = self.client.post("/sign-up", data=form)
+        assert signed_up.status_code == 302, signed_up.text
+        self.csrf = _csrf(self.client.get("/ally/"))
+
+    def get(self, url: str) -> Any:
+        return self.client.get(url)
+
+    def post(self, url: str, data: dict[str, Any]) -> Any:
+        return self.client.post(url, data={"csrf_token": self.csrf, **data})
+
+    def log_action(self, group_id: int, kind: str = "credit", summary: str = "Credited Sam's design") -> int:
+        form = {"group_id": group_id, "kind": kind, "summary": summary, "occurred_on": TODAY, "visibility": "public"}
+        response = self.post("/ally/actions/new", form)
+        assert response.status_code == 302, response.text
+        return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+    def ask(self, action_id: int, stage: str = "immediate", count: int = 5) -> tuple[Any, list[str]]:
+        response = self.post(f"/ally/actions/{action_id}/links", {"stage": stage, "count": count})
+        assert response.status_code == 200, response.text
+        return response, sorted(set(TOKEN_IN_URL.findall(response.text)))
+
+
+def _csrf(page: Any) -> str:
+    found = CSRF.search(page.text)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+@pytest.fixture
+def robin(app: Flask) -> WebAlly:
+    return WebAlly(app)
+
+
+@pytest.fixture
+def group_id(app: Flask, robin: WebAlly) -> int:
+    lead = Person(app.test_client(), "Lee")
+    group = lead.create_group("Women in Engineering")
+    response = lead.post(f"/api/v1/groups/{group}/members", {"email": robin.email, "role": "ally"})
+    assert response.status_code == 201
+    return group
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
+    for url in ("/ally/", "/ally/actions/new", "/ally/actions/1", "/ally/results", "/ally/note"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].endswith("/sign-in")
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_nothing_is_saved(robin: WebAlly, group_id: int) -> None:
+    form = {"group_id": group_id, "kind": "credit", "summary": "Sneaky", "occurred_on": TODAY, "visibility": "public"}
+    refused = robin.client.post("/ally/actions/new", data=form)
+    assert refused.status_code == 400
+    assert "Sneaky" not in robin.get("/ally/").text
+    assert robin.client.post("/ally/note", data={"text": "forged"}).status_code == 400
+    assert "forged" not in robin.get("/ally/note").text
+
+
+def test_the_home_page_lists_groups_and_actions_and_offers_to_log_one(robin: WebAlly, group_id: int) -> None:
+    robin.log_action(group_id, summary="Introduced Kim to the platform team", kind="connect")
+    page = robin.get("/ally/").text
+    assert "Women in Engineering" in page
+    assert "Introduced Kim to the platform team" in page
+    assert 'href="/ally/actions/new"' in page
+
+
+def test_the_kind_picker_explains_signaling_and_mitigation_and_offers_every_kind(robin: WebAlly, group_id: int) -> None:
+    page = robin.get("/ally/actions/new").text
+    assert "Signaling: helps them feel valued, seen and safe" in page
+    assert "Mitigation: removes a barrier" in page
+    for kind in kinds.KINDS:
+        assert f'value="{kind}"' in page
+    assert f'<option value="{group_id}"' in page
+
+
+def test_bad_action_input_shows_the_form_again_with_each_error_next_to_its_field(robin: WebAlly, group_id: int) -> None:
+    tomorrow_but_one = (date.today() + timedelta(days=3)).isoformat()
+    good = {"group_id": group_id, "kind": "credit", "summary": "x", "occurred_on": TODAY, "visibility": "public"}
+    cases = [
+        ({"group_id": "abc"}, "group_id"),
+        ({"kind": "bake"}, "kind"),
+        ({"summary": ""}, "summary"),
+        ({"summary": "x" * 201}, "summary"),
+        ({"summary": "a\x00b"}, "summary"),
+        ({"occurred_on": "yesterday"}, "occurred_on"),
+        ({"occurred_on": tomorrow_but_one}, "occurred_on"),
+        ({"visibility": None}, "visibility"),
+    ]
+    for change, field in cases:
+        form = {name: value for name, value in {**good, **change}.items() if value is not None}
+        response = robin.post("/ally/actions/new", form)
+        assert response.status_code == 400, (form, response.status_code)
+        assert 'role="alert"' in response.text  # the summary
+        assert f'id="{field}-error"' in response.text, field  # and the message by the field
+        assert 'name="csrf_token"' in response.text
+    assert "Nothing logged yet" in robin.get("/ally/").text
+
+
+def test_a_group_the_ally_is_not_in_is_refused_at_its_field(app: Flask, robin: WebAlly, group_id: int) -> None:
+    other = Person(app.test_client(), "Other").create_group("Not yours")
+    form = {"group_id": other, "kind": "credit", "summary": "x", "occurred_on": TODAY, "visibility": "public"}
+    response = robin.post("/ally/actions/new", form)
+    assert response.status_code == 400
+    assert 'id="group_id-error"' in response.text
+    assert "Not yours" not in response.text
+
+
+def test_another_allys_action_is_not_found(app: Flask, robin: WebAlly, group_id: int) -> None:
+    lead = Person(app.test_client(), "Lee")
+    theirs = lead.log_action(lead.create_group())
+    assert robin.get(f"/ally/actions/{theirs}").status_code == 404
+    refused = robin.post(f"/ally/actions/{theirs}/links", {"stage": "immediate", "count": 3})
+    assert refused.status_code == 404
+    assert not TOKEN_IN_URL.search(refused.text)
+    assert robin.get("/ally/actions/99999999999").status_code == 404
+
+
+def test_links_are_shown_once_with_a_message_to_paste_and_never_again(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    response, tokens = robin.ask(action_id, count=4)
+    assert len(tokens) == 4
+    assert "answer anonymously, or not at all" in response.text.lower()
+    assert "shown only this once" in response.text
+    assert 'src="/static/copy.js"' in response.text
+    for url in ("/ally/", f"/ally/actions/{action_id}", "/ally/results", "/ally/note"):
+        page = robin.get(url).text
+        assert not any(token in page for token in tokens), url
+    assert robin.get(f"/ally/actions/{action_id}/links").headers["Location"].endswith(f"/ally/actions/{action_id}")
+    with app.app_context():
+        stored = [repr(row.__dict__) for row in db.session.scalars(select(Link))]
+    assert len(stored) == 4 and not any(token in row for row in stored for token in tokens)
+    _, again = robin.ask(action_id, count=4)
+    assert not set(again) & set(tokens)  # asking again makes new links; the old ones are not shown
+    assert robin.get(f"/ally/actions/{action_id}").text.count("4 links") == 2
+
+
+def test_a_bad_request_shows_the_action_page_again_without_links(robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    for form, field in (
+        ({"stage": "immediate", "count": 0}, "count"),
+        ({"stage": "immediate", "count": 51}, "count"),
+        ({"stage": "immediate", "count": "lots"}, "count"),
+        ({"stage": "someday", "count": 3}, "stage"),
+        ({"count": 3}, "stage"),
+    ):
+        response = robin.post(f"/ally/actions/{action_id}/links", form)
+        assert response.status_code == 400, form
+        assert f'id="{field}-error"' in response.text
+        assert not TOKEN_IN_URL.search(response.text)
+
+
+def test_every_stage_can_be_asked_for_once_it_is_due(app: Flask, robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    for stage in kinds.STAGES:
+        if stage.startswith("followup"):
+            make_due(app, action_id, stage)
+        _, tokens = robin.ask(action_id, stage=stage, count=1)
+        assert len(tokens) == 1
+
+
+def test_a_follow_up_asked_for_too_early_is_refused_with_its_due_day(robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    robin.ask(action_id, stage="immediate", count=1)
+    page = robin.post(f"/ally/actions/{action_id}/links", {"stage": "followup_30", "count": "3"})
+    assert page.status_code == 409
+    assert "/r/" not in page.text and "this follow-up is due on" in page.text
+
+
+def test_answering_a_link_changes_nothing_the_ally_can_see_until_a_cohort_releases(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    _, tokens = robin.ask(action_id, count=5)
+    pages = ("/ally/", f"/ally/actions/{action_id}", "/ally/results")
+    # The CSRF field is signed with a timestamp; everything else must stay the same.
+    before = [CSRF.sub("", robin.get(url).text) for url in pages]
+    recipient = Recipient(app.test_client())
+    for token in tokens[:4]:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    for url, page in zip(pages, before, strict=True):
+        assert CSRF.sub("", robin.get(url).text) == page, url  # no per-link status (P5)
+    assert "Not enough answers yet: results appear once at least 5 people have answered." in before[2]
+
+
+def test_pooled_results_read_in_plain_words_with_comments_and_a_nudge(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    _, tokens = robin.ask(action_id, count=5)
+    recipient = Recipient(app.test_client())
+    answers = {"wanted": "yes", "felt_recognised": 5, "changed_treatment": 1, "prefer_next": "fix_process"}
+    for i, token in enumerate(tokens):
+        comment = {"text": "Thank you, next time fix the rota", "audience": "ally"} if i == 0 else None
+        assert recipient.answer(token, answers, comment).status_code == 202
+    page = robin.get("/ally/results").text
+    assert "5 people have answered so far." in page
+    assert "5 of 5 who said whether they wanted the help said yes" in page
+    assert "Fix the process" in page
+    assert "Thank you, next time fix the rota" in page
+    assert "People felt recognised, but few said it changed how they are treated" in page
+    assert "Not enough answers yet" not in page
+
+
+def test_mostly_affirmation_is_named_with_a_prompt_toward_mitigation(robin: WebAlly, group_id: int) -> None:
+    for kind in ("credit", "amplify", "credit"):
+        robin.log_action(group_id, kind=kind)
+    assert "Mostly affirmation so far" in robin.get("/ally/results").text
+    robin.log_action(group_id, kind="change_process")
+    robin.log_action(group_id, kind="sponsor")
+    assert "Mostly affirmation so far" not in robin.get("/ally/results").text
+
+
+def test_a_note_is_saved_encrypted_and_only_its_author_reads_it(app: Flask, robin: WebAlly) -> None:
+    saved = robin.post("/ally/note", {"text": "Ask Sam first; introduce Kim to the infra lead"})
+    assert saved.status_code == 302
+    page = robin.get(saved.headers["Location"]).text
+    assert "Your note is saved." in page
+    assert "Ask Sam first; introduce Kim to the infra lead" in page
+    assert "Ask Sam first" in robin.get("/ally/results").text
+    other = WebAlly(app, "Kai")
+    assert "Ask Sam first" not in other.get("/ally/note").text
+    assert "Ask Sam first" not in other.get("/ally/results").text
+    with app.app_context():
+        blobs = db.session.scalars(select(AllyNote.ciphertext)).all()
+    assert len(blobs) == 1 and b"Ask Sam" not in blobs[0]
+
+
+def test_a_note_too_long_is_refused_next_to_the_field_and_an_empty_one_deletes(app: Flask, robin: WebAlly) -> None:
+    too_long = robin.post("/ally/note", {"text": "x" * 2001})
+    assert too_long.status_code == 400
+    assert 'id="text-error"' in too_long.text and 'role="alert"' in too_long.text
+    robin.post("/ally/note", {"text": "keep going"})
+    robin.post("/ally/note", {"text": "   "})
+    assert "keep going" not in robin.get("/ally/note").text
+    with app.app_context():
+        assert db.session.scalars(select(AllyNote)).all() == []
+
+
+def test_the_pages_stylesheets_and_copy_script_are_served(client: FlaskClient) -> None:
+    for url, kind in (
+        ("/static/style.css", "text/css"),
+        ("/static/ally.css", "text/css"),
+        ("/static/copy.js", "javascript"),
+    ):
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert kind in response.headers["Content-Type"]
