@@ -14,8 +14,6 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import build_app
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # git ignores it
 PHONE = {"width": 390, "height": 844}
@@ -50,19 +48,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[Flask]:
-    app = build_app(tmp_path)
-    yield app
-    from api.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def live_server(live_app: Flask) -> Iterator[LiveServer]:
-    with LiveServer(live_app) as server:
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
         yield server
 
 

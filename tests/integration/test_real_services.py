@@ -28,6 +28,16 @@ from tests.conftest import KEK, Person, Recipient, build_app
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 K = 5
 
+# Three allies' cohorts of K each, and one group cohort of all 3K: every answer released once.
+THREE_ALLIES_RELEASED = {
+    "answers": 3 * K,
+    "ally_released": 3 * K,
+    "group_released": 3 * K,
+    "ally_cohorts": [K, K, K],
+    "group_cohorts": [3 * K],
+    "invalid": 0,
+}
+
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[servers.Postgres]:
@@ -190,14 +200,7 @@ def test_answers_are_accepted_while_redis_is_down_and_released_when_it_returns(s
 
     stack.redis.start()  # empty: whatever was queued is gone; the database still knows
     counts = stack.wait_released(3 * K)
-    assert counts == {
-        "answers": 3 * K,
-        "ally_released": 3 * K,
-        "group_released": 3 * K,
-        "ally_cohorts": [K, K, K],
-        "group_cohorts": [3 * K],
-        "invalid": 0,
-    }
+    assert counts == THREE_ALLIES_RELEASED
     assert first.get("/api/v1/me/feedback").get_json()["released"]["responses"] == K
     assert second.get("/api/v1/me/feedback").get_json()["released"]["responses"] == K
 
@@ -238,12 +241,5 @@ def test_the_web_tier_answers_503_while_postgresql_restarts_then_carries_on(
     stack.answer(second_tokens[3:] + third_tokens)
     stack.worker.start()
     counts = stack.wait_released(3 * K)
-    assert counts == {
-        "answers": 3 * K,
-        "ally_released": 3 * K,
-        "group_released": 3 * K,
-        "ally_cohorts": [K, K, K],
-        "group_cohorts": [3 * K],
-        "invalid": 0,
-    }
+    assert counts == THREE_ALLIES_RELEASED
     assert second.get("/api/v1/me/feedback").get_json()["released"]["responses"] == K
