@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := api:create_app
 
-.PHONY: run test test-db test-services lint typecheck unit install migrate bench bench-pg clean
+.PHONY: messages run test test-db test-services lint typecheck unit install migrate bench bench-pg clean
 
 # constraints.txt pins every transitive dependency too, so installs are repeatable.
 $(BIN)/flask: pyproject.toml constraints.txt
@@ -71,3 +71,8 @@ bench-pg: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+# The gettext template translators start from (web/translations/messages.pot); add a
+# language with `pybabel init -i web/translations/messages.pot -d web/translations -l xx`.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output -o web/translations/messages.pot .
