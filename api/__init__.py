@@ -23,7 +23,13 @@ class Allyloop(Flask):
 
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
-    app = Allyloop("allyloop", instance_path=instance_path or str(INSTANCE), root_path=str(Path(__file__).parent))
+    # No app-level static route: it would shadow web/static (the "web" blueprint serves /static/).
+    app = Allyloop(
+        "allyloop",
+        instance_path=instance_path or str(INSTANCE),
+        root_path=str(Path(__file__).parent),
+        static_folder=None,
+    )
     settings = settings or from_environment(app.instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
