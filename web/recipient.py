@@ -1,13 +1,20 @@
-"""The recipient page: no account, no cookie; works without JavaScript (the server seals the form)."""
+"""The recipient page: no account, no cookie.
+
+With JavaScript the browser seals the answer itself (web/static/seal.js, answer.js) and
+posts only the envelope to the JSON API; the key, HPKE info and padding it needs are
+rendered into the form's data- attributes. Without JavaScript the plain form posts here
+and the server seals it at once.
+"""
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
 from api.answer import link_rate_key
 from api.clock import utcnow
 from api.extensions import limiter, session
 from api.jobs import answers_arrived
+from crypto.encoding import b64u_encode
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
 
@@ -44,11 +51,19 @@ def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = 
         opened = answers.open_link(session(), token, now=utcnow())
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
+    sealing = {
+        "kid": opened.key.kid,
+        "public_key": b64u_encode(opened.key.public_key),
+        "info": b64u_encode(opened.info),
+        "pad_to": opened.questionnaire.pad_to,
+        "endpoint": url_for("answer.submit", token=token),
+    }
     return _render(
         "recipient/answer.html",
         status,
         action=opened.action,
         q=opened.questionnaire,
+        sealing=sealing,
         errors=errors or {},
     )
 

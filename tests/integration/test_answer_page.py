@@ -1,5 +1,6 @@
 """The recipient page at /r/{token}: works with no JavaScript, sealed by the server on arrival."""
 
+import re
 from typing import Any
 
 import pytest
@@ -27,7 +28,21 @@ def test_the_page_shows_what_the_ally_did_and_every_question(client: FlaskClient
     assert "Asked Dana to present her own results" in text
     assert 'name="item-wanted"' in text and 'name="item-downsides"' in text
     assert "I&#39;d rather not answer" in text or "I'd rather not answer" in text
-    assert "<script" not in text, "the page works without JavaScript"
+    scripts = re.findall(r"<script[^>]*>", text)
+    assert scripts and all(re.search(r'src="/static/[a-z]+\.js"', tag) for tag in scripts), "no inline script"
+    assert 'method="post"' in text, "the plain form still posts without JavaScript"
+
+
+def test_the_form_carries_what_the_browser_needs_to_seal(client: FlaskClient, tokens: list[str]) -> None:
+    """The page's data- attributes match what the JSON API hands a third-party client."""
+    text = client.get(f"/r/{tokens[0]}").get_data(as_text=True)
+    api = client.get(f"/api/v1/answer/{tokens[0]}").get_json()
+    key, info, pad_to = api["key"], api["info"], api["pad_to"]
+    assert f'data-public-key="{key["public_key"]}"' in text
+    assert f'data-kid="{key["kid"]}"' in text
+    assert f'data-info="{info}"' in text
+    assert f'data-pad-to="{pad_to}"' in text
+    assert f'data-endpoint="/api/v1/answer/{tokens[0]}"' in text
 
 
 def test_a_plain_form_answer_is_sealed_and_gets_a_receipt(app: Flask, client: FlaskClient, tokens: list[str]) -> None:

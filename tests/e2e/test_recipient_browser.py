@@ -1,0 +1,267 @@
+"""The recipient page /r/{token} in a real browser: sealed in the browser with JavaScript, sealed by the
+server without it, fail-closed when sealing or sending breaks, clear 404/410 pages, no cookies, no
+third parties, accessible at every step."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Person, Recipient
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+
+SUMMARY = "Asked Dana to present her own results"
+COMMENT = "The rhubarb meeting went better after that"  # a word no envelope may carry in plain text
+OTHERS = {"wanted": "yes", "felt_recognised": 3}
+
+
+class Loop:
+    """An ally with five links, a lead, and a way to answer the other links like a script would."""
+
+    def __init__(self, server: LiveServer) -> None:
+        client = server.app.test_client()
+        self.server = server
+        self.lead, self.ally = Person(client, "Lee"), Person(client, "Alex")
+        group = self.lead.create_group()
+        self.lead.add(group, self.ally)
+        self.tokens = self.ally.ask(self.ally.log_action(group, summary=SUMMARY), count=5)
+        self.recipient = Recipient(client)
+
+    def url(self, token: str) -> str:
+        return f"{self.server.url}/r/{token}"
+
+    def answer_the_rest(self, used: int) -> None:
+        for token in self.tokens[used:]:
+            assert self.recipient.answer(token, OTHERS).status_code == 202
+
+    def released(self) -> dict[str, Any]:
+        response = self.ally.get("/api/v1/me/feedback")
+        assert response.status_code == 200
+        return dict(response.get_json()["released"])
+
+
+class Traffic:
+    """Every request and response a page makes, to check what left the browser."""
+
+    def __init__(self, page: Any) -> None:
+        page.set_default_timeout(10_000)
+        self.requests: list[Any] = []
+        self.responses: list[Any] = []
+        page.on("request", lambda request: self.requests.append(request))
+        page.on("response", lambda response: self.responses.append(response))
+
+    def posts(self) -> list[Any]:
+        return [request for request in self.requests if request.method == "POST"]
+
+    def assert_private(self, origin: str) -> None:
+        """Nothing went to another origin; no response set a cookie; every one says no-referrer."""
+        assert self.requests and all(request.url.startswith(origin + "/") for request in self.requests)
+        for response in self.responses:
+            headers = response.all_headers()
+            assert "set-cookie" not in headers, response.url
+            assert headers.get("referrer-policy") == "no-referrer", response.url
+            assert headers.get("cache-control") == "no-store", response.url
+
+
+@pytest.fixture
+def loop(live_server: LiveServer) -> Loop:
+    return Loop(live_server)
+
+
+@pytest.fixture
+def js_page(page: Any) -> Iterator[Any]:
+    yield page
+    assert page.context.cookies() == [], "the recipient page never leaves a cookie"
+
+
+def open_answer_page(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("form[data-sealing=browser]", state="attached")  # seal.js is ready
+
+
+def fill_answers(page: Any) -> None:
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_label("Partly").check()
+    scale = page.get_by_role("group", name="Did it help others see you as capable?")
+    scale.get_by_label("4", exact=True).check()
+    page.get_by_role("group", name="Did it change how you are treated?").get_by_label("Doesn't apply").check()
+    downsides = page.get_by_role("group", name="Did it have any downsides for you? Choose any that apply.")
+    downsides.get_by_label("Someone spoke for me when I would rather have spoken myself").check()
+    page.get_by_label("Is there one thing that would have made it more useful?").fill(COMMENT)
+
+
+def test_with_javascript_only_a_sealed_envelope_leaves_the_browser_and_the_server_opens_it(
+    loop: Loop, js_page: Any
+) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    assert page.get_by_text(SUMMARY).is_visible()
+    assert_accessible(page)
+    screenshot(page, "recipient-answer")
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    with page.expect_request(lambda request: request.method == "POST") as posted:
+        page.get_by_role("button", name="Send my answer").click()
+    request = posted.value
+    assert request.url == f"{loop.server.url}/api/v1/answer/{loop.tokens[0]}"
+    body = json.loads(request.post_data)
+    assert set(body) == {"kid", "sealed"}
+    for plain in ("rhubarb", "partly", "spoken_for", "both", "seen_capable"):
+        assert plain not in request.post_data.lower(), plain
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert page.locator("[data-receipt]").inner_text().strip()
+    assert_accessible(page)
+    screenshot(page, "recipient-sent-in-page")
+    assert len(traffic.posts()) == 1
+    traffic.assert_private(loop.server.url)
+
+    loop.answer_the_rest(used=1)  # k = 5: the fifth answer releases the cohort
+    view = loop.released()
+    assert view["responses"] == 5
+    items = view["items"]["immediate.v1"]
+    assert items["wanted"]["counts"] == {"yes": 4, "partly": 1}
+    assert items["downsides"]["counts"]["spoken_for"] == 1
+    assert view["comments"] == [COMMENT], "the server opened the browser's envelope and read its comment"
+
+
+def test_declining_with_javascript_sends_a_sealed_empty_answer(loop: Loop, js_page: Any) -> None:
+    page = js_page
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_label("Yes").check()
+    with page.expect_request(lambda request: request.method == "POST") as posted:
+        page.get_by_role("button", name="I'd rather not answer").click()
+    assert set(json.loads(posted.value.post_data)) == {"kid", "sealed"}
+    page.get_by_role("heading", name="Thank you").wait_for()
+    loop.answer_the_rest(used=1)
+    view = loop.released()
+    assert view["questionnaires"]["immediate.v1"]["declined"] == 1
+    assert view["items"]["immediate.v1"]["wanted"]["counts"] == {"yes": 4}, "the checked answer was not sent"
+
+
+def test_a_comment_without_an_audience_is_not_sent_until_one_is_chosen(loop: Loop, js_page: Any) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    page.get_by_label("Is there one thing that would have made it more useful?").fill(COMMENT)
+    page.get_by_role("button", name="Send my answer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "Choose who may read your comment" in alert.inner_text()
+    assert traffic.posts() == []
+    assert_accessible(page)
+    screenshot(page, "recipient-choose-audience")
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Nobody").check()
+    with page.expect_request(lambda request: request.method == "POST"):
+        page.get_by_role("button", name="Send my answer").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+
+
+def test_an_answer_can_be_cleared_so_every_question_stays_skippable(loop: Loop, js_page: Any) -> None:
+    page = js_page
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    group = page.get_by_role("group", name="Was this kind of help something you wanted?")
+    group.get_by_label("No", exact=True).check()
+    group.get_by_role("button", name="Clear this answer").click()
+    assert not group.get_by_label("No", exact=True).is_checked()
+    assert group.get_by_role("button", name="Clear this answer").is_hidden()
+
+
+BROKEN_SEAL = """window.AllyloopSeal = Object.freeze({
+  supported: async () => true,
+  sealAnswer: async () => { throw new Error("sealing broke"); },
+});"""
+
+
+@pytest.mark.parametrize("breakage", ["broken seal.js", "wrong public key", "network down"])
+def test_when_sealing_or_sending_fails_nothing_plain_is_sent_and_the_person_is_told(
+    loop: Loop, js_page: Any, breakage: str
+) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    if breakage == "broken seal.js":
+        page.route("**/static/seal.js", lambda route: route.fulfill(body=BROKEN_SEAL, content_type="text/javascript"))
+    if breakage == "network down":
+        page.route("**/api/v1/answer/**", lambda route: route.abort())
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    if breakage == "wrong public key":
+        page.locator("#answer-form").evaluate("form => form.setAttribute('data-public-key', 'AAAA')")
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    page.get_by_role("button", name="Send my answer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "nothing was sent" in alert.inner_text().lower() or "nothing was sent unsealed" in alert.inner_text()
+    page.wait_for_timeout(300)  # give any fallback submission time to show itself
+    posts = traffic.posts()
+    assert all(post.url.endswith(f"/api/v1/answer/{loop.tokens[0]}") for post in posts), "no plain form post"
+    assert all(set(json.loads(post.post_data)) == {"kid", "sealed"} for post in posts)
+    assert all("rhubarb" not in (request.post_data or "") for request in traffic.requests)
+    assert len(posts) == (1 if breakage == "network down" else 0)
+    assert page.get_by_role("button", name="Send my answer").is_enabled(), "the person can try again"
+    assert_accessible(page)
+    screenshot(page, f"recipient-failed-{breakage.replace(' ', '-').replace('.', '-')}")
+    assert loop.server.app.test_client().get(f"/r/{loop.tokens[0]}").status_code == 200, "the link is unspent"
+
+
+def test_without_javascript_the_form_posts_and_the_server_seals(loop: Loop, page_without_js: Any) -> None:
+    page, traffic = page_without_js, Traffic(page_without_js)
+    page.goto(loop.url(loop.tokens[0]))
+    screenshot(page, "recipient-answer-no-js")
+    fill_answers(page)
+    page.get_by_role("button", name="Send my answer").click()  # no audience chosen: sent back, not guessed
+    assert "Choose who may read your comment" in page.get_by_role("alert").inner_text()
+    screenshot(page, "recipient-no-js-needs-a-look")
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    page.get_by_role("button", name="Send my answer").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert page.get_by_text("Receipt:").is_visible()
+    screenshot(page, "recipient-receipt-no-js")
+    assert [post.url for post in traffic.posts()] == [loop.url(loop.tokens[0])] * 2
+    traffic.assert_private(loop.server.url)
+    assert page.context.cookies() == []
+    loop.answer_the_rest(used=1)
+    assert loop.released()["comments"] == [COMMENT]
+
+
+def test_the_server_rendered_states_are_accessible(loop: Loop, js_page: Any) -> None:
+    """The no-JavaScript form, its "needs a second look" state and its receipt pass axe.
+
+    axe needs JavaScript, so the page's own scripts are blocked instead: it then behaves as without them.
+    """
+    page = js_page
+    page.route("**/static/*.js", lambda route: route.abort())
+    page.goto(loop.url(loop.tokens[0]))
+    assert page.locator("form[data-sealing]").count() == 0, "the page's scripts did not run"
+    assert_accessible(page)
+    page.get_by_label("Is there one thing that would have made it more useful?").fill(COMMENT)
+    page.get_by_role("button", name="Send my answer").click()
+    page.get_by_role("alert").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="I'd rather not answer").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert_accessible(page)
+
+
+def test_unknown_and_spent_links_get_clear_pages(loop: Loop, js_page: Any) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    missing = page.goto(f"{loop.server.url}/r/AAAAAAAAAAAAAAAAAAAAAA")
+    assert missing.status == 404
+    page.get_by_role("heading", name="We could not find this link").wait_for()
+    assert_accessible(page)
+    screenshot(page, "recipient-404")
+    loop.recipient.answer(loop.tokens[0], {})
+    gone = page.goto(loop.url(loop.tokens[0]))
+    assert gone.status == 410
+    page.get_by_role("heading", name="This link can no longer be used").wait_for()
+    assert_accessible(page)
+    screenshot(page, "recipient-410")
+    traffic.assert_private(loop.server.url)
+
+
+def test_a_link_spent_elsewhere_while_the_page_is_open_says_so(loop: Loop, js_page: Any) -> None:
+    page = js_page
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    loop.recipient.answer(loop.tokens[0], {})  # e.g. answered in another tab
+    page.get_by_role("button", name="Send my answer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "can no longer be used" in alert.inner_text()

@@ -1,0 +1,209 @@
+/*
+ * Allyloop recipient page: progressive enhancement of the answer form.
+ *
+ * Without this script (or without X25519 in WebCrypto) the form posts as it is and the
+ * server seals the answer on arrival. With it, the browser reads the form into the
+ * contract's answers object, seals it with seal.js and posts only {kid, sealed} to the
+ * JSON API. It fails closed: if sealing or sending fails, nothing else is sent and the
+ * person is told. The key, info, padding and endpoint come from data- attributes.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("answer-form");
+  var problem = document.getElementById("answer-problem");
+  var sent = document.getElementById("answer-sent");
+  if (!form || !problem || !sent || !window.AllyloopSeal) return;
+
+  var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  var LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
+  var sending = false;
+
+  function message(name) {
+    return problem.getAttribute("data-msg-" + name) || problem.getAttribute("data-msg-failed");
+  }
+
+  function showProblem(text, focusTarget) {
+    problem.textContent = "";
+    var paragraph = document.createElement("p");
+    paragraph.textContent = text;
+    problem.appendChild(paragraph);
+    problem.hidden = false;
+    (focusTarget || problem).focus();
+  }
+
+  function clearProblem() {
+    problem.hidden = true;
+    problem.textContent = "";
+    var marked = form.querySelectorAll("[aria-invalid]");
+    for (var i = 0; i < marked.length; i += 1) marked[i].removeAttribute("aria-invalid");
+  }
+
+  function setBusy(busy) {
+    sending = busy;
+    form.setAttribute("aria-busy", busy ? "true" : "false");
+    var buttons = form.querySelectorAll("button[type=submit]");
+    for (var i = 0; i < buttons.length; i += 1) buttons[i].disabled = busy;
+  }
+
+  function invalid(field, text) {
+    var error = new Error(text);
+    error.field = field;
+    return error;
+  }
+
+  // The same answers object the server's parse_form makes: item-<id> fields, scale points as
+  // integers (or "na"), one value for a choice, a list for a multi item; blanks are skipped.
+  function readAnswers() {
+    var answers = {};
+    var groups = form.querySelectorAll("fieldset[data-item]");
+    for (var i = 0; i < groups.length; i += 1) {
+      var group = groups[i];
+      var id = group.getAttribute("data-item");
+      var type = group.getAttribute("data-type");
+      var chosen = [];
+      var inputs = group.querySelectorAll("input[name='item-" + id + "']:checked");
+      for (var j = 0; j < inputs.length; j += 1) if (inputs[j].value) chosen.push(inputs[j].value);
+      if (!chosen.length) continue;
+      if (type === "multi") {
+        var exclusive = (group.getAttribute("data-exclusive") || "").split(" ").filter(Boolean);
+        var clash = chosen.length > 1 && chosen.some(function (value) { return exclusive.indexOf(value) >= 0; });
+        if (clash) throw invalid(group.querySelector("input"), group.getAttribute("data-exclusive-message"));
+        answers[id] = chosen;
+      } else if (type === "scale") {
+        answers[id] = chosen[0] === "na" ? "na" : parseInt(chosen[0], 10);
+      } else {
+        answers[id] = chosen[0];
+      }
+    }
+    return answers;
+  }
+
+  // The comment as the server's validate_comment wants it, or null; refuses to guess an audience.
+  function readComment() {
+    var box = form.elements.namedItem("comment");
+    var text = box ? box.value.replace(/\r\n?/g, "\n").trim() : "";
+    if (!text) return null;
+    var max = parseInt(box.getAttribute("maxlength"), 10);
+    if (Array.from(text).length > max) throw invalid(box, message("too-long"));
+    if (CONTROL.test(text) || LONE_SURROGATE.test(text)) throw invalid(box, message("characters"));
+    var audience = form.querySelector("input[name=audience]:checked");
+    if (!audience) throw invalid(form.querySelector("input[name=audience]"), message("audience"));
+    return { text: text, audience: audience.value };
+  }
+
+  function showReceipt(receipt) {
+    var code = sent.querySelector("[data-receipt]");
+    if (code) code.textContent = receipt;
+    form.hidden = true;
+    var before = document.querySelectorAll("[data-before-sending]");
+    for (var i = 0; i < before.length; i += 1) before[i].hidden = true;
+    problem.hidden = true;
+    sent.hidden = false;
+    var heading = sent.querySelector("h1, h2");
+    (heading || sent).focus();
+  }
+
+  async function post(envelope) {
+    var response;
+    try {
+      response = await fetch(form.getAttribute("data-endpoint"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(envelope),
+        credentials: "omit",
+        referrerPolicy: "no-referrer",
+        cache: "no-store",
+        redirect: "error",
+      });
+    } catch (error) {
+      return { problem: "offline" };
+    }
+    if (response.status === 202) {
+      var receipt = "";
+      try {
+        receipt = String((await response.json()).receipt || "");
+      } catch (error) {
+        receipt = ""; // accepted all the same: the 202 is what counts
+      }
+      return { receipt: receipt || "-" };
+    }
+    if (response.status === 410 || response.status === 404) return { problem: "gone" };
+    if (response.status === 429) return { problem: "busy" };
+    return { problem: "rejected" };
+  }
+
+  async function submit(declined) {
+    var answers = {};
+    var comment = null;
+    if (!declined) {
+      answers = readAnswers();
+      comment = readComment();
+    }
+    var sealed;
+    try {
+      sealed = await window.AllyloopSeal.sealAnswer({
+        answers: answers,
+        comment: comment,
+        padTo: parseInt(form.getAttribute("data-pad-to"), 10),
+        publicKey: form.getAttribute("data-public-key"),
+        info: form.getAttribute("data-info"),
+      });
+    } catch (error) {
+      // Fail closed: no plain-text fallback on this path.
+      showProblem(message(error && error.code === "too_long" ? "too-long" : "seal-failed"));
+      return;
+    }
+    var outcome = await post({ kid: form.getAttribute("data-kid"), sealed: sealed });
+    if (outcome.receipt) showReceipt(outcome.receipt);
+    else showProblem(message(outcome.problem));
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    if (sending) return;
+    clearProblem();
+    var declined = Boolean(event.submitter && event.submitter.name === "decline");
+    setBusy(true);
+    submit(declined)
+      .catch(function (error) {
+        if (error && error.field) {
+          error.field.setAttribute("aria-invalid", "true");
+          showProblem(error.message, error.field);
+          return;
+        }
+        showProblem(message("seal-failed"));
+      })
+      .finally(function () {
+        setBusy(false);
+      });
+  }
+
+  // "Clear" buttons let a person take back an answer: every question stays skippable.
+  function wireClearButtons() {
+    var buttons = form.querySelectorAll("button[data-clear]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      var group = button.closest("fieldset");
+      var inputs = group.querySelectorAll("input");
+      function refresh() {
+        button.hidden = !Array.prototype.some.call(inputs, function (input) { return input.checked; });
+      }
+      button.addEventListener("click", function () {
+        Array.prototype.forEach.call(inputs, function (input) { input.checked = false; });
+        refresh();
+        if (inputs.length) inputs[0].focus();
+      });
+      group.addEventListener("change", refresh);
+      refresh();
+    });
+  }
+
+  wireClearButtons();
+  window.AllyloopSeal.supported().then(function (ok) {
+    if (!ok) return; // the plain form posts and the server seals it on arrival
+    form.addEventListener("submit", onSubmit);
+    form.setAttribute("data-sealing", "browser");
+    var note = document.getElementById("seal-note");
+    if (note && note.getAttribute("data-browser")) note.textContent = note.getAttribute("data-browser");
+  });
+})();
