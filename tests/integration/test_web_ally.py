@@ -336,3 +336,20 @@ def test_results_say_whether_it_lasted_once_a_follow_up_cohort_releases(
     assert "Lasting difference: 4.0 out of 5." in page and "The problem came up less for 100%." in page
     assert page.count("not enough answers yet") == 1  # 90 days
     assert 'href="/ally/results"' in page  # the "My results" nav item
+
+
+def test_a_follow_up_cell_too_small_to_show_says_so_in_words(app: Flask, robin: WebAlly, group_id: int) -> None:
+    """Five follow-up answers release together, but 4 at 30 days and 1 at 90 are each fewer than k."""
+    action_id = robin.log_action(group_id)
+    robin.ask(action_id, stage="immediate", count=1)
+    make_due(app, action_id, "followup_30")
+    make_due(app, action_id, "followup_90")
+    _, at_30 = robin.ask(action_id, stage="followup_30", count=4)
+    _, at_90 = robin.ask(action_id, stage="followup_90", count=1)
+    recipient = Recipient(app.test_client())
+    for token in at_30 + at_90:
+        assert recipient.answer(token, {"lasting_difference": 2}).status_code == 202
+    page = robin.get("/ally/results").text
+    assert "5 people have answered so far." in page
+    assert page.count("suppressed (fewer than 5)") == 2
+    assert "Lasting difference:" not in page and "Not known yet." in page
