@@ -76,6 +76,7 @@ class Reading:
     comments: Sequence[str]
     unreadable_comments: int
     next_steps: tuple[str, ...]
+    over_time: "Lasting"  # did it last? right after vs 30 vs 90 days
 
     @property
     def released(self) -> bool:
@@ -189,4 +190,97 @@ def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
             answered_later=by_stage["followup"],
             k=k,
         ),
+        over_time=did_it_last(released.get("lasting")),
     )
+
+
+# "Did it last?": right after, at 30 days and at 90 days, read from ``released.lasting``.
+# A moment's state and the overall verdict are codes; the page words them.
+SHOWN: Final = "shown"
+NOT_YET: Final = "not_yet"  # nothing released for this moment
+SUPPRESSED: Final = "suppressed"  # released, but hidden by the cohort rules (fewer than k)
+MOMENTS: Final = ("immediate", "followup_30", "followup_90")
+
+HELD: Final = "held"  # the latest follow-up says it made a lasting difference
+MIXED: Final = "mixed"
+FADED: Final = "faded"
+TOO_EARLY: Final = "too_early"  # no follow-up released yet
+HELD_FROM: Final = 3.5  # mean lasting difference, 1-5
+FADED_BELOW: Final = 2.5
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One moment of "did it last?": its state, and its numbers when shown.
+
+    Right after: ``wanted`` (percent who wanted it), ``signaling`` and ``mitigation``
+    (means, 1-5). At a follow-up: ``lasting`` (mean, 1-5) and ``recurred_less`` (percent
+    for whom the problem came up less or not at all).
+    """
+
+    stage: str
+    state: str
+    responses: int = 0
+    partial: bool = False  # some released cohorts could not be told apart by stage
+    wanted: int | None = None
+    signaling: float | None = None
+    mitigation: float | None = None
+    lasting: float | None = None
+    recurred_less: int | None = None
+
+
+@dataclass(frozen=True)
+class Lasting:
+    moments: tuple[Moment, ...]
+    verdict: str
+
+    @property
+    def any_shown(self) -> bool:
+        return any(moment.state == SHOWN for moment in self.moments)
+
+
+def _percent(share: Any) -> int | None:
+    return None if share is None else round(float(share) * 100)
+
+
+def _one_decimal(mean: Any) -> float | None:
+    return None if mean is None else round(float(mean), 1)
+
+
+def _moment(stage: str, cell: Mapping[str, Any] | None) -> Moment:
+    if cell is None:
+        return Moment(stage, NOT_YET)
+    if cell.get("suppressed"):
+        return Moment(stage, SUPPRESSED)
+    return Moment(
+        stage,
+        SHOWN,
+        responses=int(cell.get("responses", 0)),
+        partial=cell.get("complete") is False,
+        wanted=_percent(cell.get("wanted")),
+        signaling=_one_decimal(cell.get("signaling")),
+        mitigation=_one_decimal(cell.get("mitigation")),
+        lasting=_one_decimal(cell.get("lasting")),
+        recurred_less=_percent(cell.get("recurred_less")),
+    )
+
+
+def did_it_last(lasting: Mapping[str, Any] | None) -> Lasting:
+    """Right after vs 30 days vs 90 days, overall, from ``released.lasting``.
+
+    The verdict follows the latest follow-up with a lasting score: held from
+    ``HELD_FROM``, faded below ``FADED_BELOW``, mixed between; too early without one.
+    Every number was already released under the cohort rules; nothing is recomputed.
+    """
+    overall = (lasting or {}).get("overall", {})
+    moments = tuple(_moment(stage, overall.get(stage)) for stage in MOMENTS)
+    scores = [m.lasting for m in moments[1:] if m.state == SHOWN and m.lasting is not None]
+    if not scores:
+        verdict = TOO_EARLY
+    elif scores[-1] >= HELD_FROM:
+        verdict = HELD
+    elif scores[-1] < FADED_BELOW:
+        verdict = FADED
+    else:
+        verdict = MIXED
+    return Lasting(moments=moments, verdict=verdict)

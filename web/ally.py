@@ -16,9 +16,10 @@ from api.actions.schemas import ActionIn, RequestIn
 from api.clock import utcnow
 from api.extensions import session
 from crypto.atrest import derive_key
-from feedback import kinds, reading
+from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.services import actions, ally_results, groups, notes
+from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import errors_of, load
 
@@ -69,6 +70,25 @@ NEXT_STEP_TEXT = {
     ),
     reading.FOLLOW_UP: _l(
         "You know how it felt at the time. A follow-up in a month or three tells you whether it lasted."
+    ),
+}
+# Did it last? The moments compared, and the overall reading of the latest follow-up.
+MOMENT_TEXT = {
+    "immediate": _l("Right after"),
+    "followup_30": _l("After about 30 days"),
+    "followup_90": _l("After about 90 days"),
+}
+DUE_TEXT = {"followup_30": _l("30-day follow-up"), "followup_90": _l("90-day follow-up")}
+VERDICT_TEXT = {
+    reading.HELD: _l("It lasted: people said it still made a real difference weeks later."),
+    reading.MIXED: _l("Partly: some of the difference lasted, some of it faded."),
+    reading.FADED: _l(
+        "It faded: few said it made a lasting difference. Mitigation (an introduction, a sponsorship "
+        "or a process fix) tends to last longer than affirmation."
+    ),
+    reading.TOO_EARLY: _l(
+        "Not known yet. Follow up 30 and 90 days after you ask whether it helped: "
+        "the answers show here once enough people have answered."
     ),
 }
 # Field messages in the page's words; marshmallow's own ("Missing data for required field.") do not say which field.
@@ -122,6 +142,8 @@ def home() -> Any:
         "ally/home.html",
         groups=groups.list_groups(session(), me()),
         actions=actions.list_actions(session(), me()),
+        due=followups.due_followups(session(), me(), utcnow().date()),
+        due_text=DUE_TEXT,
         kind_text=KIND_TEXT,
     )
 
@@ -161,12 +183,18 @@ def new_action() -> Any:
 
 def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
     action = actions.own_action(session(), me(), action_id)  # another ally's action: 404
+    offers = followup_offers(session(), me(), action_id, today=utcnow().date())
+    # A follow-up is offered on its due day, not before (asking early is refused with its due day).
+    open_stages = [s for s in STAGE_TEXT if s not in offers or offers[s].open]
+    wanted = request.args.get("stage", "")  # the reminder's link preselects the follow-up that is due
     context.setdefault("errors", {})
-    context.setdefault("form", {"stage": "immediate", "count": "5"})
+    context.setdefault("form", {"stage": wanted if wanted in open_stages else "immediate", "count": "5"})
     return render_template(
         "ally/action.html",
         action=action,
         path=kinds.path_of(action.kind),
+        offers=offers,
+        open_stages=open_stages,
         requests=actions.requests_for(session(), me(), action_id),
         kind_text=KIND_TEXT,
         stage_text=STAGE_TEXT,
@@ -247,6 +275,8 @@ def results() -> Any:
         "ally/results.html",
         r=view,
         next_step_text=NEXT_STEP_TEXT,
+        moment_text=MOMENT_TEXT,
+        verdict_text=VERDICT_TEXT,
         note=notes.read_note(session(), me(), key=_note_key()),
     )
 

@@ -3,7 +3,7 @@ pooled results once five people have answered, and write a note. Every page pass
 
 from typing import Any
 
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, make_due
 from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
 
 
@@ -45,6 +45,7 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     page.get_by_role("button", name="Save this action").click()
 
     page.get_by_role("heading", name="Credited your design in Tuesday's review").wait_for()
+    action_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     _check(page, "ally-action")
     page.get_by_role("radio", name="Ask whether it helped").check()
     page.get_by_label("How many people to ask (1 to 50)").fill("5")
@@ -90,6 +91,14 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     _check(page, "ally-note")
     page.get_by_role("link", name="See my pooled results").click()
     assert page.get_by_text("Introduce Sam to the architecture guild.").is_visible()
+
+    make_due(live_server.app, action_id, "followup_30")  # a month goes by
+    page.get_by_role("link", name="My groups").click()
+    page.get_by_text("Your 30-day follow-up on").wait_for()
+    _check(page, "ally-home-followup-due")
+    page.get_by_role("link", name="Ask now").click()
+    assert page.get_by_role("radio", name="Follow up after a month").is_checked()
+    _check(page, "ally-action-followup-due")
 
 
 def test_without_javascript_the_links_are_plain_selectable_text(live_server: LiveServer, page_without_js: Any) -> None:

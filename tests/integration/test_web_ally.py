@@ -277,3 +277,79 @@ def test_the_pages_stylesheets_and_copy_script_are_served(client: FlaskClient) -
         with client.get(url) as response:
             assert response.status_code == 200, url
             assert kind in response.headers["Content-Type"]
+
+
+def test_a_due_follow_up_shows_on_home_with_a_link_to_ask_and_goes_once_asked(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id, summary="Introduced Kim to the platform team", kind="connect")
+    robin.ask(action_id, stage="immediate", count=1)
+    assert "follow-up on" not in robin.get("/ally/").text  # not due yet
+    make_due(app, action_id, "followup_30", on=date(2026, 1, 5))
+    home = robin.get("/ally/").text
+    assert "Your 30-day follow-up on “Introduced Kim to the platform team” is due since 2026-01-05." in home
+    link = f'href="/ally/actions/{action_id}?stage=followup_30#ask"'
+    assert link in home
+    page = robin.get(f"/ally/actions/{action_id}?stage=followup_30").text
+    assert 'value="followup_30" aria-describedby="stage-followup_30-hint" checked' in page
+    _, tokens = robin.ask(action_id, stage="followup_30", count=2)
+    assert len(tokens) == 2
+    assert "follow-up on" not in robin.get("/ally/").text and link not in robin.get("/ally/").text
+
+
+def test_follow_ups_are_offered_on_their_due_day_and_not_before(app: Flask, robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    before_immediate = robin.get(f"/ally/actions/{action_id}").text
+    assert 'value="followup_30"' not in before_immediate and 'value="followup_90"' not in before_immediate
+    assert "Comes due a while after you ask whether it helped." in before_immediate
+    robin.ask(action_id, stage="immediate", count=1)
+    page = robin.get(f"/ally/actions/{action_id}?stage=followup_30").text
+    assert 'value="followup_30"' not in page and 'value="followup_90"' not in page
+    in_30 = (date.today() + timedelta(days=30)).isoformat()
+    assert f"Due on {in_30}: you can ask from that day." in page
+    assert 'value="immediate" aria-describedby="stage-immediate-hint" checked' in page  # not the closed stage
+    assert 'value="advice"' in page
+    make_due(app, action_id, "followup_30")
+    page = robin.get(f"/ally/actions/{action_id}").text
+    assert 'value="followup_30"' in page and 'value="followup_90"' not in page
+
+
+def test_results_say_whether_it_lasted_once_a_follow_up_cohort_releases(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    _, now_tokens = robin.ask(action_id, stage="immediate", count=5)
+    recipient = Recipient(app.test_client())
+    for token in now_tokens:
+        assert recipient.answer(token, {"wanted": "yes", "felt_recognised": 4}).status_code == 202
+    page = robin.get("/ally/results").text
+    assert "Did it last?" in page and "Not known yet." in page
+    assert page.count("not enough answers yet") == 2  # 30 and 90 days
+    make_due(app, action_id, "followup_30")
+    _, later_tokens = robin.ask(action_id, stage="followup_30", count=5)
+    lasted = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
+    for token in later_tokens:
+        assert recipient.answer(token, lasted).status_code == 202
+    page = robin.get("/ally/results").text
+    assert "It lasted: people said it still made a real difference weeks later." in page
+    assert "100% wanted the help." in page and "Felt valued: 4.0 out of 5." in page
+    assert "Lasting difference: 4.0 out of 5." in page and "The problem came up less for 100%." in page
+    assert page.count("not enough answers yet") == 1  # 90 days
+    assert 'href="/ally/results"' in page  # the "My results" nav item
+
+
+def test_a_follow_up_cell_too_small_to_show_says_so_in_words(app: Flask, robin: WebAlly, group_id: int) -> None:
+    """Five follow-up answers release together, but 4 at 30 days and 1 at 90 are each fewer than k."""
+    action_id = robin.log_action(group_id)
+    robin.ask(action_id, stage="immediate", count=1)
+    make_due(app, action_id, "followup_30")
+    make_due(app, action_id, "followup_90")
+    _, at_30 = robin.ask(action_id, stage="followup_30", count=4)
+    _, at_90 = robin.ask(action_id, stage="followup_90", count=1)
+    recipient = Recipient(app.test_client())
+    for token in at_30 + at_90:
+        assert recipient.answer(token, {"lasting_difference": 2}).status_code == 202
+    page = robin.get("/ally/results").text
+    assert "5 people have answered so far." in page
+    assert page.count("suppressed (fewer than 5)") == 2
+    assert "Lasting difference:" not in page and "Not known yet." in page

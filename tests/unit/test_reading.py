@@ -112,3 +112,37 @@ def test_a_release_is_read_by_construct_across_questionnaires() -> None:
 def test_a_questionnaire_this_version_does_not_know_is_skipped_not_fatal() -> None:
     view = reading.read(_feedback({"immediate.v99": {"wanted": {"answered": 5, "counts": {"no": 5}}}}), [])
     assert view.wanted.answered == 0
+
+
+def test_did_it_last_words_each_moment_and_reads_the_latest_follow_up() -> None:
+    lasting = {
+        "overall": {
+            "immediate": {"responses": 12, "wanted": 0.75, "signaling": 4.12, "mitigation": None},
+            "followup": {"responses": 6, "lasting": 2.0},
+            "followup_30": {"responses": 6, "complete": False, "lasting": 2.04, "recurred_less": 0.333},
+            "followup_90": {"suppressed": True},
+        }
+    }
+    view = reading.did_it_last(lasting)
+    now, at_30, at_90 = view.moments
+    assert (now.state, now.responses, now.wanted, now.signaling, now.mitigation) == (reading.SHOWN, 12, 75, 4.1, None)
+    assert (at_30.state, at_30.lasting, at_30.recurred_less, at_30.partial) == (reading.SHOWN, 2.0, 33, True)
+    assert at_90.state == reading.SUPPRESSED and at_90.responses == 0
+    assert view.verdict == reading.FADED
+
+
+def test_did_it_last_is_too_early_without_a_released_follow_up() -> None:
+    assert reading.did_it_last(None).verdict == reading.TOO_EARLY
+    view = reading.did_it_last({"overall": {"immediate": None, "followup_30": None, "followup_90": None}})
+    assert [m.state for m in view.moments] == [reading.NOT_YET] * 3 and not view.any_shown
+
+
+def test_did_it_last_holds_or_is_mixed_by_the_latest_lasting_score() -> None:
+    def verdict(at_30: float, at_90: float | None) -> str:
+        overall: dict[str, Any] = {"followup_30": {"responses": 5, "complete": True, "lasting": at_30}}
+        overall["followup_90"] = None if at_90 is None else {"responses": 5, "complete": True, "lasting": at_90}
+        return reading.did_it_last({"overall": overall}).verdict
+
+    assert verdict(4.0, None) == reading.HELD
+    assert verdict(4.0, 3.0) == reading.MIXED  # the 90-day answer is the one that says whether it lasted
+    assert verdict(2.0, 3.6) == reading.HELD
