@@ -112,14 +112,8 @@ class NoteIn(Schema):
 
 
 def _form(*integers: str) -> dict[str, Any]:
-    """The posted form, with whole-number fields as ints (the API's schemas are strict).
-
-    A NUL character is refused here: no database stores it as text, so it must never reach one.
-    """
+    """The posted form, with whole-number fields as ints (the API's schemas are strict)."""
     data: dict[str, Any] = request.form.to_dict()
-    unstorable = sorted(name for name, value in data.items() if "\x00" in value)
-    if unstorable:
-        raise ValidationError({name: ["This field holds a character that cannot be stored."] for name in unstorable})
     for name in integers:
         value = str(data.get(name, "")).strip()
         if _WHOLE_NUMBER.fullmatch(value):

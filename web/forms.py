@@ -7,8 +7,16 @@ from marshmallow import EXCLUDE, Schema, ValidationError
 
 
 def load(schema: Schema, form: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a posted form (the CSRF field and submit buttons are not the schema's business)."""
-    return dict(schema.load(dict(form), unknown=EXCLUDE))
+    """Validate a posted form (the CSRF field and submit buttons are not the schema's business).
+
+    A NUL character is refused here, for every form: no database stores it in text, so it
+    must never reach one (PostgreSQL would fail the request).
+    """
+    data = dict(form)
+    unstorable = sorted(name for name, value in data.items() if isinstance(value, str) and "\x00" in value)
+    if unstorable:
+        raise ValidationError({name: ["This field holds a character that cannot be stored."] for name in unstorable})
+    return dict(schema.load(data, unknown=EXCLUDE))
 
 
 def errors_of(error: ValidationError) -> dict[str, str]:

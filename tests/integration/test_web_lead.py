@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -15,7 +16,7 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
 from feedback import questionnaires
-from feedback.models import Followup
+from feedback.models import Account, Followup, Group
 from tests.conftest import Person, Recipient, build_app, make_due
 
 ANSWERS = [
@@ -341,3 +342,30 @@ def test_too_few_actions_due_show_the_follow_up_rate_as_not_enough_yet(app: Flas
     fill_group(app.test_client(), lead, group := lead.create_group())
     text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
     assert "Allies who followed up: <strong>not enough yet (suppressed" in text
+
+
+@pytest.mark.parametrize(
+    ("page", "form"),
+    [
+        ("/groups/", {"name": "Wo\x00men"}),
+        ("/sign-in", {"email": "a\x00@example.org", "password": "correct horse battery"}),
+        ("/sign-up", {"name": "N\x00", "email": "new@example.org", "password": "correct horse battery"}),
+    ],
+)
+def test_a_nul_character_in_any_page_form_is_a_400_and_stores_nothing(
+    app: Flask, lead: Person, page: str, form: dict[str, str]
+) -> None:
+    web = browser_for(app, lead)
+    response = post(web, page, form, page)
+    assert response.status_code == 400
+    assert "cannot be stored" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Group).count() == 0 and db.session.query(Account).count() == 1
+
+
+def test_a_nul_character_in_a_member_email_is_a_400(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    response = post(web, page, {"email": "a\x00@example.org", "role": "ally"}, page)
+    assert response.status_code == 400 and "cannot be stored" in response.get_data(as_text=True)
