@@ -203,13 +203,20 @@ def compose(reminder: Reminder, app_url: str) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
+# A follow-up asked within this of coming due counts as the ally following up.
+FOLLOW_UP_WINDOW = timedelta(days=30)
+
+
 def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> dict[str, Any]:
     """The share of the group's actions whose ally followed up, as a group aggregate.
 
-    Counted over closed months only (follow-ups due, and asks made, before the first day
-    of this month), so the figure moves at most once a month, not with each ally's click.
-    Shown only when those actions pass the group pool rule: at least k actions from at
-    least two allies, still so with any one ally's actions taken away; else suppressed.
+    An action counts as followed up when its first follow-up was asked within
+    ``FOLLOW_UP_WINDOW`` of coming due, and it is counted only once that window has closed
+    before the first day of this month, so its status is final when it enters the figure.
+    Like answers, actions enter in whole batches of k, oldest first: the figure never
+    changes by fewer than k actions, so comparing two months does not show what one ally
+    did. Shown only when the counted actions pass the group pool rule (at least k from at
+    least two allies, still so with any one ally's actions taken away); else suppressed.
     """
     cutoff = today.replace(day=1)
     rows = session.execute(
@@ -217,18 +224,17 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
         .join(Followup, Followup.action_id == Action.id)
         .where(Action.group_id == group_id)
     ).all()
-    first_due: dict[int, date] = {}
+    first: dict[int, tuple[date, date | None]] = {}  # action -> its first follow-up (due, asked)
     owner: dict[int, int] = {}
-    followed: set[int] = set()
     for action_id, ally_id, due_on, asked_on in rows:
         owner[action_id] = ally_id
-        first_due[action_id] = min(due_on, first_due.get(action_id, due_on))
-        if asked_on is not None and asked_on < cutoff:
-            followed.add(action_id)
-    eligible = [a for a, due in first_due.items() if due < cutoff]
-    per_ally = Counter(owner[a] for a in eligible)
+        if action_id not in first or due_on < first[action_id][0]:
+            first[action_id] = (due_on, asked_on)
+    closed = sorted((due, action_id) for action_id, (due, _) in first.items() if due + FOLLOW_UP_WINDOW < cutoff)
+    counted = [action_id for _, action_id in closed[: len(closed) // k * k]]
+    per_ally = Counter(owner[a] for a in counted)
     shown = safe_pool(
-        len(eligible),
+        len(counted),
         len(per_ally),
         max(per_ally.values(), default=0),
         k=k,
@@ -237,10 +243,10 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
     )
     if not shown:
         return {"as_of": cutoff.isoformat(), "suppressed": True}
-    done = sum(1 for a in eligible if a in followed)
+    done = sum(1 for a in counted if (asked := first[a][1]) is not None and asked <= first[a][0] + FOLLOW_UP_WINDOW)
     return {
         "as_of": cutoff.isoformat(),
-        "actions": len(eligible),
+        "actions": len(counted),
         "followed_up": done,
-        "share": round(done / len(eligible), 2),
+        "share": round(done / len(counted), 2),
     }

@@ -401,8 +401,33 @@ def rate_with(app: Flask, lead: Person, actions_per_ally: list[int], followed: i
 
 
 def test_the_follow_up_rate_shows_with_enough_actions_from_enough_allies(app: Flask, lead: Person) -> None:
-    rate = rate_with(app, lead, [2, 2, 2, 2], followed=3)
-    assert rate["actions"] == 8 and rate["followed_up"] == 3 and rate["share"] == 0.38
+    rate = rate_with(app, lead, [3, 3, 3, 3], followed=3)
+    assert rate["actions"] == 10 and rate["followed_up"] == 3 and rate["share"] == 0.3, "whole batches of k=5"
+
+
+def test_the_follow_up_rate_moves_only_by_whole_batches_of_k_actions(app: Flask, lead: Person) -> None:
+    """One more action, followed up or not, does not change the figure until k have come."""
+    before = rate_with(app, lead, [3, 3, 3, 3], followed=12)
+    after = rate_with(app, lead, [3, 3, 3, 4], followed=13)
+    assert before == after and before["actions"] == 10
+
+
+def test_a_follow_up_asked_long_after_it_was_due_does_not_count(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    actions = []
+    for index in range(4):
+        person = member(lead, group, f"Late{index}")
+        for _ in range(3):
+            action = person.log_action(group)
+            person.ask(action, "immediate", count=1)
+            actions.append(action)
+    with app.app_context():
+        db.session.execute(
+            update(Followup).where(Followup.action_id.in_(actions)).values(asked_on=today() + timedelta(days=90))
+        )
+        db.session.commit()
+        rate = followups.followup_rate(db.session, group, today=today() + timedelta(days=200), k=5)
+    assert rate["followed_up"] == 0 and rate["actions"] == 10
 
 
 def test_the_follow_up_rate_is_suppressed_when_one_ally_carries_it(app: Flask, lead: Person) -> None:
