@@ -576,7 +576,10 @@ def build(insights: Mapping[str, Any]) -> Insights:
         Row(_("Releases (cohorts)"), (Value(str(released["cohorts"]), str(released["cohorts"]), "cohorts"),)),
     ]
     summary_rows += [
-        Row(_("Responses to %(questionnaire)s", questionnaire=qid), (count(int(views[qid]["responses"])),))
+        Row(
+            _("Responses: %(section)s", section=section_title(qid, _load(qid))[0]),
+            (count(int(views[qid]["responses"])),),
+        )
         for qid in sorted(views, key=_section_key)
     ]
     summary = Table("summary", _("Released so far"), _("Measure"), (_("Value"),), tuple(summary_rows))
