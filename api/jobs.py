@@ -51,7 +51,12 @@ class MissingKey(RuntimeError):
 
 
 def release_settings(app: Flask) -> jobs.ReleaseSettings:
-    return jobs.ReleaseSettings(k=app.config["ALLYLOOP"].release_min_responses, comment_key=app.config["COMMENT_KEY"])
+    settings = app.config["ALLYLOOP"]
+    return jobs.ReleaseSettings(
+        k=settings.release_min_responses,
+        comment_key=app.config["COMMENT_KEY"],
+        parallel_from=settings.release_parallel_from,
+    )
 
 
 def kek() -> bytes:
@@ -77,20 +82,17 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
 
 
 class Background:
-    """In-process jobs: one daemon thread per process runs due work.
+    """In-process jobs: one daemon thread per process runs due work on wall-clock ticks.
 
-    It runs a couple of seconds after answers arrive (so a burst costs one run, not one
-    each), and at least every ``PERIOD_SECONDS`` besides, so work left by a restart or a
-    failed run is picked up without waiting for the next answer. A process that dies
-    mid-run loses nothing: its transaction rolls back and the answers stay pending (P7).
+    Ticks come every ``RELEASE_INTERVAL_SECONDS``, as with Redis, and never right after an
+    answer: the moment a cohort appears does not point at whoever answered last. Work left
+    by a restart or a failed run is picked up at the next tick. Several processes may run
+    the same tick; releases lock their scope, so nothing is released twice. A process that
+    dies mid-run loses nothing: its transaction rolls back and the answers stay pending (P7).
     """
-
-    CADENCE_SECONDS = 2.0
-    PERIOD_SECONDS = 60.0
 
     def __init__(self, app: Flask) -> None:
         self._app = app
-        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.busy = False  # True while a run holds a session
@@ -103,17 +105,11 @@ class Background:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="allyloop-jobs", daemon=True)
                 self._thread.start()
-                self._wake.set()  # one run soon after start: work may be waiting from before
-
-    def poke(self) -> None:
-        self.start()
-        self._wake.set()
 
     def _loop(self) -> None:
+        interval = self._app.config["ALLYLOOP"].release_interval_seconds
         while True:
-            if self._wake.wait(self.PERIOD_SECONDS):
-                time.sleep(self.CADENCE_SECONDS)  # let arrivals gather into one run
-            self._wake.clear()
+            time.sleep(interval - time.time() % interval)
             self.busy = True
             with self._app.app_context():
                 _run_logged()
@@ -131,11 +127,11 @@ def _run_logged() -> None:
 
 
 def answers_arrived() -> None:
-    """Called after an answer is committed: let the release work look for full cohorts.
+    """Called after an answer is committed. Releases wait for the next tick, which finds the
+    answer in the database (tests run them inline instead).
 
-    With Redis this does nothing on purpose: releases wait for the scheduler's next tick,
-    which finds the answer in the database. So the web tier never touches Redis to accept
-    an answer, and an answer is accepted (202) while Redis is down (P7).
+    With Redis this does nothing on purpose: the scheduler's tick finds the answer. So the
+    web tier never touches Redis to accept an answer, and accepts (202) while Redis is down (P7).
     """
     settings = current_app.config["ALLYLOOP"]
     if settings.redis_url is not None:
@@ -143,7 +139,7 @@ def answers_arrived() -> None:
     if settings.jobs_inline:
         _run_logged()
     else:
-        current_app.extensions["allyloop.jobs"].poke()
+        current_app.extensions["allyloop.jobs"].start()  # the next tick finds the answer
 
 
 @cache

@@ -51,6 +51,7 @@ def environment(workdir: Path, database_url: str | None = None) -> dict[str, str
         KEY_ENCRYPTION_KEY=keyring.new_kek(),
         DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         RELEASE_MIN_RESPONSES="5",
+        RELEASE_INTERVAL_SECONDS="2",  # releases compete with the submits, as on a busy day
         PUBLIC_BASE_URL="http://127.0.0.1:5000",
         FLASK_APP="api:create_app",
     )
