@@ -3,10 +3,13 @@
 ``sender(settings)`` gives the plain callable ``feedback.followups.dispatch_reminders``
 sends with, or None when no ``MAIL_URL`` is set (reminders then stay in the app).
 ``smtp://`` upgrades to TLS when the server offers STARTTLS; ``smtps://`` is TLS from the
-first byte. The message holds the ally's own due follow-ups and the app's address: no
-link token and nothing about anyone who answered.
+first byte. Without TLS nothing is sent (no login, no message), except to a relay on
+loopback (127.0.0.1, ::1, localhost), which never leaves the machine. The message says how
+many follow-ups are due, their kinds and days, and the app's address: no summary, no link
+token and nothing about anyone who answered.
 """
 
+import ipaddress
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -17,6 +20,26 @@ from api.config import Settings
 from feedback.followups import Reminder, Send, compose
 
 TIMEOUT_SECONDS = 30
+
+
+class PlainTextRefused(smtplib.SMTPException):
+    """The mail server offers no TLS and is not on loopback: the password and the email
+    would cross the network in clear text, so nothing is sent."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
+
+
+def check_transport(host: str, *, tls: bool) -> None:
+    """Raise PlainTextRefused unless the connection is encrypted or stays on this machine."""
+    if not tls and not is_loopback(host):
+        raise PlainTextRefused("the mail server offers no TLS (STARTTLS); use smtps:// or a server with STARTTLS")
 
 
 def _from_address(settings: Settings) -> str:
@@ -59,9 +82,12 @@ def sender(settings: Settings) -> Send | None:
             smtp = smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS)
         with smtp:
             smtp.ehlo()
+            tls = implicit_tls
             if not implicit_tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+                tls = True
+            check_transport(host, tls=tls)  # before the login: no password in clear text
             if user is not None:
                 smtp.login(user, password)
             smtp.send_message(message(reminder, settings))

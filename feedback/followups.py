@@ -13,8 +13,9 @@ Rules (docs/followups.md explains why):
 - a follow-up is *due* from its due day until it is asked, while the ally is still a
   member of the action's group;
 - each due follow-up is emailed once (``reminded_on``), one email per ally per run,
-  holding no link, no token and nothing about any recipient; one that came due more than
-  ``MAIL_WINDOW`` ago is not emailed, only listed.
+  holding no link, no token, no summary and nothing about any recipient (only the kind of
+  action and its days); one that came due more than ``MAIL_WINDOW`` ago is not emailed,
+  only listed.
 
 Only days are stored. Nothing here imports Flask; sending mail is a plain callable.
 """
@@ -41,6 +42,18 @@ DEFAULT_DAYS: Final = (30, 90)
 MAIL_WINDOW: Final = timedelta(days=30)
 GIVE_UP_AFTER: Final = 3  # failed sends in a row that end a run's mailing
 STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
+# How a kind reads in the reminder email (the web pages translate their own labels).
+KIND_NAMES: Final = {
+    "amplify": "Amplify",
+    "credit": "Credit",
+    "share_resource": "Share a resource",
+    "confront_bias": "Confront bias",
+    "mentor": "Mentor",
+    "sponsor": "Sponsor",
+    "connect": "Connect",
+    "change_process": "Change a process",
+    "other": "Other",
+}
 
 # The jobs logger carries the privacy filter; messages here name no address anyway.
 log = logging.getLogger("allyloop.jobs")
@@ -55,12 +68,28 @@ class DueFollowup:
 
 
 @dataclass(frozen=True)
+class ReminderItem:
+    """One due follow-up as the email tells it: the kind of action and its days only.
+
+    No summary: the ally's own words often name the colleague they helped ("Credited
+    Priya's idea"), and the email passes through mail providers. The ally reads the
+    summary in the app.
+    """
+
+    stage: str
+    kind: str
+    occurred_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
 class Reminder:
-    """One reminder email: to one ally, about their own due follow-ups. No token, no recipient."""
+    """One reminder email: to one ally, about their own due follow-ups. No token, no
+    summary, nothing about any recipient."""
 
     to: str
     name: str
-    items: tuple[DueFollowup, ...]
+    items: tuple[ReminderItem, ...]
 
 
 Send = Callable[[Reminder], None]
@@ -165,7 +194,7 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
             if not rows or account is None:
                 commit()
                 continue
-            items = tuple(DueFollowup(f.action_id, f.stage, f.due_on, a.summary) for f, a in rows)
+            items = tuple(ReminderItem(f.stage, a.kind, a.occurred_on, f.due_on) for f, a in rows)
             send(Reminder(to=account.email, name=account.name, items=items))
             for followup, _ in rows:
                 followup.reminded_on = today
@@ -180,25 +209,52 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
     return sent
 
 
-def compose(reminder: Reminder, app_url: str) -> tuple[str, str]:
-    """Subject and plain-text body of a reminder. Holds the ally's own words and the app's
-    address only: no link token, nothing about anyone who answered."""
+def _same(text: str) -> str:
+    return text
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
+def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _same) -> tuple[str, str]:
+    """Subject and plain-text body of a reminder: how many follow-ups are due and, for each,
+    the kind of action, the day it happened and the due day, then the app's address.
+
+    Never the ally's summary (it may name the person helped), no link token, nothing about
+    anyone who answered. ``gettext`` translates each sentence whole; placeholders are
+    ``%(name)s`` style so translators can move them.
+    """
+    _ = gettext
     count = len(reminder.items)
-    subject = "Time to follow up" if count == 1 else f"Time to follow up ({count} actions)"
+    if count == 1:
+        subject = _("Time to follow up")
+        due = _("1 follow-up is due:")
+    else:
+        subject = _("Time to follow up (%(count)s follow-ups)") % {"count": count}
+        due = _("%(count)s follow-ups are due:") % {"count": count}
     lines = [
-        f"Hello {reminder.name},",
+        _("Hello %(name)s,") % {"name": reminder.name},
         "",
-        "Some time has passed since you helped a colleague. A short follow-up shows whether",
-        "it made a lasting difference:",
+        _("A while ago you helped a colleague. A short follow-up shows whether it made a lasting difference."),
+        "",
+        due,
         "",
     ]
     for item in reminder.items:
-        lines.append(f"- {item.summary} ({STAGE_NAMES.get(item.stage, item.stage)}, due {item.due_on.isoformat()})")
+        line = _("- %(kind)s, on %(occurred)s: %(stage)s, due %(due)s") % {
+            "kind": _(kind_name(item.kind)),
+            "occurred": item.occurred_on.isoformat(),
+            "stage": _(STAGE_NAMES.get(item.stage, item.stage)),
+            "due": item.due_on.isoformat(),
+        }
+        lines.append(line)
     lines += [
         "",
-        f"Sign in to make the follow-up links and share them as before: {app_url}",
+        _("Sign in to see which actions these are, make the follow-up links and share them as before:"),
+        app_url,
         "",
-        "You get this email once per follow-up. Answers stay anonymous and pooled.",
+        _("You get this email once per follow-up. Answers stay anonymous and pooled."),
     ]
     return subject, "\n".join(lines) + "\n"
 

@@ -171,7 +171,7 @@ def run_due(app: Flask, on: date) -> str:
     return str(result.output)
 
 
-def test_run_due_emails_each_due_follow_up_once_without_links_or_recipients(
+def test_run_due_emails_each_due_follow_up_once_without_links_summaries_or_recipients(
     make_app: Any, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
@@ -192,7 +192,9 @@ def test_run_due_emails_each_due_follow_up_once_without_links_or_recipients(
     mail = inbox.messages[0]
     assert mail["To"] == person.email
     body = mail.get_content()
-    assert "Put Sam forward for the platform lead role" in body and "first follow-up" in body
+    assert "1 follow-up is due" in body and "- Credit, on " in body
+    assert "first follow-up" in body and f"due {(today() + timedelta(days=30)).isoformat()}" in body
+    assert "Sam" not in inbox.raw[0].decode() and "platform" not in body, "no summary: it may name the person"
     assert "http://allyloop.test/ally/" in body
     raw = inbox.raw[0].decode()
     assert "/r/" not in raw and not any(token in raw for token in tokens), "no link, no token"

@@ -99,16 +99,26 @@ def test_one_email_per_ally_lists_every_due_follow_up_once(session: Session) -> 
     assert [(r.to, [i.stage for i in r.items]) for r in sent] == [("alex@example.org", ["followup_30", "followup_90"])]
 
 
-def test_the_reminder_text_names_the_actions_and_the_app_only() -> None:
-    reminder = followups.Reminder(
-        to="alex@example.org",
-        name="Alex",
-        items=(followups.DueFollowup(4, "followup_90", date(2027, 6, 8), "Credited Sam"),),
-    )
-    subject, body = followups.compose(reminder, "https://allyloop.example.org/ally/")
-    assert subject == "Time to follow up"
-    assert "Credited Sam (second follow-up, due 2027-06-08)" in body
+def test_the_reminder_text_gives_kinds_and_days_and_the_app_but_no_summary(session: Session) -> None:
+    _ally, action = an_action(session)  # summary "Credited Sam"
+    followups.schedule(session, action, today=DAY, days=(30, 40))
+    sent: list[followups.Reminder] = []
+    assert followups.dispatch_reminders(session, today=date(2027, 4, 20), send=sent.append) == 1
+    subject, body = followups.compose(sent[0], "https://allyloop.example.org/ally/")
+    assert subject == "Time to follow up (2 follow-ups)" and "2 follow-ups are due" in body
+    assert "- Credit, on 2027-03-10: first follow-up, due 2027-04-09" in body
+    assert "- Credit, on 2027-03-10: second follow-up, due 2027-04-19" in body
     assert "https://allyloop.example.org/ally/" in body and "/r/" not in body
+    assert "Sam" not in subject + body, "the summary may name the person helped: it stays in the app"
+
+
+def test_a_single_reminder_says_one_is_due() -> None:
+    item = followups.ReminderItem("followup_90", "share_resource", date(2027, 3, 10), date(2027, 6, 8))
+    subject, body = followups.compose(
+        followups.Reminder("alex@example.org", "Alex", (item,)), "https://a.example/ally/"
+    )
+    assert subject == "Time to follow up" and "1 follow-up is due" in body
+    assert "- Share a resource, on 2027-03-10: second follow-up, due 2027-06-08" in body
 
 
 def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) -> None:
