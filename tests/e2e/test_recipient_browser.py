@@ -201,6 +201,107 @@ def test_when_sealing_or_sending_fails_nothing_plain_is_sent_and_the_person_is_t
     assert loop.server.app.test_client().get(f"/r/{loop.tokens[0]}").status_code == 200, "the link is unspent"
 
 
+THROWING_SEAL = """window.AllyloopSeal = Object.freeze({
+  supported: () => { throw new Error("detection broke"); },
+  sealAnswer: async () => "AAAA",
+});"""
+
+
+@pytest.mark.parametrize("breakage", ["seal.js missing", "support check throws"])
+def test_when_seal_js_is_missing_or_broken_nothing_is_sent_at_all(loop: Loop, js_page: Any, breakage: str) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    if breakage == "seal.js missing":
+        page.route("**/static/seal.js", lambda route: route.fulfill(status=404))
+    else:
+        page.route("**/static/seal.js", lambda route: route.fulfill(body=THROWING_SEAL, content_type="text/javascript"))
+    page.goto(loop.url(loop.tokens[0]))
+    page.wait_for_selector("form[data-sealing=broken]", state="attached")  # answer.js ran and gave up on sealing
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    page.get_by_role("button", name="Send my answer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "could not seal your answer, so nothing was sent" in alert.inner_text()
+    page.wait_for_timeout(300)  # give any fallback submission time to show itself
+    assert traffic.posts() == [], "neither the plain form nor anything else was posted"
+    assert all("rhubarb" not in (request.post_data or "") for request in traffic.requests)
+    assert page.get_by_role("button", name="Send my answer").is_enabled(), "the person can reload and try again"
+    assert_accessible(page)
+    client = loop.server.app.test_client()
+    assert client.get(f"/r/{loop.tokens[0]}").status_code == 200, "the link is unspent"
+    assert loop.recipient.answer(loop.tokens[0], OTHERS).status_code == 202, "a later real answer still counts"
+
+
+def slow_support_check(supported: str) -> str:
+    """The real seal.js with a support check that settles only when the test calls window.settleCheck()."""
+    return f"""
+(function () {{
+  const real = window.AllyloopSeal;
+  let settle;
+  const gate = new Promise((resolve) => {{ settle = resolve; }});
+  window.settleCheck = () => settle();
+  window.AllyloopSeal = Object.freeze(Object.assign({{}}, real, {{
+    supported: async () => {{ await gate; return {supported} ? real.supported() : false; }},
+  }}));
+}})();"""
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_a_send_before_the_support_check_settles_waits_for_it(loop: Loop, js_page: Any, supported: bool) -> None:
+    """A click on Send while detection is still running never posts the plain form when sealing works;
+    where X25519 is missing it then posts the plain form, the documented fallback."""
+    page, traffic = js_page, Traffic(js_page)
+
+    def slow(route: Any) -> None:
+        original = route.fetch()
+        body = original.text() + slow_support_check("true" if supported else "false")
+        route.fulfill(response=original, body=body)
+
+    page.route("**/static/seal.js", slow)
+    page.goto(loop.url(loop.tokens[0]))
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    assert page.locator("#answer-form").get_attribute("data-sealing") is None, "the check is still running"
+    page.get_by_role("button", name="Send my answer").click()
+    page.wait_for_timeout(300)
+    assert traffic.posts() == [], "the send waits for the check"
+    assert page.locator("#answer-form").get_attribute("aria-busy") == "true"
+    with page.expect_request(lambda request: request.method == "POST") as posted:
+        page.evaluate("window.settleCheck()")
+    request = posted.value
+    if supported:
+        assert request.url == f"{loop.server.url}/api/v1/answer/{loop.tokens[0]}"
+        assert set(json.loads(request.post_data)) == {"kid", "sealed"}
+        assert "rhubarb" not in request.post_data
+    else:
+        assert request.url == loop.url(loop.tokens[0]), "no X25519: the plain form posts and the server seals"
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert len(traffic.posts()) == 1
+    loop.answer_the_rest(used=1)
+    assert loop.released()["comments"] == [COMMENT]
+
+
+def test_declining_before_the_check_settles_without_x25519_still_declines(loop: Loop, js_page: Any) -> None:
+    page = js_page
+
+    def slow(route: Any) -> None:
+        original = route.fetch()
+        route.fulfill(response=original, body=original.text() + slow_support_check("false"))
+
+    page.route("**/static/seal.js", slow)
+    page.goto(loop.url(loop.tokens[0]))
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_label("Yes").check()
+    page.get_by_role("button", name="I'd rather not answer").click()
+    with page.expect_request(lambda request: request.method == "POST") as posted:
+        page.evaluate("window.settleCheck()")
+    assert "decline=1" in (posted.value.post_data or "")
+    page.get_by_role("heading", name="Thank you").wait_for()
+    loop.answer_the_rest(used=1)
+    view = loop.released()
+    assert view["questionnaires"]["immediate.v1"]["declined"] == 1
+    assert view["items"]["immediate.v1"]["wanted"]["counts"] == {"yes": 4}, "the checked answer was not sent"
+
+
 def test_without_javascript_the_form_posts_and_the_server_seals(loop: Loop, page_without_js: Any) -> None:
     page, traffic = page_without_js, Traffic(page_without_js)
     page.goto(loop.url(loop.tokens[0]))

@@ -4,8 +4,9 @@
  * Without this script (or without X25519 in WebCrypto) the form posts as it is and the
  * server seals the answer on arrival. With it, the browser reads the form into the
  * contract's answers object, seals it with seal.js and posts only {kid, sealed} to the
- * JSON API. It fails closed: if sealing or sending fails, nothing else is sent and the
- * person is told. The key, info, padding and endpoint come from data- attributes.
+ * JSON API. It fails closed: if sealing or sending fails, or seal.js is missing or broken,
+ * nothing else is sent and the person is told; a send made while the support check is still
+ * running waits for it. The key, info, padding and endpoint come from data- attributes.
  */
 (function () {
   "use strict";
@@ -13,11 +14,16 @@
   var form = document.getElementById("answer-form");
   var problem = document.getElementById("answer-problem");
   var sent = document.getElementById("answer-sent");
-  if (!form || !problem || !sent || !window.AllyloopSeal) return;
+  if (!form || !problem || !sent) return;
 
   var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
   var LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
   var sending = false;
+  // "checking" until seal.js's support check settles, then "browser" (seal here), "plain"
+  // (no X25519 in WebCrypto: the form posts and the server seals) or "broken" (seal.js
+  // missing or failing: nothing is sent at all).
+  var mode = "checking";
+  var lastClicked = null;
 
   function message(name) {
     return problem.getAttribute("data-msg-" + name) || problem.getAttribute("data-msg-failed");
@@ -159,13 +165,63 @@
     else showProblem(message(outcome.problem));
   }
 
+  // The support check, settled to a mode. A missing AllyloopSeal (seal.js did not load or
+  // did not run) or one that throws is a sealing failure, never a reason to post plain text.
+  function detect() {
+    var seal = window.AllyloopSeal;
+    if (!seal || typeof seal.supported !== "function" || typeof seal.sealAnswer !== "function") {
+      return Promise.resolve("broken");
+    }
+    try {
+      return Promise.resolve(seal.supported()).then(
+        function (ok) {
+          if (ok === true) return "browser";
+          return ok === false ? "plain" : "broken";
+        },
+        function () {
+          return "broken";
+        }
+      );
+    } catch (error) {
+      return Promise.resolve("broken");
+    }
+  }
+
+  // The documented fallback for a send that waited on the check and found no X25519: post
+  // the plain form as the browser would have, keeping which button was pressed.
+  function submitPlain(submitter) {
+    if (typeof form.requestSubmit === "function") {
+      form.requestSubmit(submitter || undefined);
+      return;
+    }
+    if (submitter && submitter.name) {
+      var carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.name = submitter.name;
+      carried.value = submitter.value;
+      form.appendChild(carried);
+    }
+    form.submit();
+  }
+
   function onSubmit(event) {
+    if (mode === "plain") return; // no X25519 here: the form posts and the server seals it
     event.preventDefault();
     if (sending) return;
     clearProblem();
-    var declined = Boolean(event.submitter && event.submitter.name === "decline");
+    var submitter = event.submitter || lastClicked;
+    var declined = Boolean(submitter && submitter.name === "decline");
     setBusy(true);
-    submit(declined)
+    ready
+      .then(function (settled) {
+        if (settled === "plain") {
+          setBusy(false);
+          submitPlain(submitter);
+          return undefined;
+        }
+        if (settled !== "browser") throw new Error("seal.js is missing or broken");
+        return submit(declined);
+      })
       .catch(function (error) {
         if (error && error.field) {
           error.field.setAttribute("aria-invalid", "true");
@@ -198,12 +254,21 @@
     });
   }
 
-  wireClearButtons();
-  window.AllyloopSeal.supported().then(function (ok) {
-    if (!ok) return; // the plain form posts and the server seals it on arrival
-    form.addEventListener("submit", onSubmit);
-    form.setAttribute("data-sealing", "browser");
+  // Submit is held from the first moment this script runs: a send before the check settles
+  // waits for it, so the plain form can never slip out while sealing would have worked.
+  var ready = detect().then(function (settled) {
+    mode = settled;
+    form.setAttribute("data-sealing", settled);
     var note = document.getElementById("seal-note");
-    if (note && note.getAttribute("data-browser")) note.textContent = note.getAttribute("data-browser");
+    if (settled === "browser" && note && note.getAttribute("data-browser")) {
+      note.textContent = note.getAttribute("data-browser");
+    }
+    return settled;
   });
+  form.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("button[type=submit]") : null;
+    if (button) lastClicked = button;
+  });
+  form.addEventListener("submit", onSubmit);
+  wireClearButtons();
 })();
