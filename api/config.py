@@ -27,7 +27,6 @@ class Settings:
     link_days: int = 30
     # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs.py).
     release_interval_seconds: int = 600
-    release_parallel_from: int = 20000  # pending answers from which a release opens on every core
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True

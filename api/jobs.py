@@ -52,11 +52,7 @@ class MissingKey(RuntimeError):
 
 def release_settings(app: Flask) -> jobs.ReleaseSettings:
     settings = app.config["ALLYLOOP"]
-    return jobs.ReleaseSettings(
-        k=settings.release_min_responses,
-        comment_key=app.config["COMMENT_KEY"],
-        parallel_from=settings.release_parallel_from,
-    )
+    return jobs.ReleaseSettings(k=settings.release_min_responses, comment_key=app.config["COMMENT_KEY"])
 
 
 def kek() -> bytes:

@@ -5,19 +5,14 @@ idempotent: running it twice releases nothing twice. Callers commit.
 """
 
 import logging
-import multiprocessing
-import os
 import secrets
 from array import array
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import delete, distinct, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,9 +57,8 @@ _BATCH = 500
 _UPDATE_BATCH = 5000  # ids per UPDATE ... IN (...), well under every database's parameter limit
 
 KeyLoader = Callable[[str], X25519PrivateKey]
-# A pending answer as streamed (id, ally, kind, visibility, stage, kid, info, sealed), and what opening it gives.
+# A pending answer as streamed: id, ally, kind, visibility, stage, kid, info, sealed.
 Row = tuple[int, int, str, str, str | None, str, bytes, bytes]
-Body = tuple[questionnaires.Answers, questionnaires.Comment | None] | None
 log = logging.getLogger("allyloop.jobs")
 
 
@@ -72,10 +66,6 @@ log = logging.getLogger("allyloop.jobs")
 class ReleaseSettings:
     k: int
     comment_key: bytes  # at-rest key for released comments
-    # From this many pending answers, envelopes are opened in a process per core: opening is
-    # most of a release's work, and Python runs it on one core otherwise. Below it, starting
-    # the processes costs more than it saves.
-    parallel_from: int = 20000
 
 
 @dataclass
@@ -152,13 +142,8 @@ def release_scope(
         session.add(cohort)
         session.flush()
         context = atrest.comment_context(cohort.id)
-        rows = _stream(session, scope)
-        workers = min(os.cpu_count() or 1, _MAX_OPENERS)
-        if count >= settings.parallel_from and workers > 1:
-            opened = _open_in_processes(rows, _raw_keys(session, scope, keys), questionnaire.id, workers)
-        else:
-            opened = ((row, _open(keys, row[5], row[6], row[7], questionnaire)) for row in rows)
-        for (response_id, ally_id, kind, visibility, stage, *_envelope), body in opened:
+        for response_id, ally_id, kind, visibility, stage, kid, info, sealed in _stream(session, scope):
+            body = _open(keys, kid, info, sealed, questionnaire)
             if body is None:
                 invalid.append(response_id)
                 continue
@@ -233,62 +218,6 @@ def _open(
         return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])
     except Exception:  # noqa: BLE001 - whatever a sender put inside, it only ever makes the answer invalid
         return None
-
-
-# --- opening on every core, for big releases ----------------------------------------------
-
-_MAX_OPENERS = 8
-_OPEN_CHUNK = 250  # envelopes per task: enough to dwarf the pickling, small enough to stay flat
-_opener: dict[str, object] = {}  # in each opening process: its keys and questionnaire
-
-
-def _raw_keys(session: Session, scope: Scope, keys: KeyLoader) -> dict[str, bytes]:
-    """The private keys the scope's pending envelopes were sealed to, unwrapped here (so a
-    key that will not unwrap fails the job before any process starts)."""
-    kids = session.scalars(
-        select(distinct(Envelope.kid)).join(Response, Response.id == Envelope.response_id).where(*_pending(scope))
-    )
-    return {kid: keys(kid).private_bytes_raw() for kid in kids}
-
-
-def _start_opener(raw_keys: dict[str, bytes], questionnaire_id: str) -> None:
-    _opener["keys"] = {kid: X25519PrivateKey.from_private_bytes(raw) for kid, raw in raw_keys.items()}
-    _opener["questionnaire"] = questionnaires.load(questionnaire_id)
-
-
-def _open_chunk(chunk: list[tuple[str, bytes, bytes]]) -> list[Body]:
-    keys = cast(dict[str, X25519PrivateKey], _opener["keys"])
-    questionnaire = cast(questionnaires.Questionnaire, _opener["questionnaire"])
-    return [_open(keys.__getitem__, kid, info, sealed, questionnaire) for kid, info, sealed in chunk]
-
-
-def _open_in_processes(
-    rows: Iterable[Row], raw_keys: dict[str, bytes], questionnaire_id: str, workers: int
-) -> Iterator[tuple[Row, Body]]:
-    """Each row with its opened body, in stream order, opened by ``workers`` processes.
-
-    At most a few chunks are in flight, so memory stays flat however many are pending.
-    Processes are spawned, never forked: the caller may be running other threads.
-    """
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_opener, initargs=(raw_keys, questionnaire_id)
-    ) as pool:
-        in_flight: deque[tuple[list[Row], Future[list[Body]]]] = deque()
-        chunk: list[Row] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == _OPEN_CHUNK:
-                in_flight.append((chunk, pool.submit(_open_chunk, [r[5:] for r in chunk])))
-                chunk = []
-                if len(in_flight) > 2 * workers:
-                    done, future = in_flight.popleft()
-                    yield from zip(done, future.result(), strict=True)
-        if chunk:
-            in_flight.append((chunk, pool.submit(_open_chunk, [r[5:] for r in chunk])))
-        while in_flight:
-            done, future = in_flight.popleft()
-            yield from zip(done, future.result(), strict=True)
 
 
 def _chunks(ids: "array[int]", size: int = _UPDATE_BATCH) -> Iterator[list[int]]:

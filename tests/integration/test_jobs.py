@@ -186,29 +186,3 @@ def test_run_due_without_a_key_encryption_key_says_so_plainly(tmp_path: Path) ->
     assert "KEY_ENCRYPTION_KEY is needed" in result.output
     with app.app_context():
         db.engine.dispose()
-
-
-def test_a_release_opened_on_every_core_counts_exactly_what_one_core_would(tmp_path: Path) -> None:
-    """Big releases open envelopes in several processes; the result is the same release."""
-    results = []
-    for name, parallel_from in (("serial", 10**9), ("parallel", 1)):
-        folder = tmp_path / name
-        folder.mkdir()
-        app = build_app(folder, release_parallel_from=parallel_from)
-        client = app.test_client()
-        lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
-        group = lead.create_group()
-        lead.add(group, ally)
-        tokens = ally.ask(ally.log_action(group), count=7)
-        assert recipient.answer(tokens[0], {"wanted": "absolutely"}).status_code == 202  # invalid
-        for index, token in enumerate(tokens[1:]):
-            comment = {"text": f"comment {index}", "audience": "ally"}
-            assert recipient.answer(token, {"wanted": "yes", "felt_recognised": 4}, comment).status_code == 202
-        feedback = ally.get("/api/v1/me/feedback").get_json()["released"]
-        with app.app_context():
-            invalid = db.session.query(Response).filter(Response.invalid.is_(True)).count()
-            db.session.remove()
-            db.engine.dispose()
-        results.append((feedback["responses"], feedback["items"], sorted(feedback["comments"]), invalid))
-    assert results[0] == results[1]
-    assert results[1][0] == 5 and results[1][3] == 1 and len(results[1][2]) == 5
