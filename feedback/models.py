@@ -25,6 +25,8 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_on: Mapped[date] = mapped_column(Date)
+    # Web sessions carry this number; signing out raises it, so a copied cookie stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -9,25 +9,35 @@ from flask import session as cookie
 
 from api.extensions import session
 from feedback.models import Account
+from feedback.services import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_account() -> Account | None:
     if "web_account" not in g:
-        account_id = cookie.get("account_id")
-        g.web_account = session().get(Account, account_id) if isinstance(account_id, int) else None
+        account_id, generation = cookie.get("account_id"), cookie.get("generation")
+        if isinstance(account_id, int) and isinstance(generation, int):
+            g.web_account = accounts.account_for_session(session(), account_id, generation)
+        else:
+            g.web_account = None
     return cast(Account | None, g.web_account)
 
 
 def sign_in(account: Account) -> None:
     cookie.clear()  # a fresh session (and CSRF token) on every sign-in
     cookie["account_id"] = account.id
+    cookie["generation"] = account.session_generation
     cookie.permanent = True
     g.web_account = account
 
 
 def sign_out() -> None:
+    """End this session and every other one of the account: a copied cookie is worth nothing after."""
+    account = current_account()
+    if account is not None:
+        accounts.end_sessions(session(), account)
+        session().commit()
     cookie.clear()
     g.web_account = None
 

@@ -63,3 +63,14 @@ def account_for_token(session: Session, token: str, *, now: datetime) -> Account
     if account is None:  # pragma: no cover - cascades delete tokens with their account
         raise Unauthenticated("missing, unknown or expired token")
     return account
+
+
+def account_for_session(session: Session, account_id: int, generation: int) -> Account | None:
+    """The account a web session belongs to, unless it has signed out since the session began."""
+    account = session.get(Account, account_id)
+    return account if account is not None and account.session_generation == generation else None
+
+
+def end_sessions(session: Session, account: Account) -> None:
+    """Sign the account out everywhere: every web session begun before now stops working."""
+    account.session_generation += 1

@@ -26,3 +26,22 @@ def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer
         live_server.url + "/sign-up", form={"name": "Mallory", "email": "m@example.org", "password": "x" * 12}
     )
     assert response.status == 400
+
+
+def test_a_session_cookie_copied_before_sign_out_no_longer_signs_anyone_in(live_server: LiveServer, page: Any) -> None:
+    page.goto(live_server.url + "/sign-up")
+    page.get_by_label("Your name").fill("Kim")
+    page.get_by_label("Work email").fill("kim@example.org")
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="My groups").wait_for()
+    copied = page.context.cookies()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Learn whether your help helped").wait_for()
+
+    thief = page.context.browser.new_context()
+    thief.add_cookies(copied)
+    stolen = thief.new_page()
+    stolen.goto(live_server.url + "/ally/")
+    assert stolen.url.endswith("/sign-in"), "the copied cookie was ended by the sign-out"
+    thief.close()
