@@ -101,3 +101,13 @@ def assert_accessible(page: Any) -> None:
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     details = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in bad]
     assert not bad, f"{page.url}: " + "; ".join(details)
+
+
+def sign_up(page: Any, server: LiveServer, name: str, email: str) -> None:
+    """Create an account through the sign-up page, as a person would; lands on "My groups"."""
+    page.goto(server.url + "/sign-up")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="My groups").wait_for()

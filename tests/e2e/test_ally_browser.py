@@ -4,7 +4,7 @@ pooled results once five people have answered, and write a note. Every page pass
 from typing import Any
 
 from tests.conftest import Person, Recipient, make_due
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 
 
 def _check(page: Any, name: str) -> None:
@@ -16,12 +16,7 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     live_server: LiveServer, page: Any
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    page.goto(live_server.url + "/sign-up")
-    page.get_by_label("Your name").fill("Robin")
-    page.get_by_label("Work email").fill("robin@example.org")
-    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="My groups").wait_for()
+    sign_up(page, live_server, "Robin", "robin@example.org")
     _check(page, "ally-home-empty")
 
     lead = Person(live_server.app.test_client(), "Lee")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 
 
 def test_a_new_ally_signs_up_and_sees_their_groups(live_server: LiveServer, page: Any) -> None:
@@ -29,12 +29,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer
 
 
 def test_a_session_cookie_copied_before_sign_out_no_longer_signs_anyone_in(live_server: LiveServer, page: Any) -> None:
-    page.goto(live_server.url + "/sign-up")
-    page.get_by_label("Your name").fill("Kim")
-    page.get_by_label("Work email").fill("kim@example.org")
-    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="My groups").wait_for()
+    sign_up(page, live_server, "Kim", "kim@example.org")
     copied = page.context.cookies()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Learn whether your help helped").wait_for()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Person
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 from tests.integration.test_web_lead import fill_group
 
 
@@ -23,11 +23,7 @@ class SignedUpInBrowser(Person):
 def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     live_server: LiveServer, page: Any, tmp_path: Path
 ) -> None:
-    page.goto(live_server.url + "/sign-up")
-    page.get_by_label("Your name").fill("Lee Lead")
-    page.get_by_label("Work email").fill("lee.lead@example.org")
-    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, live_server, "Lee Lead", "lee.lead@example.org")
     page.get_by_role("link", name="Groups I lead").click()
     page.get_by_role("heading", name="Groups I lead").wait_for()
     assert_accessible(page)
