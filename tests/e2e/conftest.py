@@ -35,6 +35,9 @@ class LiveServer:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        # Request threads are joined at close, so none still holds a database connection
+        # when the test's engine is disposed.
+        self.server.daemon_threads = False
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -44,6 +47,7 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join(timeout=10)
 
 

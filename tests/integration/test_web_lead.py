@@ -318,9 +318,24 @@ def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up
     assert section.count('role="img"') == 2, "a chart by path and one by kind"
     assert "Allies who followed up: <strong>60% of 10 actions</strong>" in section, "the oldest whole batches of k"
     hidden, missing = "suppressed (fewer than 5)", "not enough yet"
-    assert row_cells(section, "Signaling") == [hidden, hidden, "9", "4.0 of 5", "100%", "9", "3.0 of 5", "0%"]
-    assert row_cells(section, "Mitigation: access") == [hidden, hidden, "9", "4.0 of 5", "100%", *[missing] * 3]
-    assert row_cells(section, "Sponsor (Mitigation: access)")[:4] == ["9", "3.0 of 5", "9", "4.0 of 5"]
+    # Each stage's cells on the page are exactly what the release published for that path.
+    for label, path in (("Signaling", "signaling"), ("Mitigation: access", "access")):
+        cells = row_cells(section, label)
+        for stage, first in (("followup_30", 2), ("followup_90", 5)):
+            released = lasting["by_path"][path][stage]
+            shown = cells[first : first + 3]
+            if released is None:
+                assert shown == [missing] * 3, (label, stage)
+            elif released.get("suppressed"):
+                assert shown == [hidden] * 3, (label, stage)
+            else:
+                lasted, less = f"{released['lasting']:.1f} of 5", f"{round(100 * released['recurred_less'])}%"
+                assert shown == [str(released["responses"]), lasted, less], (label, stage)
+    assert row_cells(section, "Signaling")[:2] == [hidden, hidden], "mentoring's two answers hide right-after"
+    assert lasting["by_path"]["access"]["followup_90"] is None, "no sponsor asked at 90 days"
+    assert any(
+        lasting["by_path"][path]["followup_30"] not in (None, {"suppressed": True}) for path in ("signaling", "access")
+    ), "some 30-day result is released"
     assert lasting["by_path"]["signaling"]["immediate"] == {"suppressed": True}, "mentoring's two answers"
     assert 'class="suppressed">suppressed (fewer than 5)' in section
 
