@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from api.actions.schemas import ActionIn, RequestIn
 from api.clock import utcnow
 from api.extensions import session
+from api.jobs import release_settings
 from crypto.atrest import derive_key
 from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound
@@ -261,10 +262,8 @@ def _message(stage: str) -> str:
 @bp.get("/results")
 @login_required
 def results() -> Any:
-    cfg = current_app.config["ALLYLOOP"]
-    view = ally_results.pooled_reading(
-        session(), me(), k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
-    )
+    rules = release_settings(current_app)
+    view = ally_results.pooled_reading(session(), me(), k=rules.k, comment_key=rules.comment_key)
     return render_template(
         "ally/results.html",
         r=view,

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from api.clock import utcnow
 from api.extensions import session
 from api.groups.schemas import GroupIn, MemberIn
+from api.jobs import release_settings
 from feedback.errors import Invalid, NotFound
 from feedback.services import groups, results
 from web import insights
@@ -99,14 +100,9 @@ def remove_member(group_id: int, account_id: int) -> Any:
 
 
 def _insights(group_id: int) -> Any:
-    settings = current_app.config["ALLYLOOP"]
+    rules = release_settings(current_app)
     return results.group_insights(
-        session(),
-        me(),
-        group_id,
-        k=settings.release_min_responses,
-        comment_key=current_app.config["COMMENT_KEY"],
-        today=utcnow().date(),
+        session(), me(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date()
     )
 
 

@@ -8,6 +8,7 @@ from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, session
 from api.groups.schemas import GroupIn, GroupOut, InsightsOut, MemberIn, MemberOut
+from api.jobs import release_settings
 from feedback.services import groups, results
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")
@@ -58,12 +59,7 @@ def remove_member(group_id: int, account_id: int) -> Any:
 @login_required
 def insights(group_id: int) -> Any:
     """Released group aggregates, suppressed cells marked (leads only)"""
-    cfg = current_app.config["ALLYLOOP"]
+    rules = release_settings(current_app)
     return results.group_insights(
-        session(),
-        current_account(),
-        group_id,
-        k=cfg.release_min_responses,
-        comment_key=current_app.config["COMMENT_KEY"],
-        today=utcnow().date(),
+        session(), current_account(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date()
     )

@@ -8,6 +8,7 @@ from flask import current_app
 from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, session
+from api.jobs import release_settings
 from api.me.schemas import FeedbackOut, RemindersOut
 from feedback import followups
 from feedback.services import results
@@ -22,10 +23,8 @@ blp = Blueprint(
 @login_required
 def feedback() -> Any:
     """Pooled results across your requests and the comments meant for you (never per link)"""
-    cfg = current_app.config["ALLYLOOP"]
-    return results.ally_feedback(
-        session(), current_account(), k=cfg.release_min_responses, comment_key=current_app.config["COMMENT_KEY"]
-    )
+    rules = release_settings(current_app)
+    return results.ally_feedback(session(), current_account(), k=rules.k, comment_key=rules.comment_key)
 
 
 @blp.route("/reminders", methods=["GET"])
