@@ -23,24 +23,14 @@ from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import errors_of, load
+from web.labels import KIND_TEXT
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
 bp.before_request(protect)
 
 _l = lazy_gettext
 
-# Each kind in one line: what it is. Grouped on the page by signaling and mitigation.
-KIND_TEXT = {
-    "amplify": (_l("Amplify"), _l("Repeat or point back to their idea so it is heard")),
-    "credit": (_l("Credit"), _l("Name them as the source of their work or idea")),
-    "other": (_l("Something else"), _l("Any other support")),
-    "confront_bias": (_l("Confront bias"), _l("Interrupt a biased remark or behaviour")),
-    "mentor": (_l("Mentor"), _l("Share what you know so they can navigate the place")),
-    "share_resource": (_l("Share a resource"), _l("Pass on information, tools or budget they lacked")),
-    "sponsor": (_l("Sponsor"), _l("Put their name forward for an opportunity")),
-    "connect": (_l("Introduce"), _l("Connect them with someone who can open a door")),
-    "change_process": (_l("Change a process"), _l("Fix the rule or habit that created the barrier")),
-}
+# The kind picker groups the kinds (web.labels) by signaling and mitigation.
 PATH_GROUPS = (
     ("signaling", _l("Signaling: helps them feel valued, seen and safe"), ("amplify", "credit", "other")),
     (

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from feedback import kinds, questionnaires
 from web.charts import Chart, Point, bar_chart
+from web.labels import kind_label
 
 DIMENSIONS = ("kind", "path", "visibility")
 # Questions shown open on the page, not folded with the rest: what people would prefer.
@@ -113,21 +114,6 @@ def blank() -> Value:
 
 
 # --- labels --------------------------------------------------------------------------
-
-
-def kind_label(kind: str) -> str:
-    labels = {
-        "amplify": _("Amplify"),
-        "credit": _("Credit"),
-        "confront_bias": _("Confront bias"),
-        "sponsor": _("Sponsor"),
-        "connect": _("Connect"),
-        "share_resource": _("Share a resource"),
-        "change_process": _("Change a process"),
-        "mentor": _("Mentor"),
-        "other": _("Other"),
-    }
-    return str(labels.get(kind, kind.replace("_", " ").capitalize()))
 
 
 def path_label(path: str) -> str:
