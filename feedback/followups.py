@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from feedback.errors import Conflict
 from feedback.models import Account, Action, Followup, Membership
-from feedback.release import GROUP_RULE, safe_pool
+from feedback.release import GROUP_RULE, safe_shares
 
 FOLLOWUP_STAGES: Final = ("followup_30", "followup_90")
 DEFAULT_DAYS: Final = (30, 90)
@@ -288,16 +288,7 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
             first[action_id] = (due_on, asked_on)
     closed = sorted((due, action_id) for action_id, (due, _) in first.items() if due + FOLLOW_UP_WINDOW < cutoff)
     counted = [action_id for _, action_id in closed[: len(closed) // k * k]]
-    per_ally = Counter(owner[a] for a in counted)
-    shown = safe_pool(
-        len(counted),
-        len(per_ally),
-        max(per_ally.values(), default=0),
-        k=k,
-        min_allies=GROUP_RULE.min_allies,
-        each_ally=GROUP_RULE.each_ally,
-    )
-    if not shown:
+    if not safe_shares(Counter(owner[a] for a in counted), k=k, rule=GROUP_RULE):
         return {"as_of": cutoff.isoformat(), "suppressed": True}
     done = sum(1 for a in counted if (asked := first[a][1]) is not None and asked <= first[a][0] + FOLLOW_UP_WINDOW)
     return {

@@ -52,6 +52,14 @@ def safe_pool(responses: int, allies: int, largest_share: int, *, k: int, min_al
     return not each_ally or (responses - largest_share >= k and allies - 1 >= min_allies)
 
 
+def safe_shares(shares: Mapping[int, int], *, k: int, rule: PoolRule) -> bool:
+    """``safe_pool`` for counts kept per ally (answers, actions, links): ally id -> count."""
+    largest = max(shares.values(), default=0)
+    return safe_pool(
+        sum(shares.values()), len(shares), largest, k=k, min_allies=rule.min_allies, each_ally=rule.each_ally
+    )
+
+
 class Opened(NamedTuple):
     """One decrypted, validated response, ready to be counted.
 

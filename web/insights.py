@@ -73,6 +73,7 @@ class Insights:
     summary: Table | None = field(default=None)
     lasting: Section | None = None  # "does it last?": right after vs 30 and 90 days
     followed_up: Table | None = None  # the share of actions whose ally followed up
+    load: Section | None = None  # response load: links sent, answers released, by month
 
 
 # --- cells ---------------------------------------------------------------------------
@@ -536,6 +537,100 @@ def lasting_section(lasting: Mapping[str, Any] | None, k: int) -> Section:
     return Section("does-it-last", _("Does it last?"), intro, tables)
 
 
+# --- response load ------------------------------------------------------------------------
+
+
+def tally(n: int, unit: str) -> Value:
+    return Value(text=str(n), csv=str(n), unit=unit, number=n)
+
+
+def period_label(period: Mapping[str, Any]) -> str:
+    first, last = str(period["first_month"]), str(period["last_month"])
+    return first if first == last else _("%(first)s to %(last)s", first=first, last=last)
+
+
+def _load_row(period: Mapping[str, Any], k: int) -> Row:
+    answers, declined = int(period["answers"]), int(period["declined"])
+    if period.get("suppressed"):
+        text = _("suppressed (fewer than %(k)s links, or too few allies)", k=k)
+        links = Value(text=text, csv="suppressed", unit="")
+    else:
+        links = tally(int(period["links"]), "links")
+    return Row(period_label(period), (links, count(answers), count(declined), percent(declined, answers)))
+
+
+def load_by_month(periods: Sequence[Mapping[str, Any]], k: int) -> Table:
+    columns = (_("Answer links sent"), _("Answers released"), _("I'd rather not answer"), _("Declined (%)"))
+    rows = tuple(_load_row(period, k) for period in periods)
+    title = _("Links sent and answers released, by month")
+    chart = bar_chart(
+        "load-by-month",
+        title,
+        [row.label for row in rows],
+        list(columns[:3]),
+        [[Point(value.number, value.text) for value in row.values[:3]] for row in rows],
+    )
+    notes = (
+        _(
+            "Answer links sent: the links the group's allies made that month. A month shows only with at least "
+            "%(k)s links from enough allies that no one ally's links can be told apart; until then it is merged "
+            "with the months after it.",
+            k=k,
+        ),
+        _(
+            "Answers released: answers carry no date, so they count in the month their release came out, "
+            "often later than the month their link was sent."
+        ),
+        _("I'd rather not answer: released answers that only said \"I'd rather not answer\"."),
+    )
+    return Table("load-by-month", title, _("Months"), columns, rows, (chart,), notes)
+
+
+def response_rate_table(load: Mapping[str, Any], k: int) -> Table:
+    label = _("Answers released per link sent")
+    shown = [p for p in load.get("periods", []) if not p.get("suppressed")]
+    if not shown:
+        text = _("not enough yet (suppressed: fewer than %(k)s links, or too few allies)", k=k)
+        rows: tuple[Row, ...] = (Row(label, (Value(text=text, csv="suppressed", unit=""),)),)
+        return Table("response-rate", _("Response rate"), _("Measure"), (_("Value"),), rows)
+    links, answers, declined = int(load["links"]), int(load["answers"]), int(load["declined"])
+    rate = percent(answers, links)
+    rows = (
+        Row(
+            label,
+            (
+                Value(
+                    _("%(share)s%% of %(links)s links", share=rate.csv, links=links), rate.csv, "percent", rate.number
+                ),
+            ),
+        ),
+        Row(_("Answer links sent"), (tally(links, "links"),)),
+        Row(_("Answers released"), (count(answers),)),
+        Row(_("I'd rather not answer (%)"), (percent(declined, answers),)),
+    )
+    note = _(
+        "From %(first)s to %(last)s: answers released by the end of %(last)s, per link sent by then. Answers "
+        "still waiting for a release of at least %(k)s are not in it yet, so the true rate is at least this.",
+        first=shown[0]["first_month"],
+        last=shown[-1]["last_month"],
+        k=k,
+    )
+    return Table("response-rate", _("Response rate"), _("Measure"), (_("Value"),), rows, (), (note,))
+
+
+def load_section(load: Mapping[str, Any] | None, k: int) -> Section | None:
+    if load is None:
+        return None
+    periods = load.get("periods", [])
+    tables = (load_by_month(periods, k), response_rate_table(load, k)) if periods else ()
+    intro = _(
+        "How often the people this group's allies help are asked for feedback, and how many answer: asking "
+        "is a burden too. Months count once they have ended (before %(as_of)s).",
+        as_of=load.get("as_of", ""),
+    )
+    return Section("response-load", _("Response load"), intro, tables)
+
+
 def _section_key(qid: str) -> tuple[int, str]:
     return (STAGE_ORDER.get(qid.split(".", 1)[0], len(STAGE_ORDER)), qid)
 
@@ -581,6 +676,7 @@ def build(insights: Mapping[str, Any]) -> Insights:
         summary=summary,
         lasting=lasting_section(released.get("lasting"), k),
         followed_up=followed_up_table(insights.get("followed_up"), k),
+        load=load_section(insights.get("response_load"), k),
     )
 
 
@@ -616,6 +712,9 @@ def csv_rows(group_name: str, view: Insights) -> list[tuple[str, ...]]:
     for table in (view.summary, view.trend):
         if table is not None:
             table_rows(overview, table)
+    if view.load is not None:
+        for table in view.load.tables:
+            table_rows(view.load.title, table)
     if view.lasting is not None:
         for table in view.lasting.tables:
             table_rows(view.lasting.title, table)

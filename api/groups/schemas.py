@@ -22,6 +22,27 @@ class MemberOut(Schema):
     role = fields.String()
 
 
+class LoadPeriodOut(Schema):
+    first_month = fields.String(metadata={"description": "YYYY-MM, the period's first month"})
+    last_month = fields.String(metadata={"description": "YYYY-MM, its last month (months merge until safe)"})
+    links = fields.Integer(metadata={"description": "answer links the group's allies sent; absent when suppressed"})
+    suppressed = fields.Boolean(metadata={"description": "true while the links sent fail the group pool rule"})
+    answers = fields.Integer(metadata={"description": "answers released in these months"})
+    declined = fields.Integer(metadata={"description": 'of those, "I\'d rather not answer"'})
+
+
+class ResponseLoadOut(Schema):
+    as_of = fields.String(metadata={"description": "the first day of this month; only months before it count"})
+    periods = fields.List(fields.Nested(LoadPeriodOut))
+    links = fields.Integer(metadata={"description": "links sent in the shown periods"})
+    answers = fields.Integer(metadata={"description": "answers released in the shown periods"})
+    declined = fields.Integer(metadata={"description": 'of those, "I\'d rather not answer"'})
+    response_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "answers released per link sent in the shown periods (a floor); null if none"},
+    )
+
+
 class InsightsOut(Schema):
     k = fields.Integer()
     min_allies = fields.Integer()
@@ -31,4 +52,11 @@ class InsightsOut(Schema):
             "description": "share of actions whose ally followed up, over closed months: "
             "{as_of, actions, followed_up, share}, or {as_of, suppressed: true} below the group pool rule"
         }
+    )
+    response_load = fields.Nested(
+        ResponseLoadOut,
+        metadata={
+            "description": "response load: answer links sent, answers released and declined, by period of "
+            "closed months; a period's links show only under the group pool rule"
+        },
     )

@@ -11,6 +11,7 @@ from crypto import atrest
 from feedback import followups, kinds
 from feedback.models import Account, Cohort, ReleasedComment, Scope
 from feedback.release import GROUP_RULE, combine
+from feedback.services import load
 from feedback.services.groups import require_lead
 
 
@@ -173,8 +174,8 @@ def group_insights(
 ) -> dict[str, Any]:
     """Released group aggregates; 404 for outsiders, 403 for members who are not leads.
 
-    With ``today``, also the share of actions whose ally followed up (``followup_rate``),
-    shown only under the group pool rule.
+    With ``today``, also the share of actions whose ally followed up (``followed_up``) and
+    the response load by month (``response_load``), both shown only under the group pool rule.
     """
     require_lead(session, lead.id, group_id)
     insights = {
@@ -184,4 +185,5 @@ def group_insights(
     }
     if today is not None:
         insights["followed_up"] = followups.followup_rate(session, group_id, today=today, k=k)
+        insights["response_load"] = load.response_load(session, group_id, today=today, k=k)
     return insights

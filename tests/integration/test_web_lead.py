@@ -18,6 +18,7 @@ from api.jobs import run_due_now
 from feedback import questionnaires
 from feedback.models import Account, Followup, Group
 from tests.conftest import Person, Recipient, build_app, make_due
+from tests.integration.test_response_load import Scenario, build_scenario, month_label, months_ago
 
 ANSWERS = [
     {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},
@@ -384,3 +385,38 @@ def test_a_nul_character_in_a_member_email_is_a_400(app: Flask, lead: Person) ->
     page = f"/groups/{group}/members"
     response = post(web, page, {"email": "a\x00@example.org", "role": "ally"}, page)
     assert response.status_code == 400 and "cannot be stored" in response.get_data(as_text=True)
+
+
+def load_section_of(html: str) -> str:
+    section = html[html.index('<section id="response-load"') :]
+    return section[: section.index("</section>")]
+
+
+def test_the_page_and_csv_show_the_response_load_by_period(app: Flask, lead: Person, client: Any) -> None:
+    scenario = build_scenario(app, client, lead)
+    web = browser_for(app, lead)
+    section = load_section_of(web.get(f"/groups/{scenario.group}").get_data(as_text=True))
+    assert section.count('role="img"') == 1 and "<table>" in section
+    merged, last = f"{month_label(months_ago(3))} to {month_label(months_ago(2))}", month_label(months_ago(1))
+    assert row_cells(section, merged) == ["12", "11", "2", "18%"], "links, answers, declined, declined share"
+    assert row_cells(section, last)[0] == "suppressed (fewer than 5 links, or too few allies)"
+    assert f'<th scope="row">{month_label(months_ago(3))}</th>' not in section, "one ally's month never alone"
+    assert row_cells(section, "Answers released per link sent") == ["92% of 12 links"]
+
+    _, rows = _csv(web, scenario.group)
+    by_key = {(r["table"], r["row"], r["column"]): r["value"] for r in rows}
+    by_month = "Links sent and answers released, by month"
+    assert by_key[(by_month, merged, "Answer links sent")] == "12"
+    assert by_key[(by_month, merged, "I'd rather not answer")] == "2"
+    assert by_key[(by_month, last, "Answer links sent")] == "suppressed"
+    assert by_key[("Response rate", "Answers released per link sent", "Value")] == "92"
+    assert by_key[("Response rate", "Answer links sent", "Value")] == "12"
+
+
+def test_the_response_load_shows_before_anything_is_released(app: Flask, lead: Person, client: Any) -> None:
+    scenario = Scenario(app, client, lead)
+    for name in ("Ana", "Ben", "Cy"):
+        scenario.send(name, 3, month=1)
+    text = browser_for(app, lead).get(f"/groups/{scenario.group}").get_data(as_text=True)
+    assert "Nothing released yet" in text
+    assert row_cells(load_section_of(text), month_label(months_ago(1))) == ["9", "0", "0", "no answers"]

@@ -142,3 +142,51 @@ def test_the_follow_up_rate_is_a_share_of_actions_or_words_in_page_and_csv() -> 
     assert hidden.followed_up is not None
     assert hidden.followed_up.rows[0].values[0].text.startswith("not enough yet (suppressed")
     assert ("Allies who followed up", "Value", "suppressed") in [r[2:5] for r in csv_rows("Group", hidden)]
+
+
+def _load_insights(periods: list[dict[str, Any]], links: int, answers: int, declined: int) -> dict[str, Any]:
+    rate = round(answers / links, 2) if links else None
+    load = {"as_of": "2026-11-01", "periods": periods, "links": links, "answers": answers, "declined": declined}
+    return {**_insights(), "response_load": {**load, "response_rate": rate}}
+
+
+def test_a_suppressed_load_period_is_words_with_no_bar_and_the_rate_counts_shown_periods_only() -> None:
+    view = build(
+        _load_insights(
+            [
+                {"first_month": "2026-07", "last_month": "2026-09", "links": 40, "answers": 10, "declined": 3},
+                {"first_month": "2026-10", "last_month": "2026-10", "suppressed": True, "answers": 5, "declined": 0},
+            ],
+            links=40,
+            answers=10,
+            declined=3,
+        )
+    )
+    assert view.load is not None
+    by_month, rate = view.load.tables
+    assert [row.label for row in by_month.rows] == ["2026-07 to 2026-09", "2026-10"]
+    assert [v.text for v in by_month.rows[0].values] == ["40", "10", "3", "30%"]
+    hidden = by_month.rows[1].values[0]
+    assert hidden.csv == "suppressed" and hidden.number is None
+    (chart,) = by_month.charts
+    assert not chart.categories[1].bars[0].drawn and chart.categories[1].bars[0].text.startswith(
+        "Answer links sent: suppressed"
+    )
+    assert rate.rows[0].values[0].text == "25% of 40 links"
+    assert rate.notes[0].startswith("From 2026-07 to 2026-09:")
+    rows = csv_rows("Group", view)
+    assert ("Response load", "Response rate", "Answers released per link sent", "Value", "25", "percent") in rows
+
+
+def test_no_shown_load_period_says_so_instead_of_a_rate() -> None:
+    view = build(
+        _load_insights(
+            [{"first_month": "2026-09", "last_month": "2026-10", "suppressed": True, "answers": 0, "declined": 0}],
+            links=0,
+            answers=0,
+            declined=0,
+        )
+    )
+    assert view.load is not None
+    assert view.load.tables[1].rows[0].values[0].text.startswith("not enough yet (suppressed")
+    assert build(_insights()).load is None, "without the figure (no day given), no section"
