@@ -6,8 +6,13 @@ import io
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+
+from api.extensions import db
+from feedback.models import Cohort, FeedbackRequest
 from tests.conftest import Person
 from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
+from tests.integration.test_response_load import month_label, months_ago
 from tests.integration.test_web_lead import fill_group
 
 
@@ -67,6 +72,10 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     screenshot(page, "lead-insights-empty")
 
     fill_group(api, lead, group_id)  # six allies added, their actions answered and released
+    with live_server.app.app_context():  # ... last month, so the response load can count it
+        db.session.execute(update(FeedbackRequest).values(created_on=months_ago(1)))
+        db.session.execute(update(Cohort).values(released_on=months_ago(1)))
+        db.session.commit()
     page.get_by_role("link", name="Members of Women in Engineering").click()
     assert page.locator("ul.members li").count() == 7, "the lead and six allies"
     assert_accessible(page)
@@ -84,6 +93,10 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     )
     assert lasting.count() == 1
     assert page.get_by_text("Allies who followed up: not enough yet").count() == 1
+    page.get_by_role("heading", name="Response load").wait_for()
+    assert page.get_by_role("img", name="Links sent and answers released, by month").count() == 1
+    load_row = page.locator("#load-by-month").get_by_role("row", name=month_label(months_ago(1)))
+    assert load_row.get_by_role("cell").first.inner_text() == "27", "six allies' links, all shown"
     assert_accessible(page)
     page.get_by_text("Answers to the other questions").click()
     page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()
