@@ -59,6 +59,27 @@ def open_sealed(private_key: X25519PrivateKey, info: bytes, sealed: bytes) -> by
         raise EnvelopeError("envelope does not open with this key and info") from exc
 
 
+_PAD_KEY = b',"pad":"'
+
+
+def without_padding(plaintext: bytes) -> bytes:
+    """The plaintext with its ``pad`` emptied, when ``pad`` comes last and is all spaces.
+
+    Clients put ``pad`` last (ours do), so this spares the JSON parser the padding, about nine
+    tenths of the bytes, and changes nothing else: a ``,"pad":"`` whose quotes are not
+    escaped cannot sit inside a string, so when only spaces and ``"}`` follow it, it is the
+    top-level key, and its spaces mean nothing once the envelope is open. Any other
+    plaintext is returned as it is, for the parser to judge.
+    """
+    start, end = plaintext.rfind(_PAD_KEY), len(plaintext) - 2
+    if start < 0 or start + len(_PAD_KEY) > end or not plaintext.endswith(b'"}'):
+        return plaintext  # (the key's quote must not be the closing one)
+    pad = plaintext[start + len(_PAD_KEY) : end]
+    if pad != b" " * len(pad):  # a byte comparison, much faster than parsing the spaces
+        return plaintext
+    return plaintext[:start] + _PAD_KEY + b'"}'
+
+
 def parse_plaintext(plaintext: bytes) -> dict[str, Any]:
     """Parse an opened plaintext into its JSON object; EnvelopeError if it is not one."""
     try:

@@ -142,13 +142,17 @@ def release_scope(
         session.add(cohort)
         session.flush()
         context = atrest.comment_context(cohort.id)
+        cells: dict[tuple[str, str, str | None], dict[str, str]] = {}  # a handful of distinct ones
         for response_id, ally_id, kind, visibility, stage, kid, info, sealed in _stream(session, scope):
             body = _open(keys, kid, info, sealed, questionnaire)
             if body is None:
                 invalid.append(response_id)
                 continue
             answers, comment = body
-            builder.add(Opened(answers=answers, ally_id=ally_id, slices=cells_of(kind, visibility, stage)))
+            slices = cells.get((kind, visibility, stage))
+            if slices is None:
+                slices = cells[kind, visibility, stage] = cells_of(kind, visibility, stage)
+            builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
             released.append(response_id)
             if comment is not None and comment["audience"] in audiences:
                 blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), context)
@@ -212,7 +216,7 @@ def _open(
     """Open and check one envelope; None if it must be discarded as invalid."""
     private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
     try:
-        body = envelope.parse_plaintext(envelope.open_sealed(private_key, info, sealed))
+        body = envelope.parse_plaintext(envelope.without_padding(envelope.open_sealed(private_key, info, sealed)))
         if set(body) != {"v", "answers", "comment", "pad"} or not isinstance(body["pad"], str) or body["pad"].strip():
             return None
         return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])

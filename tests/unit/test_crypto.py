@@ -252,6 +252,38 @@ def test_parse_plaintext_refuses_anything_but_a_version_1_object(plaintext: byte
         envelope.parse_plaintext(plaintext)
 
 
+def _parsed(plaintext: bytes) -> object:
+    try:
+        body = envelope.parse_plaintext(plaintext)
+    except envelope.EnvelopeError:
+        return "refused"
+    pad = body.get("pad")
+    return {**body, "pad": "spaces"} if isinstance(pad, str) and not pad.strip(" ") else body
+
+
+_TAILS = [b'"}', b' "}', b'   "}', b'x  "}', b'\\  "}', b'\\"  "}', b'"  "}', b"  }", b'  "} ', b'  "}}']
+
+
+@given(
+    head=st.sampled_from([b'{"v":1,"answers":{},"comment":null', b'{"v":1,"answers":{"a":"x,\\"pad\\":\\""}', b"{"]),
+    key=st.sampled_from([b',"pad":"', b',"pad": "', b',"pad":', b',"PAD":"', b'"pad":"']),
+    spaces=st.integers(0, 600),
+    tail=st.sampled_from(_TAILS),
+)
+def test_dropping_the_padding_never_changes_what_a_plaintext_says(
+    head: bytes, key: bytes, spaces: int, tail: bytes
+) -> None:
+    plaintext = head + key + b" " * spaces + tail
+    assert _parsed(envelope.without_padding(plaintext)) == _parsed(plaintext)
+
+
+def test_a_padded_plaintext_loses_its_padding_before_it_is_parsed() -> None:
+    padded = envelope.padded_plaintext({"wanted": "yes"}, {"text": "thanks   ", "audience": "ally"}, 1024)
+    unpadded = envelope.without_padding(padded)
+    assert len(unpadded) < 100 < len(padded)
+    assert envelope.parse_plaintext(unpadded) == {**envelope.parse_plaintext(padded), "pad": ""}
+
+
 # --- Envelope failures ---
 
 
