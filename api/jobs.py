@@ -91,25 +91,35 @@ class Background:
         self._app = app
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.busy = False  # True while a run holds a session
+        self._stopping = threading.Event()
 
     def start(self) -> None:
-        """Start the thread if this process has none (first request, or after a fork)."""
-        if self._thread is not None and self._thread.is_alive():
+        """Start the thread if this process has none (first request, or after a fork);
+        never again once stopped."""
+        if self._stopping.is_set() or (self._thread is not None and self._thread.is_alive()):
             return
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
+            if not self._stopping.is_set() and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._loop, name="allyloop-jobs", daemon=True)
                 self._thread.start()
 
+    def stop(self, timeout: float = 30.0) -> None:
+        """End the thread for good, after the run in progress (if any) has closed its session.
+
+        Whoever disposes of the app's engine, or reuses its database for something else
+        (tests do, on one shared PostgreSQL database), stops this first.
+        """
+        with self._lock:
+            self._stopping.set()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _loop(self) -> None:
         interval = self._app.config["ALLYLOOP"].release_interval_seconds
-        while True:
-            time.sleep(interval - time.time() % interval)
-            self.busy = True
+        while not self._stopping.wait(interval - time.time() % interval):
             with self._app.app_context():
                 _run_logged()
-            self.busy = False
 
 
 def _run_logged() -> None:

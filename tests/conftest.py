@@ -5,6 +5,7 @@ import dataclasses
 import itertools
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -55,6 +56,20 @@ def build_app(tmp_path: Path, **overrides: Any) -> Flask:
         keys.rotate(db.session, keyring.parse_kek(KEK), now=utcnow())
         db.session.commit()
     return app
+
+
+def _background_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("allyloop-")}
+
+
+@pytest.fixture(autouse=True)
+def no_background_work_outlives_its_test() -> Iterator[None]:
+    """A test that leaves a release thread running fails: on PostgreSQL every test shares one
+    database, and a stray thread would release other tests' answers in cohorts of its own timing."""
+    before = _background_threads()
+    yield
+    left = sorted(t.name for t in _background_threads() - before)
+    assert not left, f"background threads still running after the test: {left}; stop them before it ends"
 
 
 @pytest.fixture

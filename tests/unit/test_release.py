@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -690,3 +691,51 @@ def test_stage_slices_of_a_follow_up_cohort_never_show_or_imply_a_group_below_k(
             if value != {"suppressed": True}:
                 assert value["responses"] == len(truth[cell]) >= k
     assert small_group_in_span(visible_cells(document), responses, dimensions, k, min_allies) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(followup_scenario_st(), st.data())
+def test_a_group_follow_up_cohort_is_the_same_in_any_arrival_order(
+    scenario: tuple[int, int, list[Opened]], data: st.DataObject
+) -> None:
+    """The same answers give the same published view, whatever order the database returns them in."""
+    k, _, responses = scenario
+    shares = Counter(r.ally_id for r in responses)
+    if not ready(len(responses), len(shares), k=k, min_allies=2, largest_share=max(shares.values(), default=0)):
+        return
+    documents = {
+        json.dumps(build_group(order, k=k))
+        for order in (responses, responses[::-1], data.draw(st.permutations(responses)))
+    }
+    assert len(documents) == 1
+
+
+def build_group(responses: Sequence[Opened], *, k: int) -> dict[str, Any]:
+    builder = CohortBuilder(k=k, min_allies=2, dimensions=FOLLOWUP_DIMENSIONS, each_ally=True)
+    for response in responses:
+        builder.add(response)
+    return builder.build()
+
+
+def test_the_does_it_last_cohort_shows_every_stage_cell_in_every_arrival_order() -> None:
+    """Three allies credit (9 answers at 30 days, 9 at 90), three sponsor (9 at 30 days),
+    all in one cohort: each stage cell holds 9 answers from 3 allies and is shown, in
+    whatever order the answers are counted."""
+    later_30 = {"lasting_difference": 4, "recurred": "less"}
+    later_90 = {"lasting_difference": 3, "recurred": "same"}
+    responses = [
+        Opened(answers=answers, ally_id=ALLY_BASE + ally, slices=cells_of(kind, "public", stage))
+        for ally, kind in enumerate(["credit"] * 3 + ["sponsor"] * 3)
+        for stage, answers in (("followup_30", later_30), ("followup_90", later_90))
+        if kind == "credit" or stage == "followup_30"
+        for _ in range(3)
+    ]
+    rng = random.Random(2026)
+    for _ in range(10):
+        rng.shuffle(responses)
+        stage_path = build_group(responses, k=5)["slices"]["stage_path"]
+        assert {cell: shown.get("responses") for cell, shown in stage_path.items()} == {
+            "followup_30:access": 9,
+            "followup_30:signaling": 9,
+            "followup_90:signaling": 9,
+        }
