@@ -75,4 +75,4 @@ clean:
 # The gettext template translators start from (web/translations/messages.pot); add a
 # language with `pybabel init -i web/translations/messages.pot -d web/translations -l xx`.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -o web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output -o web/translations/messages.pot .

@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from flask_babel import gettext
+
 from api.config import Settings
 from feedback.followups import Reminder, Send, compose
 
@@ -50,7 +52,7 @@ def _from_address(settings: Settings) -> str:
 
 
 def message(reminder: Reminder, settings: Settings) -> EmailMessage:
-    subject, body = compose(reminder, settings.public_base_url + "/ally/")
+    subject, body = compose(reminder, settings.public_base_url + "/ally/", gettext)
     mail = EmailMessage()
     mail["From"] = _from_address(settings)
     mail["To"] = reminder.to

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback.errors import Conflict
+from feedback.kinds import N_, kind_name
 from feedback.models import Account, Action, Followup, Membership
 from feedback.release import GROUP_RULE, safe_shares
 
@@ -41,20 +42,7 @@ DEFAULT_DAYS: Final = (30, 90)
 # up on an old install): they stay in the app's list, but nobody gets a backlog of stale mail.
 MAIL_WINDOW: Final = timedelta(days=30)
 GIVE_UP_AFTER: Final = 3  # failed sends in a row that end a run's mailing
-STAGE_NAMES: Final = {"followup_30": "first follow-up", "followup_90": "second follow-up"}
-# How a kind reads in the reminder email (the web pages translate their own labels).
-KIND_NAMES: Final = {
-    "amplify": "Amplify",
-    "credit": "Credit",
-    "share_resource": "Share a resource",
-    "confront_bias": "Confront bias",
-    "mentor": "Mentor",
-    "sponsor": "Sponsor",
-    "connect": "Connect",
-    "change_process": "Change a process",
-    "other": "Other",
-}
-
+STAGE_NAMES: Final = {"followup_30": N_("first follow-up"), "followup_90": N_("second follow-up")}
 # The jobs logger carries the privacy filter; messages here name no address anyway.
 log = logging.getLogger("allyloop.jobs")
 
@@ -211,10 +199,6 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
 
 def _same(text: str) -> str:
     return text
-
-
-def kind_name(kind: str) -> str:
-    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
 
 
 def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _same) -> tuple[str, str]:

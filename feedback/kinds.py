@@ -28,5 +28,30 @@ VISIBILITIES: Final = ("public", "private")
 STAGES: Final = ("advice", "immediate", "followup_30", "followup_90")
 
 
+def N_(text: str) -> str:
+    """Marks English text for the translation catalogue (`make messages`); whoever shows it
+    translates it then: the pages with Flask-Babel, reminder emails with the gettext given."""
+    return text
+
+
+# How each kind reads, on every page and in reminder emails: one table, translated when shown.
+KIND_NAMES: Final = {
+    "amplify": N_("Amplify"),
+    "credit": N_("Credit"),
+    "share_resource": N_("Share a resource"),
+    "confront_bias": N_("Confront bias"),
+    "mentor": N_("Mentor"),
+    "sponsor": N_("Sponsor"),
+    "connect": N_("Introduce"),
+    "change_process": N_("Change a process"),
+    "other": N_("Something else"),
+}
+
+
+def kind_name(kind: str) -> str:
+    """The kind's English name (kinds from older data that are no longer known read as they are)."""
+    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
 def path_of(kind: str) -> str:
     return KIND_PATHS[kind]

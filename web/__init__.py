@@ -4,7 +4,7 @@ and leads sign in to (cookie session, CSRF on every form). Strings go through ge
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -18,7 +18,8 @@ csrf = CSRFProtect()
 
 
 def _locale() -> str | None:
-    return request.accept_languages.best_match(LOCALES)
+    """The reader's language; jobs (reminder emails) have no request and get the default."""
+    return request.accept_languages.best_match(LOCALES) if has_request_context() else None
 
 
 def register(app: Flask) -> None:

@@ -23,7 +23,7 @@ from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import errors_of, load
-from web.labels import KIND_TEXT
+from web.labels import kind_text
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
 bp.before_request(protect)
@@ -129,7 +129,7 @@ def home() -> Any:
         actions=actions.list_actions(session(), me()),
         due=followups.due_followups(session(), me(), utcnow().date()),
         due_text=DUE_TEXT,
-        kind_text=KIND_TEXT,
+        kind_text=kind_text(),
     )
 
 
@@ -161,7 +161,7 @@ def new_action() -> Any:
         form=form,
         errors=errors,
         path_groups=PATH_GROUPS,
-        kind_text=KIND_TEXT,
+        kind_text=kind_text(),
         visibility_text=VISIBILITY_TEXT,
     ), (400 if errors else 200)
 
@@ -181,7 +181,7 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
         offers=offers,
         open_stages=open_stages,
         requests=actions.requests_for(session(), me(), action_id),
-        kind_text=KIND_TEXT,
+        kind_text=kind_text(),
         stage_text=STAGE_TEXT,
         visibility_text=VISIBILITY_TEXT,
         k=current_app.config["ALLYLOOP"].release_min_responses,

@@ -121,6 +121,24 @@ def test_a_single_reminder_says_one_is_due() -> None:
     assert "- Share a resource, on 2027-03-10: second follow-up, due 2027-06-08" in body
 
 
+def test_every_sentence_kind_and_stage_of_the_reminder_goes_through_the_translations() -> None:
+    catalogue = {
+        "Time to follow up": "Zeit nachzufragen",
+        "1 follow-up is due:": "1 Nachfrage ist fällig:",
+        "- %(kind)s, on %(occurred)s: %(stage)s, due %(due)s": "- %(kind)s am %(occurred)s: %(stage)s, fällig %(due)s",
+        "Introduce": "Vorstellen",
+        "second follow-up": "zweite Nachfrage",
+    }
+    item = followups.ReminderItem("followup_90", "connect", date(2027, 3, 10), date(2027, 6, 8))
+    subject, body = followups.compose(
+        followups.Reminder("alex@example.org", "Alex", (item,)),
+        "https://a.example/ally/",
+        lambda text: catalogue.get(text, text),
+    )
+    assert subject == "Zeit nachzufragen" and "1 Nachfrage ist fällig:" in body
+    assert "- Vorstellen am 2027-03-10: zweite Nachfrage, fällig 2027-06-08" in body, "the kind reads as on the pages"
+
+
 def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) -> None:
     ally, action = an_action(session)
     followups.schedule(session, action, today=DAY)
