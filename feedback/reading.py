@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from feedback import kinds, questionnaires
+from feedback.measures import chosen
 
 # Next-step codes, most important first.
 ASK_FIRST: Final = "ask_first"  # a fair share did not want the help: ask before acting
@@ -107,15 +108,8 @@ def _tally(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> 
 
 
 def _strength(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> Strength:
-    strong = rated = 0
-    for _item, released in entries:
-        for value, n in released["counts"].items():
-            value = str(value)
-            if value in UNSURE_CHOICES:
-                continue
-            rated += int(n)
-            if value in STRONG_POINTS or value in STRONG_CHOICES:
-                strong += int(n)
+    released = (counts for _item, counts in entries)
+    strong, rated = chosen(released, STRONG_POINTS | STRONG_CHOICES, ignore=UNSURE_CHOICES)
     return Strength(strong=strong, rated=rated)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from feedback import kinds, questionnaires
+from feedback.measures import chosen, pick, scale_sum
 from web.charts import Chart, Point, bar_chart
 from web.labels import kind_label
 
@@ -191,27 +192,17 @@ class _Measure:
 
 
 def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Mapping[str, Any]], Value]:
-    def compute(items: Mapping[str, Any]) -> Value:
-        total, answered = 0.0, 0
-        for item in item_list:
-            for value, n in items.get(item.id, {}).get("counts", {}).items():
-                if value.lstrip("-").isdigit():
-                    total += int(value) * int(n)
-                    answered += int(n)
-        low = min(int(item.min or 0) for item in item_list)
-        high = max(int(item.max or 0) for item in item_list)
-        return mean(total, answered, low, high)
-
-    return compute
+    item_ids = [item.id for item in item_list]
+    low = min(int(item.min or 0) for item in item_list)
+    high = max(int(item.max or 0) for item in item_list)
+    return lambda items: mean(*scale_sum(pick(items, *item_ids)), low, high)
 
 
 def _share_of(
-    item: questionnaires.Item, chosen: frozenset[str], *, complement: bool = False
+    item: questionnaires.Item, values: frozenset[str], *, complement: bool = False
 ) -> Callable[[Mapping[str, Any]], Value]:
     def compute(items: Mapping[str, Any]) -> Value:
-        data = items.get(item.id, {})
-        answered = int(data.get("answered", 0))
-        hits = sum(int(n) for value, n in data.get("counts", {}).items() if value in chosen)
+        hits, answered = chosen(pick(items, item.id), values)
         return percent(answered - hits if complement else hits, answered)
 
     return compute
@@ -325,9 +316,7 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any
     if item.type == "multi":
         notes.append(_("People could choose more than one option, so shares can add up to more than 100%."))
     if item.type == "scale":
-        total = sum(int(v) * n for v, n in counts.items() if v.isdigit())
-        scored = sum(n for v, n in counts.items() if v.isdigit())
-        rows.append(Row(_("Mean"), (mean(total, scored, int(item.min or 1), int(item.max or 5)), blank())))
+        rows.append(Row(_("Mean"), (mean(*scale_sum([data]), int(item.min or 1), int(item.max or 5)), blank())))
     table_id = f"{qid.replace('.', '-')}-item-{item.id}"
     shown = rows[: len(options)]
     chart = bar_chart(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crypto import atrest
 from feedback import followups, kinds
+from feedback.measures import chosen, pick, scale_sum
 from feedback.models import Account, Cohort, ReleasedComment, Scope
 from feedback.release import GROUP_RULE, combine
 from feedback.services import load
@@ -81,35 +82,24 @@ SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
 MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 
 
-def _mean(items: Mapping[str, Any], item_ids: Sequence[str]) -> float | None:
-    total = count = 0
-    for item_id in item_ids:
-        for value, n in items.get(item_id, {}).get("counts", {}).items():
-            if value.isdigit():
-                total += int(value) * n
-                count += n
-    return round(total / count, 2) if count else None
-
-
-def _share(items: Mapping[str, Any], item_id: str, yes: Sequence[str], ignore: Sequence[str] = ()) -> float | None:
-    counts = items.get(item_id, {}).get("counts", {})
-    answered = sum(n for value, n in counts.items() if value not in ignore)
-    return round(sum(counts.get(value, 0) for value in yes) / answered, 2) if answered else None
+def _ratio(part: int, whole: int) -> float | None:
+    """A mean or a share as the API gives it: two decimals, None when nothing was answered."""
+    return round(part / whole, 2) if whole else None
 
 
 def _immediate_measures(items: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "wanted": _share(items, "wanted", ("yes",)),
-        "signaling": _mean(items, SIGNALING_ITEMS),
-        "mitigation": _mean(items, MITIGATION_ITEMS),
+        "wanted": _ratio(*chosen(pick(items, "wanted"), ("yes",))),
+        "signaling": _ratio(*scale_sum(pick(items, *SIGNALING_ITEMS))),
+        "mitigation": _ratio(*scale_sum(pick(items, *MITIGATION_ITEMS))),
     }
 
 
 def _followup_measures(items: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "lasting": _mean(items, ("lasting_difference",)),
-        "recurred_less": _share(items, "recurred", ("not_at_all", "less"), ignore=("not_applicable",)),
-        "ally_checked_back": _share(items, "ally_checked_back", ("yes",)),
+        "lasting": _ratio(*scale_sum(pick(items, "lasting_difference"))),
+        "recurred_less": _ratio(*chosen(pick(items, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",))),
+        "ally_checked_back": _ratio(*chosen(pick(items, "ally_checked_back"), ("yes",))),
     }
 
 

@@ -1,0 +1,54 @@
+"""Means and shares of released counts: the parts and wholes every page, API and CSV divides."""
+
+from feedback.measures import chosen, pick, scale_sum
+
+ITEMS = {
+    "felt_recognised": {"answered": 4, "counts": {"2": 1, "5": 3}},
+    "changed_treatment": {"answered": 5, "counts": {"1": 2, "na": 3}},
+    "wanted": {"answered": 6, "counts": {"yes": 3, "partly": 1, "no": 1, "unsure": 1}},
+    "recurred": {"answered": 5, "counts": {"less": 2, "same": 1, "not_applicable": 2}},
+    "downsides": {"answered": 4, "counts": {"none": 2, "spoken_for": 2, "unwanted_attention": 1}},
+}
+
+
+def test_a_scale_sum_adds_the_points_given_and_counts_those_who_gave_one() -> None:
+    assert scale_sum(pick(ITEMS, "felt_recognised")) == (17, 4)
+
+
+def test_na_and_skipped_answers_are_not_in_a_mean() -> None:
+    assert scale_sum(pick(ITEMS, "changed_treatment")) == (2, 2)
+    assert scale_sum(pick(ITEMS, "not_released")) == (0, 0)
+
+
+def test_a_scale_sum_pools_several_items() -> None:
+    assert scale_sum(pick(ITEMS, "felt_recognised", "changed_treatment")) == (19, 6)
+
+
+def test_negative_scale_points_count_and_other_values_do_not() -> None:
+    released = {"answered": 4, "counts": {"-2": 1, "1": 1, "--1": 1, "yes": 1}}
+    assert scale_sum([released]) == (-1, 2)
+
+
+def test_a_share_is_of_those_who_answered_the_item() -> None:
+    assert chosen(pick(ITEMS, "wanted"), ("yes",)) == (3, 6)
+    assert chosen(pick(ITEMS, "wanted"), ("yes", "partly")) == (4, 6)
+
+
+def test_a_share_ignores_the_values_it_is_told_to_ignore() -> None:
+    assert chosen(pick(ITEMS, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",)) == (2, 3)
+
+
+def test_a_share_of_a_multi_item_counts_people_not_options() -> None:
+    hits, answered = chosen(pick(ITEMS, "downsides"), ("none",))
+    assert (hits, answered) == (2, 4)
+    assert answered - hits == 2, "two people named a downside, though they chose three options"
+
+
+def test_a_share_pools_items_from_several_questionnaires() -> None:
+    advice = {"answered": 2, "counts": {"5": 1, "na": 1}}
+    immediate = {"answered": 3, "counts": {"4": 2, "2": 1}}
+    assert chosen([advice, immediate], ("4", "5"), ignore=("na",)) == (3, 4)
+
+
+def test_an_item_no_one_answered_has_an_empty_whole() -> None:
+    assert chosen(pick(ITEMS, "not_released"), ("yes",)) == (0, 0)
