@@ -27,6 +27,8 @@ class Settings:
     link_days: int = 30
     # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs.py).
     release_interval_seconds: int = 600
+    # Processes that open the answers of a large release (feedback/opening.py); 1: the job's own.
+    release_processes: int = 1
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
@@ -73,6 +75,7 @@ class Settings:
             mail_url=_mail_url(get("MAIL_URL")),
             mail_from=_mail_from(get("MAIL_FROM")),
             release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
+            release_processes=_int(env, "RELEASE_PROCESSES", 1, 64),
         )
 
 

@@ -52,7 +52,11 @@ class MissingKey(RuntimeError):
 
 def release_settings(app: Flask) -> jobs.ReleaseSettings:
     settings = app.config["ALLYLOOP"]
-    return jobs.ReleaseSettings(k=settings.release_min_responses, comment_key=app.config["COMMENT_KEY"])
+    return jobs.ReleaseSettings(
+        k=settings.release_min_responses,
+        comment_key=app.config["COMMENT_KEY"],
+        processes=settings.release_processes,
+    )
 
 
 def kek() -> bytes:

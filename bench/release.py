@@ -131,14 +131,16 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
     return Dataset(app, keyring.parse_kek(kek_text), scope_ids[0], n, kid, kept, time.monotonic() - started)
 
 
-def release(data: Dataset, on_released: Callable[[], None] | None = None) -> tuple[float, float, int]:
+def release(
+    data: Dataset, on_released: Callable[[], None] | None = None, *, processes: int = 1
+) -> tuple[float, float, int]:
     """Time feedback.jobs.release_scope on the whole scope, then its commit. Returns (release s, commit s, released).
 
     ``on_released`` runs between the two, for a measurement of the release alone.
     """
     with data.app.app_context():
         session = db.session
-        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"])
+        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"], processes=processes)
         loader = keys.private_keys(session, data.kek)
         started = time.perf_counter()
         cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
@@ -168,6 +170,7 @@ def raw_open(data: Dataset) -> float:
 @dataclass
 class ThroughputResult:
     n: int
+    processes: int
     setup_seconds: float
     raw_seconds: float
     release_seconds: float
@@ -186,14 +189,21 @@ class ThroughputResult:
         return self.release_rate / self.raw_rate
 
 
-def throughput(workdir: Path, n: int, seed: int) -> ThroughputResult:
+def throughput(workdir: Path, n: int, seed: int, processes: int = 1) -> ThroughputResult:
+    if processes > 1 and n < jobs.POOL_FROM:
+        raise ValueError(f"a release opens on several processes from {jobs.POOL_FROM:,} answers on")
     data = build(workdir, n, keep=True, seed=seed)
     raw = raw_open(data)
-    seconds, commit, _ = release(data)
+    seconds, commit, _ = release(data, processes=processes)
     with data.app.app_context():
         db.engine.dispose()
     return ThroughputResult(
-        n=n, setup_seconds=data.setup_seconds, raw_seconds=raw, release_seconds=seconds, commit_seconds=commit
+        n=n,
+        processes=processes,
+        setup_seconds=data.setup_seconds,
+        raw_seconds=raw,
+        release_seconds=seconds,
+        commit_seconds=commit,
     )
 
 
@@ -246,11 +256,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--processes", type=int, default=1, help="RELEASE_PROCESSES for the throughput release")
     args = parser.parse_args()
     if args.what == "memory":
         out = memory(args.workdir, args.n, args.seed)
     else:
-        result = throughput(args.workdir, args.n, args.seed)
+        result = throughput(args.workdir, args.n, args.seed, args.processes)
         out = {
             **asdict(result),
             "raw_rate": result.raw_rate,

@@ -7,19 +7,20 @@ idempotent: running it twice releases nothing twice. Callers commit.
 import logging
 import secrets
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from crypto import atrest, envelope
-from feedback import followups, kinds, questionnaires
+from crypto import atrest
+from feedback import followups, opening, questionnaires
 from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
-from feedback.release import CohortBuilder, NotReleasable, Opened, ready, rule_for
+from feedback.opening import Counting, KeyLoader, Row
+from feedback.release import NotReleasable, ready, rule_for
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
 DIMENSIONS = ("path", "kind", "visibility")
@@ -28,7 +29,6 @@ DIMENSIONS = ("path", "kind", "visibility")
 # ("followup_30:signaling"): the cells "does it last?" sets side by side. Each is a slice
 # like any other, under the same suppression; the audit sees how they nest.
 STAGE_DIMENSIONS = ("stage", "stage_path", "stage_kind")
-UNKNOWN_STAGE = "followup"  # answers stored before responses kept their stage
 
 
 def dimensions_for(questionnaire: questionnaires.Questionnaire) -> tuple[str, ...]:
@@ -36,29 +36,16 @@ def dimensions_for(questionnaire: questionnaires.Questionnaire) -> tuple[str, ..
     return DIMENSIONS + STAGE_DIMENSIONS if questionnaire.stage == "followup" else DIMENSIONS
 
 
-def cells_of(kind: str, visibility: str, stage: str | None) -> dict[str, str]:
-    """A response's cell in every dimension any cohort is cut by."""
-    path = kinds.path_of(kind)
-    stage = stage or UNKNOWN_STAGE
-    return {
-        "path": path,
-        "kind": kind,
-        "visibility": visibility,
-        "stage": stage,
-        "stage_path": f"{stage}:{path}",
-        "stage_kind": f"{stage}:{kind}",
-    }
-
-
 COMMENT_AUDIENCES = {"ally": ("ally", "both"), "group": ("lead", "both")}
 # Used or expired links answer 410 for this long after expiry, then are forgotten (404).
 LINK_GRACE = timedelta(days=30)
 _BATCH = 500
+# From this many answers on, a release may open them on several processes (RELEASE_PROCESSES):
+# starting a pool costs about a second, which pays off only in a large release.
+POOL_FROM = 20_000
+T = TypeVar("T", bound=tuple[object, ...])
 _UPDATE_BATCH = 5000  # ids per UPDATE ... IN (...), well under every database's parameter limit
 
-KeyLoader = Callable[[str], X25519PrivateKey]
-# A pending answer as streamed: id, ally, kind, visibility, stage, kid, info, sealed.
-Row = tuple[int, int, str, str, str | None, str, bytes, bytes]
 log = logging.getLogger("allyloop.jobs")
 
 
@@ -66,6 +53,7 @@ log = logging.getLogger("allyloop.jobs")
 class ReleaseSettings:
     k: int
     comment_key: bytes  # at-rest key for released comments
+    processes: int = 1  # a release of POOL_FROM answers or more opens them on this many processes
 
 
 @dataclass
@@ -130,36 +118,38 @@ def release_scope(
         return None
 
     questionnaire = questionnaires.load(scope.questionnaire_id)
-    builder = CohortBuilder(
-        k=settings.k, min_allies=rule.min_allies, dimensions=dimensions_for(questionnaire), each_ally=rule.each_ally
+    counting = Counting(
+        questionnaire_id=questionnaire.id,
+        k=settings.k,
+        min_allies=rule.min_allies,
+        each_ally=rule.each_ally,
+        dimensions=dimensions_for(questionnaire),
+        audiences=COMMENT_AUDIENCES[scope.kind],
     )
+    builder = counting.builder()
     cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
     releasable = True
     released, invalid = array("q"), array("q")
-    audiences = COMMENT_AUDIENCES[scope.kind]
-    comments: list[dict[str, object]] = []  # written in batches, so memory stays flat
+    processes = settings.processes if count >= POOL_FROM else 1
+    kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
     with session.begin_nested() as attempt:
         session.add(cohort)
         session.flush()
         context = atrest.comment_context(cohort.id)
-        cells: dict[tuple[str, str, str | None], dict[str, str]] = {}  # a handful of distinct ones
-        for response_id, ally_id, kind, visibility, stage, kid, info, sealed in _stream(session, scope):
-            body = _open(keys, kid, info, sealed, questionnaire)
-            if body is None:
-                invalid.append(response_id)
-                continue
-            answers, comment = body
-            slices = cells.get((kind, visibility, stage))
-            if slices is None:
-                slices = cells[kind, visibility, stage] = cells_of(kind, visibility, stage)
-            builder.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
-            released.append(response_id)
-            if comment is not None and comment["audience"] in audiences:
-                blob = atrest.encrypt(settings.comment_key, comment["text"].encode(), context)
-                comments.append({"cohort_id": cohort.id, "position": secrets.randbelow(2**31), "ciphertext": blob})
-                if len(comments) >= _BATCH:
-                    _write_comments(session, comments)
-        _write_comments(session, comments)
+        for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
+            builder.merge(batch.counts)
+            released.extend(batch.released)
+            invalid.extend(batch.invalid)
+            if batch.comments:
+                comments = [
+                    {
+                        "cohort_id": cohort.id,
+                        "position": secrets.randbelow(2**31),
+                        "ciphertext": atrest.encrypt(settings.comment_key, text.encode(), context),
+                    }
+                    for text in batch.comments
+                ]
+                session.execute(insert(ReleasedComment), comments)
         try:
             cohort.document = builder.build()
             session.flush()
@@ -180,48 +170,38 @@ def release_scope(
     return cohort
 
 
-def _write_comments(session: Session, comments: list[dict[str, object]]) -> None:
-    if comments:
-        session.execute(insert(ReleasedComment), comments)
-        comments.clear()
+def _with_envelopes(scope: Scope, query: Select[T]) -> Select[T]:
+    """The query over the scope's pending answers and their envelopes."""
+    return query.select_from(Response).join(Envelope, Envelope.response_id == Response.id).where(*_pending(scope))
 
 
-def _stream(session: Session, scope: Scope) -> Iterator[Row]:
-    query = (
-        select(
-            Response.id,
-            Response.ally_id,
-            Response.kind,
-            Response.visibility,
-            Response.stage,
-            Envelope.kid,
-            Envelope.info,
-            Envelope.sealed,
-        )
-        .join(Envelope, Envelope.response_id == Response.id)
-        .where(*_pending(scope))
-        # Digest order is random, so nothing derived from the stream (comment rows) keeps arrival order.
-        .order_by(Envelope.digest)
-    )
-    # Plain tuples straight from the connection, a batch at a time: no ORM bookkeeping per response.
-    # The option goes on the statement: set on the connection it would outlive this query.
-    result = session.connection().execute(query.execution_options(yield_per=_BATCH))
-    for batch in result.tuples().partitions():
-        yield from batch
+def _stream(session: Session, scope: Scope) -> Iterator[Sequence[Row]]:
+    """The scope's pending answers with their envelopes, a batch at a time, in digest order.
 
-
-def _open(
-    keys: KeyLoader, kid: str, info: bytes, sealed: bytes, questionnaire: questionnaires.Questionnaire
-) -> tuple[questionnaires.Answers, questionnaires.Comment | None] | None:
-    """Open and check one envelope; None if it must be discarded as invalid."""
-    private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
-    try:
-        body = envelope.parse_plaintext(envelope.without_padding(envelope.open_sealed(private_key, info, sealed)))
-        if set(body) != {"v", "answers", "comment", "pad"} or not isinstance(body["pad"], str) or body["pad"].strip():
-            return None
-        return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])
-    except Exception:  # noqa: BLE001 - whatever a sender put inside, it only ever makes the answer invalid
-        return None
+    Digest order is random, so nothing derived from the stream (comment rows) keeps arrival
+    order. The database sorts only the ids, then the envelopes are read a batch at a time by
+    id: sorting the rows themselves would carry every ciphertext through the sort (half a
+    gigabyte of temporary sort space for 100,000 answers on SQLite).
+    """
+    connection = session.connection()
+    ids_in_order = _with_envelopes(scope, select(Response.id)).order_by(Envelope.digest)
+    order = array("q", connection.execute(ids_in_order).scalars())
+    query = select(
+        Response.id,
+        Response.ally_id,
+        Response.kind,
+        Response.visibility,
+        Response.stage,
+        Envelope.kid,
+        Envelope.info,
+        Envelope.sealed,
+    ).join(Envelope, Envelope.response_id == Response.id)
+    for start in range(0, len(order), _BATCH):
+        ids = order[start : start + _BATCH]
+        # Plain tuples straight from the connection: no ORM bookkeeping per response.
+        rows = {row[0]: row for row in connection.execute(query.where(Response.id.in_(ids.tolist()))).tuples()}
+        # An id that is gone was found invalid meanwhile by a release of its other view.
+        yield [rows[response_id] for response_id in ids if response_id in rows]
 
 
 def _chunks(ids: "array[int]", size: int = _UPDATE_BATCH) -> Iterator[list[int]]:

@@ -307,6 +307,24 @@ class CohortBuilder:
         tally.add(response.ally_id, response.answers)
         self._shares[response.ally_id] += 1
 
+    def merge(self, other: CohortBuilder) -> None:
+        """Add what ``other`` counted (a batch counted elsewhere, by the same rules); it is used up."""
+        if (other._k, other._min_allies, other._dimensions, other._each_ally) != (
+            self._k,
+            self._min_allies,
+            self._dimensions,
+            self._each_ally,
+        ):
+            raise ValueError("only builders with the same rules and dimensions merge")
+        for atom, tally in other._by_atom.items():
+            mine = self._by_atom.get(atom)
+            if mine is None:
+                self._by_atom[atom] = tally
+            else:
+                mine.merge(tally)
+        self._shares.update(other._shares)
+        other._by_atom, other._shares = {}, Counter()
+
     def _sum_atoms(self) -> None:
         """Fold the atom tallies into the total, the cells of each dimension, and atom sizes."""
         self._total = _Tally()

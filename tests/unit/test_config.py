@@ -258,3 +258,10 @@ def test_release_interval_defaults_to_ten_minutes_and_is_configurable(tmp_path: 
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "86401"])
 def test_a_release_interval_that_is_not_1_to_86400_seconds_is_refused(tmp_path: Path, value: str) -> None:
     assert "RELEASE_INTERVAL_SECONDS" in refusal(tmp_path, RELEASE_INTERVAL_SECONDS=value)
+
+
+def test_large_releases_open_on_one_process_unless_told_otherwise(tmp_path: Path) -> None:
+    assert settings(tmp_path).release_processes == 1
+    assert settings(tmp_path, RELEASE_PROCESSES="2").release_processes == 2
+    for value in ("0", "two", "65"):
+        assert "RELEASE_PROCESSES" in refusal(tmp_path, RELEASE_PROCESSES=value)

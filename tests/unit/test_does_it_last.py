@@ -1,6 +1,7 @@
 """ "Does it last?" read from released views: old cohorts without stage slices still count."""
 
-from feedback.jobs import DIMENSIONS, STAGE_DIMENSIONS, cells_of
+from feedback.jobs import DIMENSIONS, STAGE_DIMENSIONS
+from feedback.opening import cells_of
 from feedback.release import CohortBuilder, Opened, combine
 from feedback.services.results import does_it_last
 

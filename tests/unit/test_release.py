@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback.jobs import DIMENSIONS as RELEASE_DIMENSIONS
-from feedback.jobs import STAGE_DIMENSIONS, cells_of
+from feedback.jobs import STAGE_DIMENSIONS
+from feedback.opening import cells_of
 from feedback.release import CohortBuilder, NotReleasable, Opened, combine, ready
 
 # Ally ids far above any count a document can hold, so a leaked id would be noticed.
@@ -290,6 +291,52 @@ def test_a_document_is_the_same_in_every_process() -> None:
 
 
 # --- combine ---------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.sampled_from(["credit", "sponsor", "mentor"]),
+            st.sampled_from(WANTED),
+            st.lists(st.sampled_from(DOWNSIDES), unique=True, max_size=2),
+        ),
+        min_size=3,
+        max_size=40,
+    ),
+    st.integers(1, 5),
+)
+def test_counting_in_batches_and_merging_gives_the_document_counting_at_once_gives(
+    answers: list[tuple[int, str, str, list[str]]], batches: int
+) -> None:
+    responses = [
+        opened(ally, {"wanted": w, "downsides": d} if d else {"wanted": w}, kind=k) for ally, k, w, d in answers
+    ]
+    whole = CohortBuilder(k=3, min_allies=2, dimensions=("kind",), each_ally=True)
+    for response in responses:
+        whole.add(response)
+    merged = CohortBuilder(k=3, min_allies=2, dimensions=("kind",), each_ally=True)
+    for start in range(batches):
+        part = CohortBuilder(k=3, min_allies=2, dimensions=("kind",), each_ally=True)
+        for response in responses[start::batches]:
+            part.add(response)
+        merged.merge(part)
+    assert merged.count == whole.count and merged.allies == whole.allies
+    try:
+        expected: object = whole.build()
+    except NotReleasable:
+        expected = NotReleasable
+    try:
+        got: object = merged.build()
+    except NotReleasable:
+        got = NotReleasable
+    assert got == expected
+
+
+def test_builders_cut_by_other_rules_do_not_merge() -> None:
+    with pytest.raises(ValueError, match="same rules"):
+        CohortBuilder(k=3, min_allies=1, dimensions=("kind",)).merge(CohortBuilder(k=3, min_allies=1, dimensions=()))
 
 
 def test_combine_of_nothing_is_an_empty_view() -> None:

@@ -1,0 +1,144 @@
+"""Opening a batch of pending answers and counting it: the work a release does per answer.
+
+A release streams its scope's envelopes in batches and hands each one to ``open_batch``:
+in the job's own process, or, for a large release with ``processes`` above 1, in a pool of
+spawned processes that use the other cores. Either way the same function does the work and
+returns what the release needs: the batch's counts (a ``CohortBuilder`` to merge), which
+answers were released or invalid, and the comments meant for the scope's reader. The
+database and the at-rest key stay with the job; a pool process holds only the private
+response keys of that release, and ends with it.
+"""
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from crypto import envelope
+from feedback import kinds, questionnaires
+from feedback.release import CohortBuilder, Opened
+
+KeyLoader = Callable[[str], X25519PrivateKey]
+# A pending answer as streamed: id, ally, kind, visibility, stage, kid, info, sealed.
+Row = tuple[int, int, str, str, str | None, str, bytes, bytes]
+UNKNOWN_STAGE = "followup"  # answers stored before responses kept their stage
+log = logging.getLogger("allyloop.jobs")
+
+
+@dataclass(frozen=True)
+class Counting:
+    """How one scope's answers are counted, and whose comments its reader may read."""
+
+    questionnaire_id: str
+    k: int
+    min_allies: int
+    each_ally: bool
+    dimensions: tuple[str, ...]
+    audiences: tuple[str, ...]
+
+    def builder(self) -> CohortBuilder:
+        return CohortBuilder(k=self.k, min_allies=self.min_allies, dimensions=self.dimensions, each_ally=self.each_ally)
+
+
+@dataclass
+class Batch:
+    counts: CohortBuilder
+    released: list[int] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)  # plain text: the job seals them at rest at once
+
+
+def cells_of(kind: str, visibility: str, stage: str | None) -> dict[str, str]:
+    """A response's cell in every dimension any cohort is cut by."""
+    path = kinds.path_of(kind)
+    stage = stage or UNKNOWN_STAGE
+    return {
+        "path": path,
+        "kind": kind,
+        "visibility": visibility,
+        "stage": stage,
+        "stage_path": f"{stage}:{path}",
+        "stage_kind": f"{stage}:{kind}",
+    }
+
+
+def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batch:
+    """Open, check and count each answer; one that does not open or fit is invalid."""
+    questionnaire = questionnaires.load(counting.questionnaire_id)
+    batch = Batch(counts=counting.builder())
+    cells: dict[tuple[str, str, str | None], dict[str, str]] = {}  # a handful of distinct ones
+    for response_id, ally_id, kind, visibility, stage, kid, info, sealed in rows:
+        private_key = keys(kid)  # a key that will not unwrap is the operator's error: fail the job, lose nothing
+        body = _open(private_key, info, sealed, questionnaire)
+        if body is None:
+            batch.invalid.append(response_id)
+            continue
+        answers, comment = body
+        slices = cells.get((kind, visibility, stage))
+        if slices is None:
+            slices = cells[kind, visibility, stage] = cells_of(kind, visibility, stage)
+        batch.counts.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
+        batch.released.append(response_id)
+        if comment is not None and comment["audience"] in counting.audiences:
+            batch.comments.append(comment["text"])
+    return batch
+
+
+def _open(
+    private_key: X25519PrivateKey, info: bytes, sealed: bytes, questionnaire: questionnaires.Questionnaire
+) -> tuple[questionnaires.Answers, questionnaires.Comment | None] | None:
+    """Open and check one envelope; None if it must be discarded as invalid."""
+    try:
+        body = envelope.parse_plaintext(envelope.without_padding(envelope.open_sealed(private_key, info, sealed)))
+        if set(body) != {"v", "answers", "comment", "pad"} or not isinstance(body["pad"], str) or body["pad"].strip():
+            return None
+        return questionnaire.validate_answers(body["answers"]), questionnaire.validate_comment(body["comment"])
+    except Exception:  # noqa: BLE001 - whatever a sender put inside, it only ever makes the answer invalid
+        return None
+
+
+def open_all(
+    batches: Iterable[Sequence[Row]], keys: KeyLoader, counting: Counting, *, kids: Sequence[str], processes: int
+) -> Iterator[Batch]:
+    """``open_batch`` over every batch, in order: on ``processes`` spawned processes when that
+    is more than one. Two batches per process at most are in flight, so memory stays flat."""
+    if processes <= 1:
+        for rows in batches:
+            yield open_batch(rows, keys, counting)
+        return
+    private = {kid: keys(kid).private_bytes_raw() for kid in kids}
+    log.info("opening a large release on %d processes", processes)
+    # spawn, not fork: a fresh interpreter shares no threads, connections or locks with the job.
+    context = get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_hold, initargs=(private,)) as pool:
+        in_flight: list[Future[Batch]] = []
+        for _ in range(processes):  # start every process now, while the database sorts the batches
+            pool.submit(_ready)
+        try:
+            for rows in batches:
+                in_flight.append(pool.submit(_open_held, list(rows), counting))
+                if len(in_flight) >= 2 * processes:
+                    yield in_flight.pop(0).result()
+            while in_flight:
+                yield in_flight.pop(0).result()
+        finally:
+            for future in in_flight:  # the job failed: drop what is left, nothing was written
+                future.cancel()
+
+
+_held: dict[str, X25519PrivateKey] = {}  # in a pool process: the keys of the release it serves
+
+
+def _hold(private: dict[str, bytes]) -> None:
+    _held.update({kid: X25519PrivateKey.from_private_bytes(raw) for kid, raw in private.items()})
+
+
+def _ready() -> None:
+    """Nothing: submitted once per process so that all of them start at once."""
+
+
+def _open_held(rows: Sequence[Row], counting: Counting) -> Batch:
+    return open_batch(rows, _held.__getitem__, counting)
