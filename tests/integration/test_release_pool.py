@@ -41,10 +41,11 @@ def publish(tmp_path: Path, processes: int) -> tuple[dict[str, Any], list[dict[s
     with app.app_context():
         report = run_due_now()
         db.session.remove()
-        db.engine.dispose()
     assert report.failed_scopes == [] and report.released_cohorts == 4, report
     insights = lead.get(f"/api/v1/groups/{group}/insights").get_json()
     mine = [ally.get("/api/v1/me/feedback").get_json() for ally in allies]
+    with app.app_context():
+        db.engine.dispose()  # no connection outlives the test
     for view in [insights, *mine]:
         view["released"]["comments"].sort()  # their order is random on purpose
     return insights, mine, report.invalid
