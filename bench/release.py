@@ -10,10 +10,12 @@ the server would give its link (key id, questionnaire, link binding of a fresh t
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
 import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -171,6 +173,7 @@ def raw_open(data: Dataset) -> float:
 class ThroughputResult:
     n: int
     processes: int
+    child_peak_rss_mb: float  # the largest RSS any pool process reached (0 without a pool)
     setup_seconds: float
     raw_seconds: float
     release_seconds: float
@@ -194,17 +197,52 @@ def throughput(workdir: Path, n: int, seed: int, processes: int = 1) -> Throughp
         raise ValueError(f"a release opens on several processes from {jobs.POOL_FROM:,} answers on")
     data = build(workdir, n, keep=True, seed=seed)
     raw = raw_open(data)
-    seconds, commit, _ = release(data, processes=processes)
+    with ChildMemory() as children:
+        seconds, commit, _ = release(data, processes=processes)
     with data.app.app_context():
         db.engine.dispose()
     return ThroughputResult(
         n=n,
         processes=processes,
+        child_peak_rss_mb=children.peak_mb,
         setup_seconds=data.setup_seconds,
         raw_seconds=raw,
         release_seconds=seconds,
         commit_seconds=commit,
     )
+
+
+class ChildMemory:
+    """Samples the RSS of this process's children (the release's pool) while in the block.
+
+    ``ru_maxrss`` of the children would not do: a spawned child is forked before it execs,
+    so for a moment it counts the parent's whole memory as its own.
+    """
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "ChildMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        parent = re.compile(rf"^PPid:\s+{os.getpid()}$", re.M)
+        while not self._stop.wait(0.05):
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    text = status.read_text()
+                except OSError:
+                    continue  # it ended meanwhile
+                rss = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
+                if parent.search(text) and rss:
+                    self.peak_mb = max(self.peak_mb, int(rss.group(1)) / 1024)
 
 
 def _status_kb(field: str) -> int:

@@ -117,6 +117,8 @@ def rows_for(
                 _verdict(run["ratio"] >= TARGET_RELEASE_RATIO),
             ),
         ]
+        if run["processes"] > 1:
+            rows.append(Row("b", "peak RSS of each pool process, MB", f"{run['child_peak_rss_mb']:.0f}"))
     if c is not None:
         peak = c["release_peak_rss_mb"]
         rows += [
@@ -360,12 +362,14 @@ def notes(a: web.WebResult | None, b: list[dict[str, Any]] | None, c: dict[str, 
         "  into digest order (sorting the rows carried every ciphertext through a temporary sort).",
         "  What remains in one process is Python work the release must do per answer.",
         "- **(b) on several processes.** With `RELEASE_PROCESSES` above 1, a release of at least",
-        "  20,000 answers (`feedback.jobs.POOL_FROM`) opens, checks and counts them in that many",
+        "  30,000 answers (`feedback.jobs.POOL_FROM`) opens, checks and counts them in that many",
         "  spawned processes, 500 per task, and the job merges the counts, seals the comments at",
         "  rest and writes. The same code counts either way (`feedback/opening.py`), and a test",
         "  checks that both publish the same. The pool takes about a second to start (spawned",
         "  processes import the job's main module), hidden in part behind the database's sort,",
-        "  which is why it is kept for large releases. The raw rate it is compared with is one",
+        "  which is why it is kept for large releases (at 20,000 it just broke even). Each pool",
+        "  process adds its own memory (the row above; most of it the modules it imports again), on",
+        "  top of the job's peak in (c). The raw rate it is compared with is one",
         "  core's; the pooled release uses both. Earlier measurements that showed no gain were",
         "  taken while other work held a core: `bench/cores.py` (top of this page) says how much",
         "  parallel work the machine had when these figures were taken.",
@@ -412,7 +416,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.submits, args.warmup, args.release_n, args.memory_n, args.no_doc = 300, 20, 1000, 5000, True
-        args.pool_n = 20_000  # the smallest release that opens on several processes
+        args.pool_n = 30_000  # the smallest release that opens on several processes
     parts = set(args.only or ["a", "b", "c"])
     started = datetime.now(UTC)
     clock = time.monotonic()

@@ -42,7 +42,7 @@ LINK_GRACE = timedelta(days=30)
 _BATCH = 500
 # From this many answers on, a release may open them on several processes (RELEASE_PROCESSES):
 # starting a pool costs about a second, which pays off only in a large release.
-POOL_FROM = 20_000
+POOL_FROM = 30_000
 T = TypeVar("T", bound=tuple[object, ...])
 _UPDATE_BATCH = 5000  # ids per UPDATE ... IN (...), well under every database's parameter limit
 
