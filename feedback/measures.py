@@ -2,8 +2,8 @@
 
 A released item is ``{"answered": n, "counts": {value: n}}`` (``feedback.release``): how
 many answered it, and how often each value came up. Each function here pools one or more
-such items and returns a part and its whole, never a ratio: a caller divides, rounds and
-words it, and says what an empty whole means.
+such items and returns a part and its whole; ``ratio`` is how the API divides them, and
+the pages word them their own way.
 """
 
 import re
@@ -47,3 +47,8 @@ def chosen(released: Iterable[Released], values: Collection[str], *, ignore: Col
         hits += sum(int(counts.get(value, 0)) for value in values)
         answered += int(item.get("answered", 0)) - sum(int(counts.get(value, 0)) for value in ignore)
     return hits, answered
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """A mean or a share as the API gives it: two decimals, None when the whole is empty."""
+    return round(part / whole, 2) if whole else None

@@ -194,38 +194,39 @@ class _Span:
 
 
 def _hidden_group(
-    span: _Span, sizes: Sequence[int], allies: Sequence[Counter[int]], safe: Callable[[int, Counter[int]], bool]
+    span: _Span, allies: Sequence[Counter[int]], safe: Callable[[Counter[int]], bool]
 ) -> frozenset[int] | None:
     """Atoms whose combined count follows from ``span`` yet is below k responses or
     min_allies allies; None if there are none. Raises _TooHard past the budget.
 
+    ``allies`` gives each atom's answers per ally; ``safe`` judges a group by those counts.
     A 0/1 vector in the span is fixed by its values at the pivots, so this chooses those
     values depth first. It drops a branch as soon as some atom can no longer come out 0
     or 1, or once the atoms already settled at 1 are safe on their own (adding atoms only
     ever adds responses and allies).
     """
     rows = [row for _, row in span.basis]
-    atoms = range(len(sizes))
+    atoms = range(len(allies))
     # Column j in integers: 0 and 1 become 0 and scale[j].
     scale = [lcm(*(row[j].denominator for row in rows)) for j in atoms]
     coef = [[int(row[j] * scale[j]) for j in atoms] for row in rows]
     touches = [[j for j in atoms if line[j]] for line in coef]
     last = {j: i for i, line in enumerate(touches) for j in line}
     # low[i][j] .. high[i][j]: what the pivots from i on can still add to column j.
-    low = [[0] * len(sizes) for _ in range(len(rows) + 1)]
-    high = [[0] * len(sizes) for _ in range(len(rows) + 1)]
+    low = [[0] * len(allies) for _ in range(len(rows) + 1)]
+    high = [[0] * len(allies) for _ in range(len(rows) + 1)]
     for i in reversed(range(len(rows))):
         low[i] = [a + min(c, 0) for a, c in zip(low[i + 1], coef[i], strict=True)]
         high[i] = [a + max(c, 0) for a, c in zip(high[i + 1], coef[i], strict=True)]
-    partial = [0] * len(sizes)
+    partial = [0] * len(allies)
     steps = 0
 
-    def search(i: int, ones: frozenset[int], responses: int, who: Counter[int]) -> frozenset[int] | None:
+    def search(i: int, ones: frozenset[int], who: Counter[int]) -> frozenset[int] | None:
         nonlocal steps
         steps += 1 + (len(touches[i]) if i < len(rows) else 0)
         if steps > _AUDIT_BUDGET:
             raise _TooHard
-        if safe(responses, who):
+        if safe(who):
             return None
         if i == len(rows):
             return ones if ones else None
@@ -244,12 +245,7 @@ def _hidden_group(
                 elif not (lo <= 0 <= hi or lo <= scale[j] <= hi):
                     break
             else:
-                found = search(
-                    i + 1,
-                    ones.union(new),
-                    responses + sum(sizes[a] for a in new),
-                    sum((allies[a] for a in new), who),
-                )
+                found = search(i + 1, ones.union(new), sum((allies[a] for a in new), who))
                 if found is not None:
                     return found
             if value:
@@ -257,7 +253,7 @@ def _hidden_group(
                     partial[j] -= coef[i][j]
         return None
 
-    return search(0, frozenset(), 0, Counter())
+    return search(0, frozenset(), Counter())
 
 
 class CohortBuilder:
@@ -269,11 +265,10 @@ class CohortBuilder:
 
     def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str], each_ally: bool = False) -> None:
         _check_thresholds(k, min_allies)
-        self._each_ally = each_ally
         if len(set(dimensions)) != len(dimensions):
             raise ValueError("dimensions must be distinct")
         self._k = k
-        self._min_allies = min_allies
+        self._rule = PoolRule(min_allies=min_allies, each_ally=each_ally)
         self._dimensions = tuple(dimensions)
         # Responses are tallied once, by atom (their cell in every dimension); the total
         # and each cell are sums of atoms, made when the document is built.
@@ -281,7 +276,7 @@ class CohortBuilder:
         self._shares: Counter[int] = Counter()  # responses per ally, across the cohort
         self._total = _Tally()
         self._cells: tuple[dict[str, _Tally], ...] = ()
-        self._atoms: dict[Atom, tuple[int, Counter[int]]] = {}
+        self._atoms: dict[Atom, Counter[int]] = {}  # each atom's responses per ally
 
     @property
     def count(self) -> int:
@@ -309,12 +304,7 @@ class CohortBuilder:
 
     def merge(self, other: CohortBuilder) -> None:
         """Add what ``other`` counted (a batch counted elsewhere, by the same rules); it is used up."""
-        if (other._k, other._min_allies, other._dimensions, other._each_ally) != (
-            self._k,
-            self._min_allies,
-            self._dimensions,
-            self._each_ally,
-        ):
+        if (other._k, other._rule, other._dimensions) != (self._k, self._rule, self._dimensions):
             raise ValueError("only builders with the same rules and dimensions merge")
         for atom, tally in other._by_atom.items():
             mine = self._by_atom.get(atom)
@@ -326,7 +316,7 @@ class CohortBuilder:
         other._by_atom, other._shares = {}, Counter()
 
     def _sum_atoms(self) -> None:
-        """Fold the atom tallies into the total, the cells of each dimension, and atom sizes."""
+        """Fold the atom tallies into the total, the cells of each dimension, and each atom's allies."""
         self._total = _Tally()
         cells: tuple[dict[str, _Tally], ...] = tuple({} for _ in self._dimensions)
         for atom, tally in self._by_atom.items():
@@ -334,16 +324,11 @@ class CohortBuilder:
             for by_cell, cell in zip(cells, atom, strict=True):
                 by_cell.setdefault(cell, _Tally()).merge(tally)
         self._cells = cells
-        self._atoms = {atom: (tally.responses, tally.allies) for atom, tally in self._by_atom.items()}
+        self._atoms = {atom: tally.allies for atom, tally in self._by_atom.items()}
 
-    def _safe(self, responses: int, shares: Counter[int]) -> bool:
-        """Whether a group of responses may be shown: k of them, from min_allies allies,
-        and (with each_ally) still k from min_allies allies once any one ally's share is
-        taken away."""
-        largest = max(shares.values(), default=0)
-        return safe_pool(
-            responses, len(shares), largest, k=self._k, min_allies=self._min_allies, each_ally=self._each_ally
-        )
+    def _safe(self, shares: Counter[int]) -> bool:
+        """Whether a group of responses (``shares``: how many from each ally) may be shown."""
+        return safe_shares(shares, k=self._k, rule=self._rule)
 
     def build(self) -> dict[str, Any]:
         """The cohort document; NotReleasable if below k responses or min_allies allies.
@@ -365,10 +350,10 @@ class CohortBuilder:
            only with far more dimensions and tiny cells than Allyloop uses), only the
            dimension that shows the most stays visible, which needs no audit.
         """
-        if not self._safe(self.count, self._shares):
+        if not self._safe(self._shares):
             raise NotReleasable(
                 f"{self.count} responses from {self.allies} allies; a cohort needs "
-                f"{self._k} responses from {self._min_allies} allies"
+                f"{self._k} responses from {self._rule.min_allies} allies"
             )
         self._sum_atoms()
         visible = self._visible_cells()
@@ -412,11 +397,10 @@ class CohortBuilder:
         """A visible cell to hide because the visible cells give a small group away; None
         if they give nothing away."""
         # Atoms the visible cells cannot tell apart always count together: pool them.
-        pooled: dict[tuple[tuple[int, str], ...], tuple[int, Counter[int]]] = {}
-        for atom, (n, allies) in self._atoms.items():
+        pooled: dict[tuple[tuple[int, str], ...], Counter[int]] = {}
+        for atom, allies in self._atoms.items():
             pattern = tuple((1, cell) if cell in visible[d] else (0, "") for d, cell in enumerate(atom))
-            size, who = pooled.get(pattern, (0, Counter()))
-            pooled[pattern] = (size + n, who + allies)
+            pooled[pattern] = pooled.get(pattern, Counter()) + allies
         patterns = sorted(pooled)
         shown = [(d, cell) for d, cells in enumerate(visible) for cell in sorted(cells)]
 
@@ -425,12 +409,7 @@ class CohortBuilder:
             return [[1] * len(patterns), *cells]
 
         candidates = sorted(shown, key=lambda dc: (self._cells[dc[0]][dc[1]].responses, dc))
-        group = _hidden_group(
-            _Span(rows()),
-            [pooled[p][0] for p in patterns],
-            [pooled[p][1] for p in patterns],
-            self._safe,
-        )
+        group = _hidden_group(_Span(rows()), [pooled[p] for p in patterns], self._safe)
         if group is None or not candidates:
             return None
         leak = [int(i in group) for i in range(len(patterns))]
@@ -443,17 +422,14 @@ class CohortBuilder:
     def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
         """Cells with k responses from min_allies allies, less the smallest ones (ties by
         name) that must join the hidden cells until those hold k from min_allies allies."""
-        visible = {c for c, t in cells.items() if self._safe(t.responses, t.allies)}
+        visible = {c for c, t in cells.items() if self._safe(t.allies)}
         if len(visible) == len(cells):
             return visible
-        hidden = [cells[c] for c in cells if c not in visible]
-        responses = sum(t.responses for t in hidden)
-        who = sum((t.allies for t in hidden), Counter[int]())
+        who = sum((cells[c].allies for c in cells if c not in visible), Counter[int]())
         for cell in sorted(visible, key=lambda c: (cells[c].responses, c)):
-            if self._safe(responses, who):
+            if self._safe(who):
                 break
             visible.remove(cell)
-            responses += cells[cell].responses
             who += cells[cell].allies
         return visible
 

@@ -80,8 +80,8 @@ class Insights:
 # --- cells ---------------------------------------------------------------------------
 
 
-def count(n: int) -> Value:
-    return Value(text=str(n), csv=str(n), unit="responses", number=n)
+def count(n: int, unit: str = "responses") -> Value:
+    return Value(text=str(n), csv=str(n), unit=unit, number=n)
 
 
 def percent(part: int, whole: int) -> Value:
@@ -529,10 +529,6 @@ def lasting_section(lasting: Mapping[str, Any] | None, k: int) -> Section:
 # --- response load ------------------------------------------------------------------------
 
 
-def tally(n: int, unit: str) -> Value:
-    return Value(text=str(n), csv=str(n), unit=unit, number=n)
-
-
 def period_label(period: Mapping[str, Any]) -> str:
     first, last = str(period["first_month"]), str(period["last_month"])
     return first if first == last else _("%(first)s to %(last)s", first=first, last=last)
@@ -544,7 +540,7 @@ def _load_row(period: Mapping[str, Any], k: int) -> Row:
         text = _("suppressed (fewer than %(k)s links, or too few allies)", k=k)
         links = Value(text=text, csv="suppressed", unit="")
     else:
-        links = tally(int(period["links"]), "links")
+        links = count(int(period["links"]), "links")
     return Row(period_label(period), (links, count(answers), count(declined), percent(declined, answers)))
 
 
@@ -593,7 +589,7 @@ def response_rate_table(load: Mapping[str, Any], k: int) -> Table:
                 ),
             ),
         ),
-        Row(_("Answer links sent"), (tally(links, "links"),)),
+        Row(_("Answer links sent"), (count(links, "links"),)),
         Row(_("Answers released"), (count(answers),)),
         Row(_("I'd rather not answer (%)"), (percent(declined, answers),)),
     )

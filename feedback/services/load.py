@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedback.measures import ratio
 from feedback.models import Action, Cohort, FeedbackRequest, Group, Scope
 from feedback.release import GROUP_RULE, safe_shares
 
@@ -157,5 +158,5 @@ def response_load(session: Session, group_id: int, *, today: date, k: int) -> di
         "links": sent,
         "answers": answered,
         "declined": sum(p.declined for p in shown),
-        "response_rate": round(answered / sent, 2) if sent else None,
+        "response_rate": ratio(answered, sent),
     }

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crypto import atrest
 from feedback import followups, kinds
-from feedback.measures import chosen, pick, scale_sum
+from feedback.measures import chosen, pick, ratio, scale_sum
 from feedback.models import Account, Cohort, ReleasedComment, Scope
 from feedback.release import GROUP_RULE, combine
 from feedback.services import load
@@ -82,24 +82,19 @@ SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
 MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    """A mean or a share as the API gives it: two decimals, None when nothing was answered."""
-    return round(part / whole, 2) if whole else None
-
-
 def _immediate_measures(items: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "wanted": _ratio(*chosen(pick(items, "wanted"), ("yes",))),
-        "signaling": _ratio(*scale_sum(pick(items, *SIGNALING_ITEMS))),
-        "mitigation": _ratio(*scale_sum(pick(items, *MITIGATION_ITEMS))),
+        "wanted": ratio(*chosen(pick(items, "wanted"), ("yes",))),
+        "signaling": ratio(*scale_sum(pick(items, *SIGNALING_ITEMS))),
+        "mitigation": ratio(*scale_sum(pick(items, *MITIGATION_ITEMS))),
     }
 
 
 def _followup_measures(items: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "lasting": _ratio(*scale_sum(pick(items, "lasting_difference"))),
-        "recurred_less": _ratio(*chosen(pick(items, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",))),
-        "ally_checked_back": _ratio(*chosen(pick(items, "ally_checked_back"), ("yes",))),
+        "lasting": ratio(*scale_sum(pick(items, "lasting_difference"))),
+        "recurred_less": ratio(*chosen(pick(items, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",))),
+        "ally_checked_back": ratio(*chosen(pick(items, "ally_checked_back"), ("yes",))),
     }
 
 

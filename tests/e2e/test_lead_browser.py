@@ -12,7 +12,7 @@ from api.extensions import db
 from feedback.models import Cohort, FeedbackRequest
 from tests.conftest import Person
 from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
-from tests.integration.test_response_load import month_label, months_ago
+from tests.integration.load_scenario import month_label, months_ago
 from tests.integration.test_web_lead import fill_group
 
 

@@ -18,7 +18,7 @@ from api.jobs import run_due_now
 from feedback import questionnaires
 from feedback.models import Account, Followup, Group
 from tests.conftest import Person, Recipient, build_app, make_due
-from tests.integration.test_response_load import Scenario, build_scenario, month_label, months_ago
+from tests.integration.load_scenario import Scenario, build_scenario, month_label, months_ago
 
 ANSWERS = [
     {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},

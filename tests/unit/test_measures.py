@@ -1,6 +1,6 @@
 """Means and shares of released counts: the parts and wholes every page, API and CSV divides."""
 
-from feedback.measures import chosen, pick, scale_sum
+from feedback.measures import chosen, pick, ratio, scale_sum
 
 ITEMS = {
     "felt_recognised": {"answered": 4, "counts": {"2": 1, "5": 3}},
@@ -52,3 +52,8 @@ def test_a_share_pools_items_from_several_questionnaires() -> None:
 
 def test_an_item_no_one_answered_has_an_empty_whole() -> None:
     assert chosen(pick(ITEMS, "not_released"), ("yes",)) == (0, 0)
+
+
+def test_a_ratio_has_two_decimals_and_none_when_nothing_was_answered() -> None:
+    assert ratio(*chosen(pick(ITEMS, "wanted"), ("yes", "partly"))) == 0.67
+    assert ratio(*scale_sum(pick(ITEMS, "not_released"))) is None, "no answers is not a mean of 0"

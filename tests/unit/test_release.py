@@ -50,9 +50,14 @@ def opened(ally: int, answers: Mapping[str, Any] | None = None, **slices: str) -
 
 
 def build(
-    responses: Sequence[Opened], *, k: int = 3, min_allies: int = 1, dimensions: Sequence[str] = ()
+    responses: Sequence[Opened],
+    *,
+    k: int = 3,
+    min_allies: int = 1,
+    dimensions: Sequence[str] = (),
+    each_ally: bool = False,
 ) -> dict[str, Any]:
-    builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
+    builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions, each_ally=each_ally)
     for response in responses:
         builder.add(response)
     return builder.build()
@@ -658,10 +663,8 @@ def test_two_allies_never_make_a_group_cohort_with_each_ally() -> None:
 
 
 def build_each(responses: Sequence[Opened], k: int = 5, dimensions: Sequence[str] = ()) -> dict[str, Any]:
-    builder = CohortBuilder(k=k, min_allies=2, dimensions=dimensions, each_ally=True)
-    for response in responses:
-        builder.add(response)
-    return builder.build()
+    """Under the group rule: k from 2 allies, still so without any one ally's share."""
+    return build(responses, k=k, min_allies=2, dimensions=dimensions, each_ally=True)
 
 
 def test_a_cell_a_lead_could_subtract_their_own_share_from_is_hidden() -> None:
@@ -751,17 +754,10 @@ def test_a_group_follow_up_cohort_is_the_same_in_any_arrival_order(
     if not ready(len(responses), len(shares), k=k, min_allies=2, largest_share=max(shares.values(), default=0)):
         return
     documents = {
-        json.dumps(build_group(order, k=k))
+        json.dumps(build_each(order, k=k, dimensions=FOLLOWUP_DIMENSIONS))
         for order in (responses, responses[::-1], data.draw(st.permutations(responses)))
     }
     assert len(documents) == 1
-
-
-def build_group(responses: Sequence[Opened], *, k: int) -> dict[str, Any]:
-    builder = CohortBuilder(k=k, min_allies=2, dimensions=FOLLOWUP_DIMENSIONS, each_ally=True)
-    for response in responses:
-        builder.add(response)
-    return builder.build()
 
 
 def test_the_does_it_last_cohort_shows_every_stage_cell_in_every_arrival_order() -> None:
@@ -780,7 +776,7 @@ def test_the_does_it_last_cohort_shows_every_stage_cell_in_every_arrival_order()
     rng = random.Random(2026)
     for _ in range(10):
         rng.shuffle(responses)
-        stage_path = build_group(responses, k=5)["slices"]["stage_path"]
+        stage_path = build_each(responses, dimensions=FOLLOWUP_DIMENSIONS)["slices"]["stage_path"]
         assert {cell: shown.get("responses") for cell, shown in stage_path.items()} == {
             "followup_30:access": 9,
             "followup_30:signaling": 9,
