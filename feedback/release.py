@@ -97,18 +97,25 @@ def ready(pending: int, allies: int, *, k: int, min_allies: int, largest_share: 
     return safe_pool(pending, allies, largest_share or 0, k=k, min_allies=min_allies, each_ally=each_ally)
 
 
-def _values(item_id: str, value: object) -> tuple[str] | frozenset[str]:
-    """The counted values of one answer: a choice, a scale point, or each chosen option."""
-    # type() rather than isinstance: exact types are what JSON gives, it refuses bool as an
-    # int for free, and it is the cheapest check in the hottest loop of a release.
-    kind = type(value)
-    if kind is str:
-        return (cast(str, value),)
-    if kind is int:
-        return (str(value),)
-    if kind is list and all(type(v) is str for v in cast(list[object], value)):
-        return frozenset(cast(list[str], value))
-    raise TypeError(f"answer to {item_id!r} must be a str, an int or a list of str, not {kind.__name__}")
+Chosen = tuple[str, str | int]  # (item id, a value counted for it)
+
+
+def _chosen(answers: Mapping[str, object]) -> list[Chosen]:
+    """Each value one response counts: a choice, a scale point, or each chosen option once.
+
+    Raises TypeError for anything else. type() rather than isinstance: exact types are what
+    JSON gives, it refuses bool as an int for free, and this is the hottest loop of a release.
+    """
+    chosen: list[Chosen] = []
+    for item_id, value in answers.items():
+        kind = type(value)
+        if kind is str or kind is int:
+            chosen.append((item_id, cast(str | int, value)))
+        elif kind is list and all(type(v) is str for v in cast(list[object], value)):
+            chosen.extend([(item_id, option) for option in set(cast(list[str], value))])
+        else:
+            raise TypeError(f"answer to {item_id!r} must be a str, an int or a list of str, not {kind.__name__}")
+    return chosen
 
 
 class _Tally:
@@ -120,38 +127,33 @@ class _Tally:
         self.responses = 0
         self.declined = 0
         self.allies: Counter[int] = Counter()  # responses per ally
-        self.answered: Counter[str] = Counter()
-        self.counts: dict[str, Counter[str]] = {}
+        self.answered: Counter[str] = Counter()  # responses per item answered
+        # Flat, so that each response is counted by Counter.update's C loop; a scale point
+        # is kept as the int it came as until the document is written.
+        self.counts: Counter[Chosen] = Counter()
 
     def add(self, ally_id: int, answers: Mapping[str, object]) -> None:
-        # The hot loop of every release: plain dict updates, no Counter built per answer.
-        values = [(item_id, _values(item_id, value)) for item_id, value in answers.items()]  # may refuse
+        chosen = _chosen(answers)  # may refuse, before anything is counted
         self.responses += 1
         self.allies[ally_id] += 1
         if not answers:
             self.declined += 1
-        for item_id, chosen in values:
-            self.answered[item_id] += 1
-            counts = self.counts.get(item_id)
-            if counts is None:
-                counts = self.counts[item_id] = Counter()
-            for one in chosen:
-                counts[one] += 1
+        self.answered.update(answers.keys())
+        self.counts.update(chosen)
 
     def merge(self, other: _Tally) -> None:
         self.responses += other.responses
         self.declined += other.declined
         self.allies.update(other.allies)
         self.answered.update(other.answered)
-        for item_id, counts in other.counts.items():
-            self.counts.setdefault(item_id, Counter()).update(counts)
+        self.counts.update(other.counts)
 
     def items(self) -> dict[str, Any]:
+        counts: dict[str, Counter[str]] = {item_id: Counter() for item_id in self.answered}
+        for (item_id, value), n in self.counts.items():
+            counts[item_id][str(value)] += n
         return {
-            item_id: {
-                "answered": self.answered[item_id],
-                "counts": {value: n for value, n in sorted(self.counts[item_id].items())},
-            }
+            item_id: {"answered": self.answered[item_id], "counts": dict(sorted(counts[item_id].items()))}
             for item_id in sorted(self.answered)
         }
 

@@ -256,11 +256,10 @@ class Questionnaire:
     items: tuple[Item, ...]
     comment_prompt: str
     comment_max_chars: int
-    _by_id: Mapping[str, Item] = field(init=False, repr=False, compare=False, hash=False)
+    _by_id: dict[str, Item] = field(init=False, repr=False, compare=False, hash=False)  # never handed out
 
     def __post_init__(self) -> None:
-        by_id = MappingProxyType({item.id: item for item in self.items})
-        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_by_id", {item.id: item for item in self.items})
 
     def item(self, item_id: str) -> Item:
         """The item with this id; ``KeyError`` if there is none."""
@@ -277,22 +276,24 @@ class Questionnaire:
             raise InvalidAnswers({"answers": "Send an object mapping question ids to answers."})
         errors: dict[str, str] = {}
         accepted: Answers = {}
+        by_id = self._by_id
         for key, value in answers.items():
-            item = self._by_id.get(key) if isinstance(key, str) else None
-            # Fast path for the common case; type() rather than isinstance, so True is not 1.
-            if item is not None and type(value) in (str, int) and value in item.single_values:
-                accepted[item.id] = value
+            item = by_id.get(key) if isinstance(key, str) else None
+            # Fast path for the common case (run once per answer in a release); type() rather
+            # than isinstance, so that True is not taken for 1.
+            if item is not None and (type(value) is str or type(value) is int) and value in item.single_values:
+                accepted[key] = value
                 continue
             if item is None:
                 errors[_field_name(key)] = "This is not a question in this questionnaire."
                 continue
             try:
-                accepted[item.id] = item._validate(value)
+                accepted[key] = item._validate(value)
             except _ItemError as exc:
-                errors[item.id] = str(exc)
+                errors[key] = str(exc)
         if errors:
             raise InvalidAnswers(errors)
-        return {item.id: accepted[item.id] for item in self.items if item.id in accepted}
+        return accepted
 
     def validate_comment(self, comment: object) -> Comment | None:
         """Check the optional comment and return a normalized copy, or ``None``.
