@@ -12,6 +12,7 @@ from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
 from api.jobs import Background
 from crypto.atrest import derive_key
+from feedback.transactions import READS_ONLY
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
@@ -110,7 +111,8 @@ def _sqlite_tuning(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def begin(conn):  # type: ignore[no-untyped-def]
         # Take the write lock up front: two writers never deadlock upgrading a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Transactions that only read (feedback.transactions.reading) leave it to writers.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE")
 
 
 __all__ = ["ConfigError", "create_app"]

@@ -1,7 +1,7 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
 import json
-from typing import Any, cast
+from typing import Any
 
 import marshmallow as ma
 from flask import Request
@@ -110,5 +110,5 @@ __all__ = ["Api", "Blueprint", "db", "limiter", "migrate", "session"]
 
 
 def session() -> Session:
-    """The request's session, typed as the plain Session the domain services take."""
-    return cast(Session, db.session)
+    """The request's own Session (not the scoped proxy), as the domain services take it."""
+    return db.session()

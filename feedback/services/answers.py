@@ -22,6 +22,7 @@ from feedback import questionnaires
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.models import Action, Envelope, FeedbackRequest, Link, Response, ResponseKey
 from feedback.services import keys
+from feedback.transactions import reading
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _link_query() -> Select[Any]:
 def _live_link(session: Session, token: str, now: datetime) -> LiveLink:
     if not tokens.is_link_token(token):
         raise NotFound("this link does not exist")
-    row = session.execute(_link_query(), {"token_hash": tokens.link_lookup_hash(token)}).one_or_none()
+    row = session.connection().execute(_link_query(), {"token_hash": tokens.link_lookup_hash(token)}).one_or_none()
     if row is None:
         raise NotFound("this link does not exist")
     if row.used:
@@ -110,18 +111,23 @@ def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
 
 
 def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:
-    """Store a browser-sealed envelope for this link and spend the link. Returns a receipt."""
-    link = _live_link(session, token, now)
-    questionnaire = questionnaires.load(link.questionnaire_id)
-    try:
-        blob = b64u_decode(sealed)
-    except ValueError:
-        raise Invalid("the envelope is not base64url", {"sealed": "must be base64url without padding"}) from None
-    expected = envelope.sealed_length(questionnaire.pad_to)
-    if len(blob) != expected:
-        raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
-    if not keys.is_usable(session, kid):  # after the free checks: this one asks the database
-        raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
+    """Store a browser-sealed envelope for this link and spend the link. Returns a receipt.
+
+    The checks read in a transaction of their own, so that the write after them holds
+    SQLite's lock for its three statements only, not for the checks as well.
+    """
+    with reading(session):
+        link = _live_link(session, token, now)
+        questionnaire = questionnaires.load(link.questionnaire_id)
+        try:
+            blob = b64u_decode(sealed)
+        except ValueError:
+            raise Invalid("the envelope is not base64url", {"sealed": "must be base64url without padding"}) from None
+        expected = envelope.sealed_length(questionnaire.pad_to)
+        if len(blob) != expected:
+            raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
+        if not keys.is_usable(session, kid):  # after the free checks: this one asks the database
+            raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
     return _store(session, link, kid=kid, info=info, blob=blob)
 
@@ -131,23 +137,28 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
 
     The plaintext exists only inside this call; it is never stored or logged.
     """
-    link = _live_link(session, token, now)
-    questionnaire = questionnaires.load(link.questionnaire_id)
-    try:
-        clean, clean_comment = questionnaire.parse_form(form)
-    except questionnaires.InvalidAnswers as exc:
-        raise Invalid("some answers are not valid", exc.fields) from None
-    key = keys.current_key(session)
-    info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
+    with reading(session):
+        link = _live_link(session, token, now)
+        questionnaire = questionnaires.load(link.questionnaire_id)
+        try:
+            clean, clean_comment = questionnaire.parse_form(form)
+        except questionnaires.InvalidAnswers as exc:
+            raise Invalid("some answers are not valid", exc.fields) from None
+        key = keys.current_key(session)
+        kid, public_key = key.kid, key.public_key
+    info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
     plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
-    blob = envelope.seal(key.public_key, info, plaintext)
-    return _store(session, link, kid=key.kid, info=info, blob=blob)
+    blob = envelope.seal(public_key, info, plaintext)
+    return _store(session, link, kid=kid, info=info, blob=blob)
 
 
 def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes) -> str:
+    # Three fixed statements on the session's connection: the ORM would only add bookkeeping
+    # (for the update, finding loaded links to refresh), and this runs on every answer.
+    connection = session.connection()
     # Spend the link with a conditional update, so two racing submissions cannot both count.
-    spent = session.execute(_spend_link(), {"link_id": link.id})
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    spent = connection.execute(_spend_link(), {"link_id": link.id})
+    if spent.rowcount != 1:
         raise Gone("this link has been used already")
     digest = hashlib.sha256(blob).digest()
     row = {
@@ -159,9 +170,9 @@ def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: byt
         "stage": link.stage,
         "invalid": False,
     }
-    response_id = session.execute(_insert_response(), row).scalar_one()
+    response_id = connection.execute(_insert_response(), row).scalar_one()
     try:
-        session.execute(
+        connection.execute(
             _insert_envelope(), {"response_id": response_id, "kid": kid, "info": info, "sealed": blob, "digest": digest}
         )
     except IntegrityError:  # the digest is unique: this exact envelope was stored before

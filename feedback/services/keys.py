@@ -1,10 +1,11 @@
 """The organisation's response keys: the current public key, rotation, and opening."""
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from crypto import keyring
@@ -23,8 +24,14 @@ def current_key(session: Session) -> ResponseKey:
 
 def is_usable(session: Session, kid: str) -> bool:
     """Whether answers may still be sealed to this key: known and not retired."""
-    retired = session.scalar(select(ResponseKey.retired).where(ResponseKey.kid == kid))
+    # Asked on every answer: a plain Core query on the session's connection, built once.
+    retired = session.connection().scalar(_retired(), {"kid": kid})
     return retired is False
+
+
+@functools.cache
+def _retired() -> Select[tuple[bool]]:
+    return select(ResponseKey.retired).where(ResponseKey.kid == bindparam("kid"))
 
 
 def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
