@@ -4,15 +4,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from api import cli, errors, logs
+from api import cli, errors, logs, sqlite
 from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
 from api.jobs import Background
 from crypto.atrest import derive_key
-from feedback.transactions import READS_ONLY
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
@@ -33,12 +30,14 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     )
     settings = settings or from_environment(app.instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    on_sqlite = settings.database_url.startswith("sqlite")
     app.config.update(
         ALLYLOOP=settings,
         SECRET_KEY=settings.secret_key,
         COMMENT_KEY=derive_key(settings.secret_key, "released-comments"),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        # A SQLite file never drops a connection, so only a server's connections are pinged.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": not on_sqlite},
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.testing,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
@@ -60,8 +59,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     logs.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    with app.app_context():
-        _sqlite_tuning(db.engine)
+    if on_sqlite:
+        with app.app_context():
+            sqlite.tune(db.engine)
     limiter.init_app(app)
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
@@ -91,28 +91,6 @@ def _privacy_headers(response: Response) -> Response:
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     return response
-
-
-def _sqlite_tuning(engine: Engine) -> None:
-    """SQLite: real transactions (so SAVEPOINT works), foreign keys, WAL and a busy wait."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # WAL keeps readers off the writer's way; synchronous stays FULL, so an answer
-        # acknowledged with 202 survives even a power cut (P7).
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def begin(conn):  # type: ignore[no-untyped-def]
-        # Take the write lock up front: two writers never deadlock upgrading a read lock.
-        # Transactions that only read (feedback.transactions.reading) leave it to writers.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE")
 
 
 __all__ = ["ConfigError", "create_app"]

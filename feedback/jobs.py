@@ -21,6 +21,7 @@ from feedback import followups, opening, questionnaires
 from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
 from feedback.opening import Counting, KeyLoader, Row
 from feedback.release import NotReleasable, ready, rule_for
+from feedback.transactions import reading
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
 DIMENSIONS = ("path", "kind", "visibility")
@@ -242,7 +243,9 @@ def run_due(
     A scope whose release fails is rolled back and reported; the others still release.
     """
     report = RunReport()
-    for scope_id in due_scope_ids(session, settings.k):
+    with reading(session):  # a tick with nothing due never takes SQLite's write lock for it
+        due = due_scope_ids(session, settings.k)
+    for scope_id in due:
         try:
             before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
             cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())

@@ -52,8 +52,8 @@ def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = 
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
     sealing = {
-        "kid": opened.key.kid,
-        "public_key": b64u_encode(opened.key.public_key),
+        "kid": opened.kid,
+        "public_key": b64u_encode(opened.public_key),
         "info": b64u_encode(opened.info),
         "pad_to": opened.questionnaire.pad_to,
         "endpoint": url_for("answer.submit", token=token),

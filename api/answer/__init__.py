@@ -27,7 +27,7 @@ def page(token: str) -> dict[str, Any]:
     return {
         "questionnaire": opened.questionnaire.to_public_dict(),
         "action": opened.action,
-        "key": {"kid": opened.key.kid, "suite": SUITE_NAME, "public_key": b64u_encode(opened.key.public_key)},
+        "key": {"kid": opened.kid, "suite": SUITE_NAME, "public_key": b64u_encode(opened.public_key)},
         "info": b64u_encode(opened.info),
         "pad_to": opened.questionnaire.pad_to,
     }

@@ -20,7 +20,7 @@ from crypto import envelope, tokens
 from crypto.encoding import b64u_decode
 from feedback import questionnaires
 from feedback.errors import Gone, Invalid, NotFound
-from feedback.models import Action, Envelope, FeedbackRequest, Link, Response, ResponseKey
+from feedback.models import Action, Envelope, FeedbackRequest, Link, Response
 from feedback.services import keys
 from feedback.transactions import reading
 
@@ -52,7 +52,8 @@ class LiveLink:
 class OpenLink:
     action: ActionShown
     questionnaire: questionnaires.Questionnaire
-    key: ResponseKey
+    kid: str  # the current response key, to seal the answer to
+    public_key: bytes
     info: bytes
 
 
@@ -103,11 +104,14 @@ def _live_link(session: Session, token: str, now: datetime) -> LiveLink:
 
 
 def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
-    link = _live_link(session, token, now)
-    key = keys.current_key(session)
+    """What a recipient needs to answer. Only reads, so it never waits behind a writer."""
+    with reading(session):
+        link = _live_link(session, token, now)
+        key = keys.current_key(session)
+        kid, public_key = key.kid, key.public_key
     questionnaire = questionnaires.load(link.questionnaire_id)
-    info = envelope.build_info(key.kid, questionnaire.id, tokens.link_binding(token))
-    return OpenLink(action=link.action, questionnaire=questionnaire, key=key, info=info)
+    info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
+    return OpenLink(action=link.action, questionnaire=questionnaire, kid=kid, public_key=public_key, info=info)
 
 
 def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:

@@ -1,0 +1,66 @@
+"""On SQLite one writer at a time holds the database, for as long as a release takes. What a
+recipient does that only reads, or that is refused anyway, never queues behind that writer."""
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from tests.conftest import Person, Recipient
+
+
+@pytest.fixture
+def tokens(lead: Person, ally: Person) -> list[str]:
+    group = lead.create_group()
+    lead.add(group, ally)
+    return ally.ask(ally.log_action(group), count=3)
+
+
+@contextlib.contextmanager
+def another_writer(app: Flask) -> Iterator[None]:
+    """Another process in the middle of a long write (here a plain sqlite3 connection).
+
+    Whatever asks for the write lock meanwhile waits out the app's ten-second busy timeout
+    and then fails, so a request that should not wait makes its test fail, if slowly.
+    """
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the whole database")
+    other = sqlite3.connect(str(url.database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+def test_a_link_opens_while_another_process_writes(app: Flask, client: FlaskClient, tokens: list[str]) -> None:
+    with another_writer(app):
+        assert client.get(f"/api/v1/answer/{tokens[0]}").status_code == 200
+        assert client.get(f"/r/{tokens[0]}").status_code == 200
+
+
+def test_a_refused_answer_is_told_so_while_another_process_writes(
+    app: Flask, client: FlaskClient, recipient: Recipient, tokens: list[str]
+) -> None:
+    spent = recipient.envelope(tokens[0], {"wanted": "yes"})
+    assert client.post(f"/api/v1/answer/{tokens[0]}", json=spent).status_code == 202
+    unknown_key = recipient.envelope(tokens[1], {"wanted": "yes"}) | {"kid": "k-never-made"}
+    too_short = recipient.envelope(tokens[2], {"wanted": "yes"})
+    too_short["sealed"] = too_short["sealed"][:-8]
+
+    with another_writer(app):
+        assert client.post(f"/api/v1/answer/{tokens[0]}", json=spent).status_code == 410
+        assert client.post(f"/api/v1/answer/{tokens[1]}", json=unknown_key).status_code == 400
+        assert client.post(f"/api/v1/answer/{tokens[2]}", json=too_short).status_code == 400
+
+    # Once the writer is done, the same links still take a good answer.
+    assert (
+        client.post(f"/api/v1/answer/{tokens[1]}", json=recipient.envelope(tokens[1], {"wanted": "no"})).status_code
+        == 202
+    )
