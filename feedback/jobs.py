@@ -162,11 +162,16 @@ def release_scope(
     if not releasable:
         return None
     cohort.responses = builder.count
+    # Plain Core on the session's connection: no loaded Response needs refreshing, and the
+    # ORM's check for them costs a release of many answers a few percent.
+    connection = session.connection()
     for chunk in _chunks(released):
-        session.execute(update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id}))
+        connection.execute(
+            update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id})
+        )
         # Once the other view has released it too, the envelope has done its job: drop it.
         done = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
-        session.execute(delete(Envelope).where(Envelope.response_id.in_(done)))
+        connection.execute(delete(Envelope).where(Envelope.response_id.in_(done)))
     session.flush()
     return cohort
 
