@@ -210,10 +210,10 @@ def release_due_job(tick: int) -> list[int]:
 
 
 def release_scope_job(scope_id: int) -> int:
-    """Release one scope's pending answers as a cohort, in one transaction; the count released.
+    """Release one scope's pending answers as a cohort; the count released.
 
-    Idempotent: the scope row is locked for the release and released answers are marked in
-    the same transaction, so a second run finds nothing pending; a run killed half-way
+    Idempotent: the write locks the scope row and marks only answers still pending, all of
+    the ones counted or none, so a second run finds nothing pending; a run killed half-way
     commits nothing, and the next tick releases the same answers once.
     """
     with _worker_app().app_context():

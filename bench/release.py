@@ -141,7 +141,7 @@ def release(
     ``on_released`` runs between the two, for a measurement of the release alone.
     """
     with data.app.app_context():
-        session = db.session
+        session = db.session()  # the Session itself, as the app's views and jobs hand it over
         settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"], processes=processes)
         loader = keys.private_keys(session, data.kek)
         started = time.perf_counter()
@@ -154,7 +154,7 @@ def release(
         done = time.perf_counter()
         assert cohort is not None and cohort.responses == data.n, cohort and cohort.responses
         count = cohort.responses
-        session.remove()
+        db.session.remove()
     return released - started, done - committed, count
 
 

@@ -100,15 +100,78 @@ def due_scope_ids(session: Session, k: int) -> list[int]:
     return sorted(due)
 
 
+@dataclass
+class _Opened:
+    """What reading a scope's pending answers found, to be written as its cohort."""
+
+    document: dict[str, object] | None  # None: too few were valid after all
+    responses: int
+    released: "array[int]"
+    invalid: "array[int]"
+    comments: list[str]  # plaintext, sealed at rest once the cohort has its id
+
+
 def release_scope(
     session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
 ) -> Cohort | None:
     """Release every pending response of a scope as one cohort, if there are enough.
 
-    Streams the responses, so memory stays flat however many are pending. Responses that
-    do not open or do not fit the questionnaire are marked invalid and never released.
+    Streams the responses, so memory stays flat however many are pending (but for the
+    comments to release). Responses that do not open or do not fit the questionnaire are
+    marked invalid and never released.
+
+    Opening and counting only read, in a transaction of their own where that matters
+    (``feedback.transactions.reading``): on SQLite a release of many answers would otherwise
+    hold the write lock, and keep every recipient's answer waiting, for as long as it opens.
+    The write after it marks exactly the answers it counted, and only if all of them are
+    still pending: if another release took any meanwhile, this one publishes nothing.
     """
+    with reading(session):
+        opened = _open_pending(session, scope_id, keys=keys, settings=settings)
+    if opened is None:
+        return None
     scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
+    _mark_invalid(session, scope, opened.invalid)
+    if opened.document is None:
+        return None
+    cohort = Cohort(scope_id=scope.id, released_on=today, responses=opened.responses, document=opened.document)
+    with session.begin_nested() as attempt:
+        session.add(cohort)
+        session.flush()
+        # Plain Core on the session's connection: no loaded Response needs refreshing, and the
+        # ORM's check for them costs a release of many answers a few percent.
+        connection = session.connection()
+        marked = 0
+        for chunk in _chunks(opened.released):
+            done = connection.execute(
+                update(Response)
+                .where(Response.id.in_(chunk), *_pending(scope))
+                .values({_cohort_column(scope).key: cohort.id})
+            )
+            marked += done.rowcount
+            # Once the other view has released it too, the envelope has done its job: drop it.
+            both = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
+            connection.execute(delete(Envelope).where(Envelope.response_id.in_(both)))
+        if marked != len(opened.released):
+            attempt.rollback()  # another release published some of them meanwhile
+            return None
+        context = atrest.comment_context(cohort.id)
+        for start in range(0, len(opened.comments), _BATCH):
+            rows = [
+                {
+                    "cohort_id": cohort.id,
+                    "position": secrets.randbelow(2**31),
+                    "ciphertext": atrest.encrypt(settings.comment_key, text.encode(), context),
+                }
+                for text in opened.comments[start : start + _BATCH]
+            ]
+            connection.execute(insert(ReleasedComment), rows)
+    return cohort
+
+
+def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings) -> _Opened | None:
+    """Open, check and count a scope's pending answers; None if they are not enough yet."""
+    scope = session.scalars(select(Scope).where(Scope.id == scope_id)).one()
     rule = rule_for(scope.kind)
     shares = session.execute(
         select(Response.ally_id, func.count()).where(*_pending(scope)).group_by(Response.ally_id)
@@ -128,52 +191,20 @@ def release_scope(
         audiences=COMMENT_AUDIENCES[scope.kind],
     )
     builder = counting.builder()
-    cohort = Cohort(scope_id=scope.id, released_on=today, responses=0, document={})
-    releasable = True
-    released, invalid = array("q"), array("q")
+    opened = _Opened(document=None, responses=0, released=array("q"), invalid=array("q"), comments=[])
     processes = settings.processes if count >= POOL_FROM else 1
     kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
-    with session.begin_nested() as attempt:
-        session.add(cohort)
-        session.flush()
-        context = atrest.comment_context(cohort.id)
-        for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
-            builder.merge(batch.counts)
-            released.extend(batch.released)
-            invalid.extend(batch.invalid)
-            if batch.comments:
-                comments = [
-                    {
-                        "cohort_id": cohort.id,
-                        "position": secrets.randbelow(2**31),
-                        "ciphertext": atrest.encrypt(settings.comment_key, text.encode(), context),
-                    }
-                    for text in batch.comments
-                ]
-                session.execute(insert(ReleasedComment), comments)
-        try:
-            cohort.document = builder.build()
-            session.flush()
-        except NotReleasable:
-            # Too few were valid after all: undo the cohort and its comments, keep the rest waiting.
-            attempt.rollback()
-            releasable = False
-    _mark_invalid(session, scope, invalid)
-    if not releasable:
-        return None
-    cohort.responses = builder.count
-    # Plain Core on the session's connection: no loaded Response needs refreshing, and the
-    # ORM's check for them costs a release of many answers a few percent.
-    connection = session.connection()
-    for chunk in _chunks(released):
-        connection.execute(
-            update(Response).where(Response.id.in_(chunk)).values({_cohort_column(scope).key: cohort.id})
-        )
-        # Once the other view has released it too, the envelope has done its job: drop it.
-        done = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
-        connection.execute(delete(Envelope).where(Envelope.response_id.in_(done)))
-    session.flush()
-    return cohort
+    for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
+        builder.merge(batch.counts)
+        opened.released.extend(batch.released)
+        opened.invalid.extend(batch.invalid)
+        opened.comments.extend(batch.comments)
+    try:
+        opened.document = builder.build()
+    except NotReleasable:
+        opened.released = array("q")  # too few were valid after all: the rest keep waiting
+    opened.responses = builder.count
+    return opened
 
 
 def _with_envelopes(scope: Scope, query: Select[T]) -> Select[T]:
@@ -216,14 +247,19 @@ def _chunks(ids: "array[int]", size: int = _UPDATE_BATCH) -> Iterator[list[int]]
 
 
 def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> None:
-    """An invalid answer is discarded for good, in every scope, and only counted."""
-    if not ids:
-        return
+    """An invalid answer is discarded for good, in every scope, and only counted (once, even
+    when a release of its other view found it too)."""
+    connection = session.connection()
+    found = 0
     for chunk in _chunks(ids):
-        session.execute(update(Response).where(Response.id.in_(chunk)).values(invalid=True))
-        session.execute(delete(Envelope).where(Envelope.response_id.in_(chunk)))
-    scope.invalid += len(ids)
-    session.flush()
+        marked = connection.execute(
+            update(Response).where(Response.id.in_(chunk), Response.invalid.is_(False)).values(invalid=True)
+        )
+        found += marked.rowcount
+        connection.execute(delete(Envelope).where(Envelope.response_id.in_(chunk)))
+    if found:
+        scope.invalid += found
+        session.flush()
 
 
 def purge(session: Session, *, now: datetime) -> int:
@@ -252,7 +288,8 @@ def run_due(
         due = due_scope_ids(session, settings.k)
     for scope_id in due:
         try:
-            before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
+            with reading(session):  # so that the release's own reading starts a transaction of its own
+                before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
             cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())
             report.invalid += (session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0) - before
             commit()

@@ -1,14 +1,20 @@
 """Background work: releases are idempotent, keys rotate without loss, old links are purged."""
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
+from feedback import jobs
+from feedback.jobs import RunReport
 from feedback.models import Cohort, Envelope, Link, Response, ResponseKey, Scope
 from tests.conftest import Person, Recipient, build_app
 
@@ -187,3 +193,77 @@ def test_run_due_without_a_key_encryption_key_says_so_plainly(tmp_path: Path) ->
     assert "KEY_ENCRYPTION_KEY is needed" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def pending_app(tmp_path: Path) -> Flask:
+    """Answers stay pending until a test runs due work itself (the tick is a day away)."""
+    return build_app(tmp_path, jobs_inline=False, release_interval_seconds=86400)
+
+
+def test_a_release_that_lost_a_race_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes release the same scope at once: the answers are published once, in one cohort."""
+    app = pending_app(tmp_path)
+    ally = answer_one_cohort(app)
+    reports: list[RunReport] = []
+    raced = False
+    opened_first = jobs._open_pending
+
+    def open_then_let_another_release_finish(session: Session, scope_id: int, **kwargs: Any) -> Any:
+        nonlocal raced
+        opened = opened_first(session, scope_id, **kwargs)
+        if not raced:
+            raced = True
+            with app.app_context():  # another process: its own session, committed before this one writes
+                reports.append(run_due_now())
+        return opened
+
+    monkeypatch.setattr(jobs, "_open_pending", open_then_let_another_release_finish)
+    try:
+        with app.app_context():
+            late = run_due_now()
+            assert reports[0].released_cohorts == 1, "the other process released the ally's five"
+            assert late.released_cohorts == 0 and late.failed_scopes == []
+            assert [c.responses for c in db.session.query(Cohort)] == [5]
+        assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+    finally:
+        app.extensions["allyloop.jobs"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_answers_are_accepted_while_a_release_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a large release takes a while; on SQLite it must not hold the write lock meanwhile."""
+    app = pending_app(tmp_path)
+    client = app.test_client()
+    lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
+    group = lead.create_group()
+    lead.add(group, ally)
+    first, late = ally.ask(ally.log_action(group), count=5), ally.ask(ally.log_action(group), count=1)[0]
+    for token in first:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    during: list[int] = []
+    opened_first = jobs._open_pending
+
+    def open_while_someone_answers(session: Session, scope_id: int, **kwargs: Any) -> Any:
+        opened = opened_first(session, scope_id, **kwargs)
+        if not during:
+            # A request of its own, as on a web worker: a thread starts outside this app context.
+            answering = threading.Thread(
+                target=lambda: during.append(recipient.answer(late, {"wanted": "no"}).status_code)
+            )
+            answering.start()
+            answering.join(60)
+        return opened
+
+    monkeypatch.setattr(jobs, "_open_pending", open_while_someone_answers)
+    try:
+        with app.app_context():
+            assert run_due_now().released_cohorts == 1
+            assert during == [202]
+            waiting = db.session.query(Response).filter(Response.ally_cohort_id.is_(None)).count()
+            assert waiting == 1, "the answer that came in meanwhile waits for the next release"
+        assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+    finally:
+        app.extensions["allyloop.jobs"].stop()
+        with app.app_context():
+            db.engine.dispose()
