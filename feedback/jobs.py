@@ -101,7 +101,7 @@ def due_scope_ids(session: Session, k: int) -> list[int]:
 
 
 @dataclass
-class _Opened:
+class _Counted:
     """What reading a scope's pending answers found, to be written as its cohort."""
 
     document: dict[str, object] | None  # None: too few were valid after all
@@ -116,9 +116,9 @@ def release_scope(
 ) -> Cohort | None:
     """Release every pending response of a scope as one cohort, if there are enough.
 
-    Streams the responses, so memory stays flat however many are pending (but for the
-    comments to release). Responses that do not open or do not fit the questionnaire are
-    marked invalid and never released.
+    Streams the responses, so memory stays flat however many are pending, but for the
+    comments to release, held until the cohort is written. Responses that do not open or do
+    not fit the questionnaire are marked invalid and never released.
 
     Opening and counting only read, in a transaction of their own where that matters
     (``feedback.transactions.reading``): on SQLite a release of many answers would otherwise
@@ -127,14 +127,14 @@ def release_scope(
     still pending: if another release took any meanwhile, this one publishes nothing.
     """
     with reading(session):
-        opened = _open_pending(session, scope_id, keys=keys, settings=settings)
-    if opened is None:
+        counted = _open_pending(session, scope_id, keys=keys, settings=settings)
+    if counted is None:
         return None
     scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
-    _mark_invalid(session, scope, opened.invalid)
-    if opened.document is None:
+    _mark_invalid(session, scope, counted.invalid)
+    if counted.document is None:
         return None
-    cohort = Cohort(scope_id=scope.id, released_on=today, responses=opened.responses, document=opened.document)
+    cohort = Cohort(scope_id=scope.id, released_on=today, responses=counted.responses, document=counted.document)
     with session.begin_nested() as attempt:
         session.add(cohort)
         session.flush()
@@ -142,7 +142,7 @@ def release_scope(
         # ORM's check for them costs a release of many answers a few percent.
         connection = session.connection()
         marked = 0
-        for chunk in _chunks(opened.released):
+        for chunk in _chunks(counted.released):
             done = connection.execute(
                 update(Response)
                 .where(Response.id.in_(chunk), *_pending(scope))
@@ -152,24 +152,24 @@ def release_scope(
             # Once the other view has released it too, the envelope has done its job: drop it.
             both = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
             connection.execute(delete(Envelope).where(Envelope.response_id.in_(both)))
-        if marked != len(opened.released):
+        if marked != len(counted.released):
             attempt.rollback()  # another release published some of them meanwhile
             return None
         context = atrest.comment_context(cohort.id)
-        for start in range(0, len(opened.comments), _BATCH):
+        for start in range(0, len(counted.comments), _BATCH):
             rows = [
                 {
                     "cohort_id": cohort.id,
                     "position": secrets.randbelow(2**31),
                     "ciphertext": atrest.encrypt(settings.comment_key, text.encode(), context),
                 }
-                for text in opened.comments[start : start + _BATCH]
+                for text in counted.comments[start : start + _BATCH]
             ]
             connection.execute(insert(ReleasedComment), rows)
     return cohort
 
 
-def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings) -> _Opened | None:
+def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings) -> _Counted | None:
     """Open, check and count a scope's pending answers; None if they are not enough yet."""
     scope = session.scalars(select(Scope).where(Scope.id == scope_id)).one()
     rule = rule_for(scope.kind)
@@ -191,20 +191,20 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
         audiences=COMMENT_AUDIENCES[scope.kind],
     )
     builder = counting.builder()
-    opened = _Opened(document=None, responses=0, released=array("q"), invalid=array("q"), comments=[])
+    counted = _Counted(document=None, responses=0, released=array("q"), invalid=array("q"), comments=[])
     processes = settings.processes if count >= POOL_FROM else 1
     kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
     for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
         builder.merge(batch.counts)
-        opened.released.extend(batch.released)
-        opened.invalid.extend(batch.invalid)
-        opened.comments.extend(batch.comments)
+        counted.released.extend(batch.released)
+        counted.invalid.extend(batch.invalid)
+        counted.comments.extend(batch.comments)
     try:
-        opened.document = builder.build()
+        counted.document = builder.build()
     except NotReleasable:
-        opened.released = array("q")  # too few were valid after all: the rest keep waiting
-    opened.responses = builder.count
-    return opened
+        counted.released = array("q")  # too few were valid after all: the rest keep waiting
+    counted.responses = builder.count
+    return counted
 
 
 def _with_envelopes(scope: Scope, query: Select[T]) -> Select[T]:
