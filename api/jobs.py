@@ -13,13 +13,15 @@ not who answered last.
 """
 
 import contextlib
+import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -86,9 +88,11 @@ class Background:
 
     Ticks come every ``RELEASE_INTERVAL_SECONDS``, as with Redis, and never right after an
     answer: the moment a cohort appears does not point at whoever answered last. Work left
-    by a restart or a failed run is picked up at the next tick. Several processes may run
-    the same tick; releases lock their scope, so nothing is released twice. A process that
-    dies mid-run loses nothing: its transaction rolls back and the answers stay pending (P7).
+    by a restart or a failed run is picked up at the next tick. Every process wakes for a
+    tick; one runs it and the others on the machine skip it. Processes on other machines
+    may run it too: releases mark only what is still pending, so nothing is released twice.
+    A process that dies mid-run loses nothing: its transaction rolls back and the answers
+    stay pending (P7).
     """
 
     def __init__(self, app: Flask) -> None:
@@ -121,9 +125,30 @@ class Background:
 
     def _loop(self) -> None:
         interval = self._app.config["ALLYLOOP"].release_interval_seconds
+        turns = Path(self._app.instance_path) / "jobs.lock"
         while not self._stopping.wait(interval - time.time() % interval):
-            with self._app.app_context():
-                _run_logged()
+            with _alone(turns) as alone:
+                if alone:
+                    with self._app.app_context():
+                        _run_logged()
+
+
+@contextlib.contextmanager
+def _alone(lock_file: Path) -> Iterator[bool]:
+    """Whether this process is the only one here running the tick. Every web worker's thread
+    wakes at the same moment; the others skip it rather than open the same answers again
+    only to find, when they write, that one of them was first. Correctness does not rest on
+    this (releases mark only what is still pending); it saves the repeated work."""
+    with lock_file.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _run_logged() -> None:

@@ -1,5 +1,6 @@
 """Background work: releases are idempotent, keys rotate without loss, old links are purged."""
 
+import fcntl
 import threading
 import time
 from datetime import timedelta
@@ -267,3 +268,25 @@ def test_answers_are_accepted_while_a_release_opens(tmp_path: Path, monkeypatch:
         app.extensions["allyloop.jobs"].stop()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_tick_another_process_is_running_is_skipped(tmp_path: Path) -> None:
+    """Every web worker wakes for the tick; only one opens the answers, the others skip it."""
+    app = build_app(tmp_path, jobs_inline=False, release_interval_seconds=1)
+    ally = answer_one_cohort(app)  # its requests started this process's thread
+    background = app.extensions["allyloop.jobs"]
+    with (Path(app.instance_path) / "jobs.lock").open("a") as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX)  # another worker's tick, still running
+        try:
+            time.sleep(2.5)  # two ticks pass
+            assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0
+            fcntl.flock(other_process, fcntl.LOCK_UN)
+            for _ in range(200):  # the next tick is this process's; allow up to 20 s on a busy machine
+                if ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5:
+                    break
+                time.sleep(0.1)
+            assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+        finally:
+            background.stop()
+    with app.app_context():
+        db.engine.dispose()
