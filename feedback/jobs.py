@@ -4,6 +4,7 @@ Each function takes a session and plain values, does its work in that session, a
 idempotent: running it twice releases nothing twice. Callers commit.
 """
 
+import contextlib
 import logging
 import secrets
 from array import array
@@ -199,10 +200,9 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
         counted.released.extend(batch.released)
         counted.invalid.extend(batch.invalid)
         counted.comments.extend(batch.comments)
-    try:
+    # Too few valid after all: no document, so nothing is released and the rest wait.
+    with contextlib.suppress(NotReleasable):
         counted.document = builder.build()
-    except NotReleasable:
-        counted.released = array("q")  # too few were valid after all: the rest keep waiting
     counted.responses = builder.count
     return counted
 

@@ -3,6 +3,7 @@
 import fcntl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -196,46 +197,54 @@ def test_run_due_without_a_key_encryption_key_says_so_plainly(tmp_path: Path) ->
         db.engine.dispose()
 
 
-def pending_app(tmp_path: Path) -> Flask:
+@pytest.fixture
+def pending_app(tmp_path: Path) -> Iterator[Flask]:
     """Answers stay pending until a test runs due work itself (the tick is a day away)."""
-    return build_app(tmp_path, jobs_inline=False, release_interval_seconds=86400)
+    app = build_app(tmp_path, jobs_inline=False, release_interval_seconds=86400)
+    yield app
+    app.extensions["allyloop.jobs"].stop()
+    with app.app_context():
+        db.engine.dispose()
 
 
-def test_a_release_that_lost_a_race_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two processes release the same scope at once: the answers are published once, in one cohort."""
-    app = pending_app(tmp_path)
-    ally = answer_one_cohort(app)
-    reports: list[RunReport] = []
-    raced = False
+def after_the_first_opening(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    """Run ``meanwhile`` once, after a release has opened and counted its answers and before
+    it writes: the moment another process or request can slip in."""
     opened_first = jobs._open_pending
+    done = False
 
-    def open_then_let_another_release_finish(session: Session, scope_id: int, **kwargs: Any) -> Any:
-        nonlocal raced
-        opened = opened_first(session, scope_id, **kwargs)
-        if not raced:
-            raced = True
-            with app.app_context():  # another process: its own session, committed before this one writes
-                reports.append(run_due_now())
-        return opened
+    def opening_then_meanwhile(session: Session, scope_id: int, **kwargs: Any) -> Any:
+        nonlocal done
+        counted = opened_first(session, scope_id, **kwargs)
+        if not done:
+            done = True
+            meanwhile()
+        return counted
 
-    monkeypatch.setattr(jobs, "_open_pending", open_then_let_another_release_finish)
-    try:
-        with app.app_context():
-            late = run_due_now()
-            assert reports[0].released_cohorts == 1, "the other process released the ally's five"
-            assert late.released_cohorts == 0 and late.failed_scopes == []
-            assert [c.responses for c in db.session.query(Cohort)] == [5]
-        assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
-    finally:
-        app.extensions["allyloop.jobs"].stop()
-        with app.app_context():
-            db.engine.dispose()
+    monkeypatch.setattr(jobs, "_open_pending", opening_then_meanwhile)
 
 
-def test_answers_are_accepted_while_a_release_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_release_that_lost_a_race_publishes_nothing(pending_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes release the same scope at once: the answers are published once, in one cohort."""
+    ally = answer_one_cohort(pending_app)
+    reports: list[RunReport] = []
+
+    def another_release_finishes() -> None:
+        with pending_app.app_context():  # another process: its own session, committed before this one writes
+            reports.append(run_due_now())
+
+    after_the_first_opening(monkeypatch, another_release_finishes)
+    with pending_app.app_context():
+        late = run_due_now()
+        assert reports[0].released_cohorts == 1, "the other process released the ally's five"
+        assert late.released_cohorts == 0 and late.failed_scopes == []
+        assert [c.responses for c in db.session.query(Cohort)] == [5]
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
+
+
+def test_answers_are_accepted_while_a_release_opens(pending_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """Opening a large release takes a while; on SQLite it must not hold the write lock meanwhile."""
-    app = pending_app(tmp_path)
-    client = app.test_client()
+    client = pending_app.test_client()
     lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
     group = lead.create_group()
     lead.add(group, ally)
@@ -243,31 +252,20 @@ def test_answers_are_accepted_while_a_release_opens(tmp_path: Path, monkeypatch:
     for token in first:
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     during: list[int] = []
-    opened_first = jobs._open_pending
 
-    def open_while_someone_answers(session: Session, scope_id: int, **kwargs: Any) -> Any:
-        opened = opened_first(session, scope_id, **kwargs)
-        if not during:
-            # A request of its own, as on a web worker: a thread starts outside this app context.
-            answering = threading.Thread(
-                target=lambda: during.append(recipient.answer(late, {"wanted": "no"}).status_code)
-            )
-            answering.start()
-            answering.join(60)
-        return opened
+    def someone_answers() -> None:
+        # A request of its own, as on a web worker: a thread starts outside this app context.
+        answering = threading.Thread(target=lambda: during.append(recipient.answer(late, {"wanted": "no"}).status_code))
+        answering.start()
+        answering.join(60)
 
-    monkeypatch.setattr(jobs, "_open_pending", open_while_someone_answers)
-    try:
-        with app.app_context():
-            assert run_due_now().released_cohorts == 1
-            assert during == [202]
-            waiting = db.session.query(Response).filter(Response.ally_cohort_id.is_(None)).count()
-            assert waiting == 1, "the answer that came in meanwhile waits for the next release"
-        assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
-    finally:
-        app.extensions["allyloop.jobs"].stop()
-        with app.app_context():
-            db.engine.dispose()
+    after_the_first_opening(monkeypatch, someone_answers)
+    with pending_app.app_context():
+        assert run_due_now().released_cohorts == 1
+        assert during == [202]
+        waiting = db.session.query(Response).filter(Response.ally_cohort_id.is_(None)).count()
+        assert waiting == 1, "the answer that came in meanwhile waits for the next release"
+    assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
 
 
 def test_a_tick_another_process_is_running_is_skipped(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""On SQLite one writer at a time holds the database, for as long as a release takes. What a
+"""On SQLite one writer at a time holds the database, for as long as its write takes. What a
 recipient does that only reads, or that is refused anyway, never queues behind that writer."""
 
 import contextlib
