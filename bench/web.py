@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +31,9 @@ class WebResult:
     submit: load.LoadResult
     hello_server_cpu: float
     submit_server_cpu: float
+    # bench/floor.py on a copy of the same SQLite database; None on PostgreSQL
+    floor: load.LoadResult | None
+    floor_server_cpu: float
     workers: int
     processes: int
     threads: int
@@ -42,6 +46,10 @@ class WebResult:
     @property
     def ratio(self) -> float:
         return self.submit.rate / self.hello.rate if self.hello.rate else 0.0
+
+    @property
+    def floor_ratio(self) -> float | None:
+        return self.floor.rate / self.hello.rate if self.floor is not None and self.hello.rate else None
 
 
 def environment(workdir: Path, database_url: str | None = None) -> dict[str, str]:
@@ -257,6 +265,11 @@ def run(
     warm, timed = work[:warmup], work[warmup:]
     with Gunicorn("bench.hello:create_app()", env, workers, workdir / "hello.log") as server:
         hello, hello_cpu = _measure(server, warm, timed, processes, threads)
+    floor, floor_cpu = None, 0.0
+    if database_url is None:  # the floor is written for the embedded default only
+        floor_env = dict(env, DATABASE_URL=f"sqlite:///{_copy_sqlite(env['DATABASE_URL'], workdir / 'floor.sqlite3')}")
+        with Gunicorn("bench.floor:create_app()", floor_env, workers, workdir / "floor.log") as server:
+            floor, floor_cpu = _measure(server, warm, timed, processes, threads)
     with Gunicorn("api:create_app()", env, workers, workdir / "allyloop.log") as server:
         submit, submit_cpu = _measure(server, warm, timed, processes, threads)
     stored, cohorts, released = _outcome(env, workdir)
@@ -265,6 +278,8 @@ def run(
         submit=submit,
         hello_server_cpu=hello_cpu,
         submit_server_cpu=submit_cpu,
+        floor=floor,
+        floor_server_cpu=floor_cpu,
         workers=workers,
         processes=processes,
         threads=threads,
@@ -274,6 +289,15 @@ def run(
         released_in_run=released,
         setup_seconds=setup,
     )
+
+
+def _copy_sqlite(url: str, copy: Path) -> Path:
+    """A consistent copy of the prepared database (its links still unanswered), for the floor."""
+    source = sqlite3.connect(url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    with contextlib.closing(source), contextlib.closing(target):
+        source.backup(target)
+    return copy
 
 
 def _outcome(env: dict[str, str], workdir: Path) -> tuple[int, int, int]:

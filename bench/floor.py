@@ -1,0 +1,77 @@
+"""A measuring stick for (a): the least a Flask view can do and still store an answer durably.
+
+Not Allyloop and not for use: one route, raw ``sqlite3``, no schema validation, no error
+shape, no rate limit, no ORM, no background releases. It keeps only what any answer
+endpoint must do on the embedded default: parse the body, find the link by its hash and
+check the key id (in a read transaction), then spend the link, insert the response and its
+envelope and commit with a sync to disk (P7), in a write transaction. bench/web.py serves it
+with the same gunicorn command as the hello-world app and Allyloop, on a copy of the same
+database, so that floor/hello says how close to the 0.5 target any implementation could come.
+"""
+
+import hashlib
+import os
+import sqlite3
+from typing import Any
+
+from flask import Flask, request
+
+from crypto import envelope, tokens
+from crypto.encoding import b64u_decode
+
+LINK = (
+    "SELECT link.id, link.used, request.questionnaire_id, request.stage, request.ally_scope_id,"
+    " request.group_scope_id, action.ally_id, action.kind, action.visibility"
+    " FROM link JOIN feedback_request AS request ON link.request_id = request.id"
+    " JOIN action ON request.action_id = action.id WHERE link.token_hash = ?"
+)
+RESPONSE = (
+    "INSERT INTO response (ally_scope_id, group_scope_id, ally_id, kind, visibility, stage, invalid)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id"
+)
+ENVELOPE = "INSERT INTO envelope (response_id, kid, info, sealed, digest) VALUES (?, ?, ?, ?, ?)"
+
+_connection: sqlite3.Connection | None = None
+
+
+def connection() -> sqlite3.Connection:
+    """One connection per worker, opened after gunicorn forks, tuned as api/sqlite.py tunes."""
+    global _connection
+    if _connection is None:
+        path = os.environ["DATABASE_URL"].removeprefix("sqlite:///")
+        _connection = sqlite3.connect(path, isolation_level=None, timeout=10)
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL"):
+            _connection.execute(f"PRAGMA {pragma}")
+    return _connection
+
+
+def create_app() -> Flask:
+    app = Flask("floor")
+
+    @app.post("/api/v1/answer/<token>")
+    def submit(token: str) -> tuple[dict[str, Any], int]:
+        body = request.get_json()
+        kid, blob = body["kid"], b64u_decode(body["sealed"])
+        db = connection()
+        db.execute("BEGIN")
+        link = db.execute(LINK, (tokens.link_lookup_hash(token),)).fetchone()
+        known = db.execute("SELECT 1 FROM response_key WHERE kid = ?", (kid,)).fetchone()
+        db.execute("COMMIT")
+        if link is None or link[1] or known is None:
+            return {"error": "no such link or key"}, 404
+        link_id, _, questionnaire_id, stage, ally_scope, group_scope, ally, kind, visibility = link
+        info = envelope.build_info(kid, questionnaire_id, tokens.link_binding(token))
+        digest = hashlib.sha256(blob).digest()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("UPDATE link SET used = 1 WHERE id = ? AND used = 0", (link_id,)).rowcount != 1:
+                raise RuntimeError("the link was spent meanwhile")
+            (response_id,) = db.execute(RESPONSE, (ally_scope, group_scope, ally, kind, visibility, stage)).fetchone()
+            db.execute(ENVELOPE, (response_id, kid, info, blob, digest))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return {"receipt": digest.hex()[:20]}, 202
+
+    return app
