@@ -4,7 +4,8 @@ and leads sign in to (cookie session, CSRF on every form). Strings go through ge
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, has_request_context, request
+from flask import Blueprint, Flask, Request, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -15,6 +16,24 @@ LOCALES = ["en"]
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 babel = Babel()
 csrf = CSRFProtect()
+
+
+# Where recipients answer: the recipient page (web/recipient.py) and the answer API (api/answer).
+ANSWER_PATHS = ("/r/", "/api/v1/answer/")
+
+
+class SessionOutsideAnswers(SecureCookieSessionInterface):
+    """The cookie session of allies and leads, kept out of every answer request (P1).
+
+    Someone who is signed in and opens a link in the same browser is not read as their
+    account, and is sent no cookie, not even the refresh of a permanent session. Flask opens
+    the session before it matches the URL, hence the path prefixes.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(ANSWER_PATHS):
+            return None  # Flask uses a null session: it reads no cookie and saves none
+        return super().open_session(app, request)
 
 
 def _locale() -> str | None:
@@ -37,6 +56,7 @@ def register(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
+    app.session_interface = SessionOutsideAnswers()
     babel.init_app(app, locale_selector=_locale, default_translation_directories=str(HERE / "translations"))
     csrf.init_app(app)
     app.context_processor(signed_in_context)

@@ -209,7 +209,13 @@ def ask(action_id: int) -> Any:
     try:
         body = load(RequestIn(), _form("count"))
         links = actions.create_request(
-            session(), me(), action_id, now=utcnow(), link_days=cfg.link_days, **body
+            session(),
+            me(),
+            action_id,
+            now=utcnow(),
+            link_days=cfg.link_days,
+            followup_days=cfg.followup_days,
+            **body,
         )  # NotFound for another ally's action: the 404 page
         session().commit()
     except ValidationError as exc:

@@ -8,7 +8,7 @@ and the server seals it at once.
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from api.answer import link_rate_key
 from api.clock import utcnow
@@ -74,10 +74,3 @@ def _link_problem(exc: NotFound | Gone) -> tuple[str, int]:
         if isinstance(exc, NotFound)
         else _render("recipient/link_gone.html", 410)
     )
-
-
-@bp.after_request
-def _no_cookies(response: Response) -> Response:
-    # Recipient pages never set a cookie (P1).
-    response.headers.pop("Set-Cookie", None)
-    return response

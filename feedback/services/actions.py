@@ -85,7 +85,7 @@ def create_request(
     count: int,
     now: datetime,
     link_days: int,
-    followup_days: Sequence[int] = followups.DEFAULT_DAYS,
+    followup_days: Sequence[int],
 ) -> list[NewLink]:
     """Make ``count`` single-use links. Their tokens exist only in the return value.
 

@@ -10,6 +10,8 @@ from sqlalchemy import inspect
 
 from api.extensions import db
 from tests.conftest import Person, Recipient
+from tests.integration.test_web_ally import WebAlly
+from web import ANSWER_PATHS
 
 CLIENT_IP = "203.0.113.77"
 USER_AGENT = "SecretBrowser/9.9"
@@ -115,6 +117,35 @@ def test_answer_pages_set_no_cookie_and_leak_no_referrer(lead: Person, ally: Per
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["Cache-Control"] == "no-store"
         assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+
+
+def test_someone_signed_in_who_answers_in_the_same_browser_is_sent_no_cookie_nor_recognised(
+    app: Flask, lead: Person
+) -> None:
+    robin = WebAlly(app)
+    group = lead.create_group()
+    assert lead.post(f"/api/v1/groups/{group}/members", {"email": robin.email, "role": "ally"}).status_code == 201
+    _, tokens = robin.ask(robin.log_action(group), count=2)
+    assert "Set-Cookie" in robin.get("/ally/").headers  # elsewhere, the session is refreshed
+
+    page = robin.get(f"/r/{tokens[0]}")
+    responses = [
+        page,
+        robin.get(f"/api/v1/answer/{tokens[0]}"),
+        robin.client.post(f"/r/{tokens[0]}", data={"decline": "1"}),
+        robin.client.post(f"/api/v1/answer/{tokens[1]}", json=Recipient(robin.client).envelope(tokens[1], {})),
+        robin.get("/r/unknown"),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 202, 404]
+    for response in responses:
+        assert "Set-Cookie" not in response.headers
+    assert "Sign out" not in page.text and robin.email not in page.text
+
+
+def test_every_answer_route_is_kept_out_of_the_session(app: Flask) -> None:
+    answer_rules = [r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(("recipient.", "answer."))]
+    assert answer_rules
+    assert all(rule.startswith(ANSWER_PATHS) for rule in answer_rules), answer_rules
 
 
 def test_an_unexpected_error_shows_and_logs_no_details(

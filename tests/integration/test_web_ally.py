@@ -3,6 +3,7 @@ its CSRF token, links shown once, no per-link status, a note only its author rea
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from api.clock import utcnow
 from api.extensions import db
 from feedback import kinds
-from feedback.models import AllyNote, Link
-from tests.conftest import Person, Recipient, make_due
+from feedback.models import AllyNote, Followup, Link
+from tests.conftest import Person, Recipient, build_app, make_due
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN_IN_URL = re.compile(r"/r/([A-Za-z0-9_-]{16,})")
@@ -353,3 +355,22 @@ def test_a_follow_up_cell_too_small_to_show_says_so_in_words(app: Flask, robin: 
     assert "5 people have answered so far." in page
     assert page.count("suppressed (fewer than 5)") == 2
     assert "Lasting difference:" not in page and "Not known yet." in page
+
+
+def test_follow_ups_asked_for_on_the_page_come_due_at_the_configured_days(tmp_path: Path) -> None:
+    app = build_app(tmp_path, followup_days=(7, 21))
+    try:
+        robin = WebAlly(app)
+        lead = Person(app.test_client(), "Lee")
+        group = lead.create_group()
+        assert lead.post(f"/api/v1/groups/{group}/members", {"email": robin.email, "role": "ally"}).status_code == 201
+        action = robin.log_action(group)
+        robin.ask(action, "immediate")
+        with app.app_context():
+            due = {f.stage: f.due_on for f in db.session.scalars(select(Followup).filter_by(action_id=action))}
+        today = utcnow().date()
+        assert due == {"followup_30": today + timedelta(days=7), "followup_90": today + timedelta(days=21)}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
