@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto import passwords, tokens
@@ -22,16 +23,20 @@ def create_account(
     session: Session, *, email: str, password: str, name: str, today: date, password_cost: int
 ) -> Account:
     email = normalise_email(email)
+    taken = Conflict("an account with this email exists already", {"email": "already registered"})
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
-        raise Conflict("an account with this email exists already", {"email": "already registered"})
+        raise taken
     account = Account(
         email=email,
         name=name.strip(),
         password_hash=passwords.hash_password(password, cost=password_cost),
         created_on=today,
     )
-    session.add(account)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:  # the same email signed up at the same moment, and got there first
+        raise taken from None
     return account
 
 

@@ -3,6 +3,7 @@
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback.errors import Forbidden, Invalid, NotFound
@@ -54,13 +55,19 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         raise NotFound("no account with this email", {"email": "no such account"})
-    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account.id))
+    query = select(Membership).where(Membership.group_id == group_id, Membership.account_id == account.id)
+    row = session.scalar(query)
     if row is None:
-        row = Membership(group_id=group_id, account_id=account.id, role=role)
-        session.add(row)
-    else:
-        _keep_a_lead(session, group_id, row, role)
-        row.role = role
+        try:
+            with session.begin_nested():
+                row = Membership(group_id=group_id, account_id=account.id, role=role)
+                session.add(row)
+            return row
+        except IntegrityError:  # another lead added them at the same moment: this is a role change
+            row = session.scalar(query)
+            assert row is not None  # noqa: S101 - the racing insert committed it
+    _keep_a_lead(session, group_id, row, role)
+    row.role = role
     session.flush()
     return row
 
