@@ -15,9 +15,9 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="
 
 
 @blp.route("", methods=["POST"])
+@login_required
 @blp.arguments(ActionIn)
 @blp.response(201, ActionOut)
-@login_required
 def log_action(body: dict[str, Any]) -> Any:
     """Log something you did for a colleague"""
     action = actions.log_action(session(), current_account(), today=utcnow().date(), **body)
@@ -26,17 +26,17 @@ def log_action(body: dict[str, Any]) -> Any:
 
 
 @blp.route("", methods=["GET"])
-@blp.response(200, ActionOut(many=True))
 @login_required
+@blp.response(200, ActionOut(many=True))
 def list_actions() -> Any:
     """Your own actions, newest first"""
     return actions.list_actions(session(), current_account())
 
 
 @blp.route("/<id:action_id>/requests", methods=["POST"])
+@login_required
 @blp.arguments(RequestIn)
 @blp.response(201, RequestOut)
-@login_required
 def create_request(body: dict[str, Any], action_id: int) -> Any:
     """Ask for advice or feedback: returns single-use links, each shown only here"""
     cfg = current_app.config["ALLYLOOP"]

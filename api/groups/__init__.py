@@ -15,9 +15,9 @@ blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Gr
 
 
 @blp.route("", methods=["POST"])
+@login_required
 @blp.arguments(GroupIn)
 @blp.response(201, GroupOut)
-@login_required
 def create_group(body: dict[str, Any]) -> Any:
     """Create a group; the caller becomes its lead"""
     group = groups.create_group(session(), current_account(), name=body["name"], today=utcnow().date())
@@ -26,17 +26,17 @@ def create_group(body: dict[str, Any]) -> Any:
 
 
 @blp.route("", methods=["GET"])
-@blp.response(200, GroupOut(many=True))
 @login_required
+@blp.response(200, GroupOut(many=True))
 def list_groups() -> Any:
     """The groups the caller belongs to, with their role in each"""
     return [{"id": g.id, "name": g.name, "role": role} for g, role in groups.list_groups(session(), current_account())]
 
 
 @blp.route("/<id:group_id>/members", methods=["POST"])
+@login_required
 @blp.arguments(MemberIn)
 @blp.response(201, MemberOut)
-@login_required
 def add_member(body: dict[str, Any], group_id: int) -> Any:
     """Add an ally or co-lead by the email of their account (leads only)"""
     row = groups.add_member(session(), current_account(), group_id, email=body["email"], role=body["role"])
@@ -45,8 +45,8 @@ def add_member(body: dict[str, Any], group_id: int) -> Any:
 
 
 @blp.route("/<id:group_id>/members/<id:account_id>", methods=["DELETE"])
-@blp.response(204)
 @login_required
+@blp.response(204)
 def remove_member(group_id: int, account_id: int) -> Any:
     """Remove a member (leads only); a group always keeps one lead"""
     groups.remove_member(session(), current_account(), group_id, account_id)
@@ -55,8 +55,8 @@ def remove_member(group_id: int, account_id: int) -> Any:
 
 
 @blp.route("/<id:group_id>/insights", methods=["GET"])
-@blp.response(200, InsightsOut)
 @login_required
+@blp.response(200, InsightsOut)
 def insights(group_id: int) -> Any:
     """Released group aggregates, suppressed cells marked (leads only)"""
     rules = release_settings(current_app)

@@ -19,8 +19,8 @@ blp = Blueprint(
 
 
 @blp.route("/feedback", methods=["GET"])
-@blp.response(200, FeedbackOut)
 @login_required
+@blp.response(200, FeedbackOut)
 def feedback() -> Any:
     """Pooled results across your requests and the comments meant for you (never per link)"""
     rules = release_settings(current_app)
@@ -28,8 +28,8 @@ def feedback() -> Any:
 
 
 @blp.route("/reminders", methods=["GET"])
-@blp.response(200, RemindersOut)
 @login_required
+@blp.response(200, RemindersOut)
 def reminders() -> Any:
     """Your follow-ups that are due and not yet asked; make their links with the requests call"""
     return {"items": followups.due_followups(session(), current_account(), utcnow().date())}

@@ -185,6 +185,14 @@ def test_calls_without_a_valid_token_are_401(client: FlaskClient) -> None:
     assert_error(client.post("/api/v1/groups", json={"name": "x"}), 401)
 
 
+def test_without_a_token_a_call_is_401_before_its_body_is_looked_at(client: FlaskClient) -> None:
+    """Someone with no account learns nothing of what a valid body would be."""
+    for url in ("/api/v1/groups", "/api/v1/groups/1/members", "/api/v1/actions", "/api/v1/actions/1/requests"):
+        response = client.post(url, json={"unexpected": True})
+        assert_error(response, 401)
+        assert response.get_json()["error"]["fields"] == {}, url
+
+
 def test_repeated_failed_logins_are_rate_limited(client: FlaskClient, ally: Person) -> None:
     statuses = [
         client.post("/api/v1/tokens", json={"email": ally.email, "password": "guess guess"}).status_code
