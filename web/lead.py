@@ -66,7 +66,7 @@ def members(group_id: int) -> Any:
 @bp.post("/<id:group_id>/members")
 @login_required
 def add_member(group_id: int) -> Any:
-    groups.led_group(session(), me(), group_id)  # 404 / 403 before reading the form
+    groups.led_group(session(), me(), group_id)  # 403 before reading the form
     try:
         body = load(MemberIn(), request.form)
         groups.add_member(session(), me(), group_id, email=body["email"], role=body["role"])

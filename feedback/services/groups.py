@@ -22,8 +22,10 @@ def membership(session: Session, account_id: int, group_id: int) -> Membership:
 
 
 def require_lead(session: Session, account_id: int, group_id: int) -> Membership:
-    row = membership(session, account_id, group_id)
-    if row.role != "lead":
+    """The caller's lead membership, or Forbidden: for a member who is not a lead, an outsider
+    and a group that does not exist alike (DESIGN §4: 403 for non-leads), so it tells nothing."""
+    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
+    if row is None or row.role != "lead":
         raise Forbidden("only the group's leads may do this")
     return row
 
@@ -94,7 +96,7 @@ def _keep_a_lead(session: Session, group_id: int, row: Membership, new_role: str
 
 
 def led_group(session: Session, actor: Account, group_id: int) -> Group:
-    """A group the actor leads: NotFound for outsiders, Forbidden for members who are not leads."""
+    """A group the actor leads; Forbidden for anyone else."""
     require_lead(session, actor.id, group_id)
     group = session.get(Group, group_id)
     if group is None:  # the membership row keeps its group, so only a race gets here

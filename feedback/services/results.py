@@ -157,7 +157,7 @@ def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes
 def group_insights(
     session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes, today: date | None = None
 ) -> dict[str, Any]:
-    """Released group aggregates; 404 for outsiders, 403 for members who are not leads.
+    """Released group aggregates, for the group's leads only (Forbidden for anyone else).
 
     With ``today``, also the share of actions whose ally followed up (``followed_up``) and
     the response load by month (``response_load``), both shown only under the group pool rule.

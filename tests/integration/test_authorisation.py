@@ -46,8 +46,13 @@ def test_nobody_reads_another_groups_insights(client: FlaskClient, lead: Person)
     mine = lead.create_group("Mine")
     stranger = Person(client, "Sol")
     theirs = stranger.create_group("Theirs")
-    assert lead.get(f"/api/v1/groups/{theirs}/insights").status_code == 404
-    assert stranger.get(f"/api/v1/groups/{mine}/insights").status_code == 404
+    assert lead.get(f"/api/v1/groups/{theirs}/insights").status_code == 403
+    assert stranger.get(f"/api/v1/groups/{mine}/insights").status_code == 403
+    # A group that does not exist looks the same as one that is not yours.
+    assert (
+        lead.get("/api/v1/groups/999999/insights").get_json()
+        == stranger.get(f"/api/v1/groups/{mine}/insights").get_json()
+    )
 
 
 def test_nobody_logs_actions_in_a_group_they_are_not_in(client: FlaskClient, lead: Person) -> None:
@@ -63,7 +68,7 @@ def test_only_leads_add_members(client: FlaskClient, lead: Person, ally: Person)
     newcomer = Person(client, "New")
     assert ally.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "ally"}).status_code == 403
     assert (
-        newcomer.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "lead"}).status_code == 404
+        newcomer.post(f"/api/v1/groups/{group}/members", {"email": newcomer.email, "role": "lead"}).status_code == 403
     )
 
 

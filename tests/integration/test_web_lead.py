@@ -127,11 +127,11 @@ def test_the_last_lead_cannot_be_removed(app: Flask, lead: Person) -> None:
     assert web.get(page).status_code == 200, "still the group's lead"
 
 
-def test_an_ally_gets_403_and_an_outsider_404_on_every_lead_page(app: Flask, lead: Person, client: Any) -> None:
+def test_an_ally_and_an_outsider_get_403_on_every_lead_page(app: Flask, lead: Person, client: Any) -> None:
     ally, outsider = Person(client, "Kim"), Person(client, "Out")
     group = lead.create_group()
     lead.add(group, ally)
-    for person, status in ((ally, 403), (outsider, 404)):
+    for person, status in ((ally, 403), (outsider, 403)):
         web = browser_for(app, person)
         token = csrf(web, "/groups/")
         for url in (f"/groups/{group}", f"/groups/{group}/members", f"/groups/{group}/insights.csv"):
@@ -142,7 +142,7 @@ def test_an_ally_gets_403_and_an_outsider_404_on_every_lead_page(app: Flask, lea
         assert added.status_code == status
         removed = web.post(f"/groups/{group}/members/{lead.id}/remove", data={"csrf_token": token})
         assert removed.status_code == status
-    assert browser_for(app, lead).get("/groups/999999").status_code == 404
+    assert browser_for(app, lead).get("/groups/999999").status_code == 403
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
@@ -260,7 +260,7 @@ def test_a_co_lead_who_removes_themselves_goes_back_to_their_groups(app: Flask, 
     page = f"/groups/{group}/members"
     left = post(web, f"{page}/{co_lead.id}/remove", {}, page)
     assert left.status_code == 302 and left.headers["Location"].endswith("/groups/")
-    assert web.get(page).status_code == 404, "no longer a member"
+    assert web.get(page).status_code == 403, "no longer a lead"
 
 
 LATER_30 = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
