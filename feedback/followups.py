@@ -253,10 +253,11 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
     An action counts as followed up when its first follow-up was asked within
     ``FOLLOW_UP_WINDOW`` of coming due, and it is counted only once that window has closed
     before the first day of this month, so its status is final when it enters the figure.
-    Like answers, actions enter in whole batches of k, oldest first: the figure never
-    changes by fewer than k actions, so comparing two months does not show what one ally
-    did. Shown only when the counted actions pass the group pool rule (at least k from at
-    least two allies, still so with any one ally's actions taken away); else suppressed.
+    Like answers into a group cohort, actions enter in batches, oldest first, each batch
+    the shortest run that passes the group pool rule on its own (at least k actions from at
+    least two allies, still so with any one ally's taken away). So what the figure gains
+    from one month to the next is never one ally's record; until the first batch, it is
+    suppressed.
     """
     cutoff = today.replace(day=1)
     rows = session.execute(
@@ -271,8 +272,16 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
         if action_id not in first or due_on < first[action_id][0]:
             first[action_id] = (due_on, asked_on)
     closed = sorted((due, action_id) for action_id, (due, _) in first.items() if due + FOLLOW_UP_WINDOW < cutoff)
-    counted = [action_id for _, action_id in closed[: len(closed) // k * k]]
-    if not safe_shares(Counter(owner[a] for a in counted), k=k, rule=GROUP_RULE):
+    counted: list[int] = []
+    batch: list[int] = []
+    shares: Counter[int] = Counter()  # the batch's actions per ally
+    for _, action_id in closed:
+        batch.append(action_id)
+        shares[owner[action_id]] += 1
+        if safe_shares(shares, k=k, rule=GROUP_RULE):
+            counted += batch
+            batch, shares = [], Counter()
+    if not counted:
         return {"as_of": cutoff.isoformat(), "suppressed": True}
     done = sum(1 for a in counted if (asked := first[a][1]) is not None and asked <= first[a][0] + FOLLOW_UP_WINDOW)
     return {
