@@ -55,6 +55,10 @@ def register(app: Flask) -> None:
         # uses bearer tokens and the recipient page has no session to ride on.
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        # Over HTTPS Flask-WTF would also demand a same-site Referer, which browsers never send
+        # here (Referrer-Policy: no-referrer). The token is bound to the session cookie, and
+        # that cookie is SameSite=Lax: a form posted from another site carries neither.
+        WTF_CSRF_SSL_STRICT=False,
     )
     app.session_interface = SessionOutsideAnswers()
     babel.init_app(app, locale_selector=_locale, default_translation_directories=str(HERE / "translations"))

@@ -72,6 +72,18 @@ def group_id(app: Flask, robin: WebAlly) -> int:
     return group
 
 
+def test_forms_work_over_https_where_browsers_send_no_referrer(app: Flask) -> None:
+    browser = app.test_client()
+    https = {"base_url": "https://allyloop.test"}
+    page = browser.get("/sign-up", **https)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    form = {"name": "Ria", "email": "ria@example.org", "password": "a long enough password", "csrf_token": _csrf(page)}
+    assert browser.post("/sign-up", data=form, **https).status_code == 302
+    forged = browser.post("/ally/note", data={"text": "forged note", "csrf_token": "forged"}, **https)
+    assert forged.status_code == 400, "the token is still checked"
+    assert "forged note" not in browser.get("/ally/note", **https).text
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
     for url in ("/ally/", "/ally/actions/new", "/ally/actions/1", "/ally/results", "/ally/note"):
         response = client.get(url)
