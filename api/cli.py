@@ -24,15 +24,22 @@ def _kek() -> bytes:
 
 
 @jobs_cli.command("run-due")
-@click.option("--now", "now_text", default=None, help="Pretend it is this ISO date or time (UTC).")
+@click.option("--now", "now_text", default=None, help="Run as of this earlier ISO date or time (UTC).")
 def run_due(now_text: str | None) -> None:
     """Run all due background work once: releases, purges and follow-up reminder emails."""
+    real = utcnow()
     try:
-        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+        now = datetime.fromisoformat(now_text) if now_text else real
         if now.tzinfo is not None:
             now = now.astimezone(UTC).replace(tzinfo=None)
     except ValueError:
-        raise click.BadParameter("use an ISO date such as 2026-12-01", param_hint="--now") from None
+        raise click.BadParameter("use an ISO date such as 2026-01-31", param_hint="--now") from None
+    if now > real:
+        raise click.BadParameter(
+            "must not be later than now: a later time would purge links still in use and send"
+            " reminders before their follow-ups are due",
+            param_hint="--now",
+        )
     try:
         report = run_due_now(now)
     except MissingKey as exc:

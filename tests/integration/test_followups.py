@@ -5,12 +5,13 @@ release rules."""
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -166,7 +167,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def run_due(app: Flask, on: date) -> str:
-    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", on.isoformat()])
+    """``flask jobs run-due`` on that day (the command refuses a --now later than the clock)."""
+    with mock.patch("api.cli.utcnow", return_value=datetime.combine(on, time(9))):
+        result = app.test_cli_runner().invoke(args=["jobs", "run-due"])
     assert result.exit_code == 0, result.output
     return str(result.output)
 

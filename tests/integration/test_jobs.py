@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from flask import Flask
@@ -77,12 +78,17 @@ def test_the_cli_runs_due_work_and_reports_it(app: Flask, lead: Person, ally: Pe
     tokens = ally.ask(ally.log_action(group), count=3)
     recipient.answer(tokens[0], {"wanted": "yes"})
     later = (utcnow() + timedelta(days=400)).date().isoformat()
-    result = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", later])
+    ahead = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", later])
+    assert ahead.exit_code != 0 and "must not be later than now" in ahead.output
+    assert recipient.client.get(f"/api/v1/answer/{tokens[1]}").status_code == 200, "nothing purged"
+    bad = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", "someday"])
+    assert bad.exit_code != 0 and "ISO" in bad.output
+
+    with mock.patch("api.cli.utcnow", return_value=utcnow() + timedelta(days=400)):  # 400 days on
+        result = app.test_cli_runner().invoke(args=["jobs", "run-due"])
     assert result.exit_code == 0, result.output
     assert "released 0 cohort(s)" in result.output and "3 expired link(s) purged" in result.output
     assert recipient.client.get(f"/api/v1/answer/{tokens[1]}").status_code == 404, "purged links are forgotten"
-    bad = app.test_cli_runner().invoke(args=["jobs", "run-due", "--now", "someday"])
-    assert bad.exit_code != 0 and "ISO" in bad.output
 
 
 def test_expired_links_answer_410_until_they_are_purged(
