@@ -11,6 +11,8 @@ forwarded_allow_ips = ""
 
 
 def on_starting(server):
-    from api import logs
+    from api import INSTANCE, logs
+    from api.config import from_environment
 
     logs.install()
+    from_environment(str(INSTANCE))  # a wrong setting stops the master with its message, before any worker boots

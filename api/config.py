@@ -153,4 +153,9 @@ def _base_url(value: str) -> str:
 
 
 def from_environment(instance_path: str) -> Settings:
-    return Settings.from_env(os.environ, instance_path)
+    """The settings a process starts with. A wrong one ends the process with its message
+    alone: the operator needs the setting's name and the fix, not a traceback."""
+    try:
+        return Settings.from_env(os.environ, instance_path)
+    except ConfigError as exc:
+        raise SystemExit(f"Allyloop will not start: {exc}") from None
