@@ -56,7 +56,10 @@ def run_due(now_text: str | None) -> None:
 @keys_cli.command("rotate")
 def rotate() -> None:
     """Make a new current response key; older keys keep opening what was sealed to them."""
-    key = keys.rotate(session(), _kek(), now=utcnow())
+    try:
+        key = keys.rotate(session(), _kek(), now=utcnow())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     session().commit()
     click.echo(f"new response key {key.kid}")
 
@@ -64,7 +67,10 @@ def rotate() -> None:
 @keys_cli.command("init")
 def init() -> None:
     """Make the first response key if there is none (safe to run at every start)."""
-    key = keys.ensure_key(session(), _kek(), now=utcnow())
+    try:
+        key = keys.ensure_key(session(), _kek(), now=utcnow())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     session().commit()
     click.echo(f"current response key {key.kid}")
 

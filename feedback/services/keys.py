@@ -34,8 +34,24 @@ def _retired() -> Select[tuple[bool]]:
     return select(ResponseKey.retired).where(ResponseKey.kid == bindparam("kid"))
 
 
+def check_kek(session: Session, kek: bytes) -> None:
+    """Refuse a key-encryption key that does not open the stored keys. A key made under it
+    would be handed to recipients while the workers, holding the right one, could never
+    open what is sealed to it: those answers, and their scopes' releases, would be stuck."""
+    newest = session.scalar(select(ResponseKey).order_by(ResponseKey.created_at.desc()).limit(1))
+    if newest is None:
+        return
+    try:
+        keyring.unwrap(kek, newest.kid, newest.wrapped_private_key)
+    except keyring.WrappedKeyError:
+        raise Invalid(
+            "KEY_ENCRYPTION_KEY does not open the stored response keys: set the one they were made under"
+        ) from None
+
+
 def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     """Make a new current key. Older keys keep opening what was sealed to them."""
+    check_kek(session, kek)
     new = keyring.generate(kek)
     key = ResponseKey(
         kid=new.kid,
@@ -61,7 +77,8 @@ def retire(session: Session, kid: str) -> None:
 
 
 def ensure_key(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
-    """The current key, made first if there is none (first start)."""
+    """The current key, made first if there is none (first start); refuses a wrong KEK."""
+    check_kek(session, kek)
     try:
         return current_key(session)
     except NotFound:

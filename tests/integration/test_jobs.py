@@ -1,5 +1,6 @@
 """Background work: releases are idempotent, keys rotate without loss, old links are purged."""
 
+import dataclasses
 import fcntl
 import threading
 import time
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
+from crypto import keyring
 from feedback import jobs
 from feedback.jobs import RunReport
 from feedback.models import Cohort, Envelope, Link, Response, ResponseKey, Scope
@@ -131,6 +133,19 @@ def test_keys_init_is_safe_to_run_at_every_start(app: Flask) -> None:
     first = runner.invoke(args=["keys", "init"]).output
     second = runner.invoke(args=["keys", "init"]).output
     assert first == second and first.startswith("current response key rk-")
+
+
+def test_keys_are_never_made_under_a_key_encryption_key_that_does_not_open_the_others(app: Flask) -> None:
+    with app.app_context():
+        before = db.session.query(ResponseKey).count()
+    another = keyring.parse_kek(keyring.new_kek())  # say, from a .env made afresh on another machine
+    app.config["ALLYLOOP"] = dataclasses.replace(app.config["ALLYLOOP"], key_encryption_key=another)
+    runner = app.test_cli_runner()
+    for command in ("rotate", "init"):
+        result = runner.invoke(args=["keys", command])
+        assert result.exit_code != 0 and "does not open the stored response keys" in result.output, command
+    with app.app_context():
+        assert db.session.query(ResponseKey).count() == before
 
 
 def test_a_retired_key_refuses_new_answers_but_still_opens_old_ones(
