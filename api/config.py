@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from crypto import keyring, passwords
 from feedback import followups
 from feedback.release import MIN_K
@@ -51,8 +54,8 @@ class Settings:
         if secret is None or len(secret) < 32:
             raise ConfigError("SECRET_KEY must be set to at least 32 random characters ('make run' writes one to .env)")
         redis_url = get("REDIS_URL")
-        if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-            raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        if redis_url is not None:
+            _check_redis_url(redis_url)
         kek_text = get("KEY_ENCRYPTION_KEY")
         kek = None
         if kek_text is not None:
@@ -62,13 +65,14 @@ class Settings:
                 raise ConfigError(f"KEY_ENCRYPTION_KEY: {exc}") from None
         elif redis_url is None:
             raise ConfigError("KEY_ENCRYPTION_KEY must be set when jobs run in-process (no REDIS_URL)")
+        port = _int(env, "PORT", 5000, 65535)
         return cls(
             database_url=database_url(get("DATABASE_URL"), instance_path),
             redis_url=redis_url,
             secret_key=secret,
-            public_base_url=_base_url(get("PUBLIC_BASE_URL") or f"http://localhost:{_int(env, 'PORT', 5000)}"),
+            public_base_url=_base_url(get("PUBLIC_BASE_URL") or f"http://localhost:{port}"),
             release_min_responses=_k(env),
-            port=_int(env, "PORT", 5000, 65535),
+            port=port,
             key_encryption_key=kek,
             link_days=_int(env, "LINK_DAYS", 30),
             followup_days=_followup_days(get("FOLLOWUP_DAYS")),
@@ -85,10 +89,19 @@ def database_url(value: str | None, instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "allyloop.sqlite3")
     for prefix in ("postgres://", "postgresql://"):
         if value.startswith(prefix):
-            return "postgresql+psycopg://" + value[len(prefix) :]
-    if value.startswith(("sqlite:", "postgresql+psycopg:")):
-        return value
-    raise ConfigError("DATABASE_URL must be a postgres:// , postgresql:// or sqlite:// URL")
+            value = "postgresql+psycopg://" + value[len(prefix) :]
+    if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be a postgres:// , postgresql:// or sqlite:// URL")
+    try:  # the messages never repeat the URL: it may hold a password
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL is not a URL SQLAlchemy can read: check its form and port, as in"
+            " postgres://user:password@host:5432/name or sqlite:////var/lib/allyloop/allyloop.sqlite3"
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError("DATABASE_URL names no SQLite file (sqlite:///path/to/file): in memory, every answer is lost")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6) -> int:
@@ -121,14 +134,25 @@ def _followup_days(value: str | None) -> tuple[int, int]:
         raise ConfigError(f"FOLLOWUP_DAYS: {reason}") from None
 
 
+def _check_redis_url(value: str) -> None:
+    hint = "REDIS_URL must be a redis://, rediss:// or unix:// URL such as redis://localhost:6379/0"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - read for its check: the rate limiter would fail at start on it
+    except ValueError:
+        raise ConfigError(hint + " (check its port)") from None
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(hint)
+
+
 def _mail_url(value: str | None) -> str | None:
     """smtp://[user:password@]host[:port] or smtps://...; the message never repeats the URL
     (it may hold a password)."""
     if value is None:
         return None
     hint = "MAIL_URL must look like smtp://user:password@mail.example.org:587 or smtps://...:465"
-    parts = urlsplit(value)
     try:
+        parts = urlsplit(value)
         port = parts.port
     except ValueError:
         raise ConfigError(hint + " (the port is not a number from 1 to 65535)") from None
@@ -146,9 +170,14 @@ def _mail_from(value: str | None) -> str | None:
 
 
 def _base_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL such as https://allyloop.example.org")
+    hint = "PUBLIC_BASE_URL must be an http(s) URL such as https://allyloop.example.org"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - read for its check: links made with a bad port would all be broken
+    except ValueError:
+        raise ConfigError(hint + " (check its port)") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(hint)
     return value.rstrip("/")
 
 

@@ -163,7 +163,6 @@ def test_malformed_kek_is_refused_even_with_redis(tmp_path: Path) -> None:
         ("postgresql://u:p@db.example/allyloop", "postgresql+psycopg://u:p@db.example/allyloop"),
         ("postgresql+psycopg://u@db/allyloop", "postgresql+psycopg://u@db/allyloop"),
         ("sqlite:////var/lib/allyloop.sqlite3", "sqlite:////var/lib/allyloop.sqlite3"),
-        ("sqlite:///:memory:", "sqlite:///:memory:"),
     ],
 )
 def test_database_urls_from_hosting_platforms_are_accepted(tmp_path: Path, given: str, expected: str) -> None:
@@ -181,6 +180,28 @@ def test_database_urls_from_hosting_platforms_are_accepted(tmp_path: Path, given
 )
 def test_unsupported_database_url_is_refused_naming_it(tmp_path: Path, value: str) -> None:
     assert "DATABASE_URL" in refusal(tmp_path, DATABASE_URL=value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgres://u:hunter2@db.example:port/allyloop",
+        "postgresql+psycopg://u:hunter2@db.example:5432:1/allyloop",
+        "sqlite:hunter2",
+        "sqlite://",
+        "sqlite:///:memory:",
+    ],
+)
+def test_a_database_url_that_could_not_be_used_is_refused_at_start_without_repeating_it(
+    tmp_path: Path, value: str
+) -> None:
+    message = refusal(tmp_path, DATABASE_URL=value)
+    assert message.startswith("DATABASE_URL") and "hunter2" not in message
+
+
+@pytest.mark.parametrize("value", ["redis://localhost:port/0", "http://localhost:6379", "redis://[::1"])
+def test_a_redis_url_that_could_not_be_used_is_refused_at_start(tmp_path: Path, value: str) -> None:
+    assert refusal(tmp_path, REDIS_URL=value).startswith("REDIS_URL")
 
 
 # --- Public base URL ---
@@ -202,7 +223,15 @@ def test_public_base_url_loses_its_trailing_slash(tmp_path: Path, given: str, ex
 
 @pytest.mark.parametrize(
     "value",
-    ["allyloop.example.org", "ftp://allyloop.example.org", "https://", "javascript:alert(1)", "//example.org"],
+    [
+        "allyloop.example.org",
+        "ftp://allyloop.example.org",
+        "https://",
+        "javascript:alert(1)",
+        "//example.org",
+        "https://example.org:port",
+        "https://[::1",
+    ],
 )
 def test_public_base_url_that_is_not_http_is_refused_naming_it(tmp_path: Path, value: str) -> None:
     assert "PUBLIC_BASE_URL" in refusal(tmp_path, PUBLIC_BASE_URL=value)
@@ -238,7 +267,15 @@ def test_smtp_urls_are_accepted(tmp_path: Path, url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://mail.example.org", "smtp://", "smtp://host:notaport", "smtp://host:99999", "smtp://host/path"]
+    "url",
+    [
+        "http://mail.example.org",
+        "smtp://",
+        "smtp://host:notaport",
+        "smtp://host:99999",
+        "smtp://host/path",
+        "smtp://[::1",
+    ],
 )
 def test_wrong_mail_urls_are_refused_without_repeating_them(tmp_path: Path, url: str) -> None:
     message = refusal(tmp_path, MAIL_URL=url.replace("host", "user:hunter2@host"))
