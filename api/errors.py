@@ -73,7 +73,12 @@ def handle_domain(error: DomainError) -> ResponseReturnValue:
 
 def handle_database_unavailable(error: OperationalError) -> ResponseReturnValue:
     """The database is locked, restarting or unreachable: nothing was written; try again."""
-    logging.getLogger("allyloop").warning("database unavailable (%s); answered 503", type(error.orig).__name__)
+    log = logging.getLogger("allyloop")
+    reason = str(error.orig)
+    if reason.startswith(("no such table", "no such column")):  # SQLite's words; they hold no data
+        log.error("the database has no schema or an old one (%s): run 'flask db upgrade'; answered 503", reason)
+    else:
+        log.warning("database unavailable (%s); answered 503", type(error.orig).__name__)
     response = jsonify(error_body("unavailable", "the service is busy; nothing was saved, please try again"))
     response.headers["Retry-After"] = "5"
     return response, 503

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from api import create_app
+from api.extensions import db
+from tests.conftest import make_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -32,3 +36,16 @@ def test_a_wrong_setting_stops_the_process_with_its_message(command: list[str], 
     assert "Allyloop will not start: SECRET_KEY must be set" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "never.sqlite3").exists()
+
+
+def test_a_database_never_migrated_is_named_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("a fresh SQLite file is the case: make run migrates it, a hand-started server may not")
+    app = create_app(make_settings(tmp_path), instance_path=str(tmp_path / "instance"))
+    try:
+        response = app.test_client().post("/api/v1/tokens", json={"email": "a@example.org", "password": "whatever"})
+        assert response.status_code == 503
+        assert "run 'flask db upgrade'" in caplog.text
+    finally:
+        with app.app_context():
+            db.engine.dispose()
