@@ -505,9 +505,10 @@ def followed_up_table(rate: Mapping[str, Any] | None, k: int) -> Table | None:
             Row(_("Actions followed up"), (Value(str(done), str(done), "actions", done),)),
         )
     note = _(
-        "Counts actions whose first follow-up came due at least 30 days before %(as_of)s, oldest first and "
-        "only in whole batches of k, and whether their ally asked for it within 30 days of its due day. "
-        "It never moves by fewer than k actions.",
+        "Counts actions whose first follow-up came due at least 30 days before %(as_of)s, oldest first, "
+        "in batches that each pass the group rule on their own (at least k actions from several allies), "
+        "and whether their ally asked for it within 30 days of its due day. What it gains from one month "
+        "to the next is never one ally's record.",
         as_of=as_of,
     )
     return Table("followed-up", _("Did allies follow up?"), _("Measure"), (_("Value"),), rows, (), (note,))

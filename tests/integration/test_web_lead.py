@@ -317,7 +317,9 @@ def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up
     section = section[: section.index("</section>")]
     assert "<figcaption><h3>Does it last? By path</h3></figcaption>" in section
     assert section.count('role="img"') == 2, "a chart by path and one by kind"
-    assert "Allies who followed up: <strong>60% of 10 actions</strong>" in section, "the oldest whole batches of k"
+    # Oldest first: the six followed-up actions of six allies are one batch, the next six (none
+    # followed up) another; the last two, from two allies, wait for more.
+    assert "Allies who followed up: <strong>50% of 12 actions</strong>" in section, "the oldest batches"
     hidden, missing = "suppressed (fewer than 5)", "not enough yet"
     # Each stage's cells on the page are exactly what the release published for that path.
     for label, path in (("Signaling", "signaling"), ("Mitigation: access", "access")):
@@ -347,8 +349,8 @@ def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up
     assert by_key[("Does it last? By path", "Signaling", "Right after: responses")] == "suppressed"
     assert by_key[("Does it last? By path", "Mitigation: access", "After 90 days: responses")] == "not released"
     assert by_key[("Does it last? By kind of action", "Sponsor (Mitigation: access)", "Right after: responses")] == "9"
-    assert by_key[("Did allies follow up?", "Allies who followed up", "Value")] == "60"
-    assert by_key[("Did allies follow up?", "Actions counted", "Value")] == "10"
+    assert by_key[("Did allies follow up?", "Allies who followed up", "Value")] == "50"
+    assert by_key[("Did allies follow up?", "Actions counted", "Value")] == "12"
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
