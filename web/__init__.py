@@ -26,8 +26,8 @@ class SessionOutsideAnswers(SecureCookieSessionInterface):
     """The cookie session of allies and leads, kept out of every answer request (P1).
 
     Someone who is signed in and opens a link in the same browser is not read as their
-    account, and is sent no cookie, not even the refresh of a permanent session. Flask opens
-    the session before it matches the URL, hence the path prefixes.
+    account, and any code that tried to write a session there would fail loudly rather than
+    send a cookie. Flask opens the session before it matches the URL, hence the path prefixes.
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
@@ -51,6 +51,9 @@ def register(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # A cookie only when the session changes (signing in or out, a first CSRF token), not
+        # on every request: an answer page's scripts and icon would otherwise get one (P1).
+        SESSION_REFRESH_EACH_REQUEST=False,
         # CSRF is checked only on the signed-in blueprints (web.auth.protect); the JSON API
         # uses bearer tokens and the recipient page has no session to ride on.
         WTF_CSRF_CHECK_DEFAULT=False,
