@@ -20,6 +20,13 @@ class Allyloop(Flask):
         logs.log_exception(self.logger, request.endpoint, exc_info)
 
 
+def _limits_storage(redis_url: str | None) -> str:
+    """The rate limits' storage: Redis when there is one (limits spells a socket redis+unix://)."""
+    if redis_url is None:
+        return "memory://"
+    return "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+
+
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
     # static_folder=None: the pages' CSS and JS are served by the web blueprint at /static.
     app = Allyloop(
@@ -41,7 +48,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.testing,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=_limits_storage(settings.redis_url),
         # With Redis away, limits fall back to memory rather than failing the request.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,

@@ -60,10 +60,14 @@ class Redis:
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        # The same server on a Unix socket too, in a short path (sockets allow about 100 bytes).
+        self.socket = Path(tempfile.mkdtemp(prefix="redis-")) / "redis.sock"
+        self.socket_url = f"unix://{self.socket}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += ["--unixsocket", str(self.socket), "--unixsocketperm", "700"]
         self.process = subprocess.Popen(
             [self.server, *args, "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
