@@ -257,7 +257,9 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
     the shortest run that passes the group pool rule on its own (at least k actions from at
     least two allies, still so with any one ally's taken away). So what the figure gains
     from one month to the next is never one ally's record; until the first batch, it is
-    suppressed.
+    suppressed. The batches are cut anew at each reading with the k in force: a changed
+    ``RELEASE_MIN_RESPONSES`` can move them, so change it rarely (answer cohorts, once
+    published, never move).
     """
     cutoff = today.replace(day=1)
     rows = session.execute(
