@@ -1,5 +1,7 @@
 """Operator commands: ``flask jobs run-due`` and ``flask keys rotate``."""
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
@@ -16,9 +18,13 @@ jobs_cli = AppGroup("jobs", help="Background work.")
 keys_cli = AppGroup("keys", help="Response keys.")
 
 
-def _kek() -> bytes:
+@contextlib.contextmanager
+def _plainly() -> Iterator[None]:
+    """An operator's mistake ends the command with its message, not a traceback."""
     try:
-        return kek()
+        yield
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     except MissingKey as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -40,10 +46,8 @@ def run_due(now_text: str | None) -> None:
             " reminders before their follow-ups are due",
             param_hint="--now",
         )
-    try:
+    with _plainly():
         report = run_due_now(now)
-    except MissingKey as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(
         f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
         f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged; "
@@ -56,10 +60,8 @@ def run_due(now_text: str | None) -> None:
 @keys_cli.command("rotate")
 def rotate() -> None:
     """Make a new current response key; older keys keep opening what was sealed to them."""
-    try:
-        key = keys.rotate(session(), _kek(), now=utcnow())
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with _plainly():
+        key = keys.rotate(session(), kek(), now=utcnow())
     session().commit()
     click.echo(f"new response key {key.kid}")
 
@@ -67,10 +69,8 @@ def rotate() -> None:
 @keys_cli.command("init")
 def init() -> None:
     """Make the first response key if there is none (safe to run at every start)."""
-    try:
-        key = keys.ensure_key(session(), _kek(), now=utcnow())
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with _plainly():
+        key = keys.ensure_key(session(), kek(), now=utcnow())
     session().commit()
     click.echo(f"current response key {key.kid}")
 
@@ -79,10 +79,8 @@ def init() -> None:
 @click.argument("kid")
 def retire(kid: str) -> None:
     """Stop accepting answers sealed to KID; what was sealed to it still opens."""
-    try:
+    with _plainly():
         keys.retire(session(), kid)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
     session().commit()
     click.echo(f"retired {kid}; current response key {keys.current_key(session()).kid}")
 

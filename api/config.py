@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -134,13 +134,19 @@ def _followup_days(value: str | None) -> tuple[int, int]:
         raise ConfigError(f"FOLLOWUP_DAYS: {reason}") from None
 
 
-def _check_redis_url(value: str) -> None:
-    hint = "REDIS_URL must be a redis://, rediss:// or unix:// URL such as redis://localhost:6379/0"
+def _split(value: str, refusal: str) -> tuple[SplitResult, int | None]:
+    """A URL's parts and port, or ``refusal`` if either does not parse (unclosed brackets, a
+    port that is not a number from 0 to 65535): whatever reads the URL later would fail on it."""
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - read for its check: the rate limiter would fail at start on it
+        return parts, parts.port
     except ValueError:
-        raise ConfigError(hint + " (check its port)") from None
+        raise ConfigError(refusal) from None
+
+
+def _check_redis_url(value: str) -> None:
+    hint = "REDIS_URL must be a redis://, rediss:// or unix:// URL such as redis://localhost:6379/0"
+    parts, _ = _split(value, hint + " (check its port)")
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(hint)
 
@@ -151,11 +157,7 @@ def _mail_url(value: str | None) -> str | None:
     if value is None:
         return None
     hint = "MAIL_URL must look like smtp://user:password@mail.example.org:587 or smtps://...:465"
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        raise ConfigError(hint + " (the port is not a number from 1 to 65535)") from None
+    parts, port = _split(value, hint + " (the port is not a number from 1 to 65535)")
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == 0:
         raise ConfigError(hint)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -171,11 +173,7 @@ def _mail_from(value: str | None) -> str | None:
 
 def _base_url(value: str) -> str:
     hint = "PUBLIC_BASE_URL must be an http(s) URL such as https://allyloop.example.org"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - read for its check: links made with a bad port would all be broken
-    except ValueError:
-        raise ConfigError(hint + " (check its port)") from None
+    parts, _ = _split(value, hint + " (check its port)")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(hint)
     return value.rstrip("/")

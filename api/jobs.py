@@ -145,10 +145,7 @@ def _alone(lock_file: Path) -> Iterator[bool]:
         except BlockingIOError:
             yield False
             return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield True  # closing the file, whatever happens, releases the lock
 
 
 def _run_logged() -> None:

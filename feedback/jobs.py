@@ -106,7 +106,6 @@ class _Counted:
     """What reading a scope's pending answers found, to be written as its cohort."""
 
     document: dict[str, object] | None  # None: too few were valid after all
-    responses: int
     released: "array[int]"
     invalid: "array[int]"
     comments: list[str]  # plaintext, sealed at rest once the cohort has its id
@@ -127,15 +126,22 @@ def release_scope(
     The write after it marks exactly the answers it counted, and only if all of them are
     still pending: if another release took any meanwhile, this one publishes nothing.
     """
+    return _release(session, scope_id, keys=keys, settings=settings, today=today)[0]
+
+
+def _release(
+    session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
+) -> tuple[Cohort | None, int]:
+    """``release_scope``, and how many answers it newly found invalid."""
     with reading(session):
         counted = _open_pending(session, scope_id, keys=keys, settings=settings)
     if counted is None:
-        return None
+        return None, 0
     scope = session.scalars(select(Scope).where(Scope.id == scope_id).with_for_update()).one()
-    _mark_invalid(session, scope, counted.invalid)
+    invalid = _mark_invalid(session, scope, counted.invalid)
     if counted.document is None:
-        return None
-    cohort = Cohort(scope_id=scope.id, released_on=today, responses=counted.responses, document=counted.document)
+        return None, invalid
+    cohort = Cohort(scope_id=scope.id, released_on=today, responses=len(counted.released), document=counted.document)
     with session.begin_nested() as attempt:
         session.add(cohort)
         session.flush()
@@ -155,7 +161,7 @@ def release_scope(
             connection.execute(delete(Envelope).where(Envelope.response_id.in_(both)))
         if marked != len(counted.released):
             attempt.rollback()  # another release published some of them meanwhile
-            return None
+            return None, invalid
         context = atrest.comment_context(cohort.id)
         for start in range(0, len(counted.comments), _BATCH):
             rows = [
@@ -167,7 +173,7 @@ def release_scope(
                 for text in counted.comments[start : start + _BATCH]
             ]
             connection.execute(insert(ReleasedComment), rows)
-    return cohort
+    return cohort, invalid
 
 
 def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings) -> _Counted | None:
@@ -192,7 +198,7 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
         audiences=COMMENT_AUDIENCES[scope.kind],
     )
     builder = counting.builder()
-    counted = _Counted(document=None, responses=0, released=array("q"), invalid=array("q"), comments=[])
+    counted = _Counted(document=None, released=array("q"), invalid=array("q"), comments=[])
     processes = settings.processes if count >= POOL_FROM else 1
     kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
     for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
@@ -203,7 +209,6 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
     # Too few valid after all: no document, so nothing is released and the rest wait.
     with contextlib.suppress(NotReleasable):
         counted.document = builder.build()
-    counted.responses = builder.count
     return counted
 
 
@@ -246,9 +251,9 @@ def _chunks(ids: "array[int]", size: int = _UPDATE_BATCH) -> Iterator[list[int]]
         yield list(ids[start : start + size])
 
 
-def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> None:
+def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> int:
     """An invalid answer is discarded for good, in every scope, and only counted (once, even
-    when a release of its other view found it too)."""
+    when a release of its other view found it too). Returns how many were newly found."""
     connection = session.connection()
     found = 0
     for chunk in _chunks(ids):
@@ -260,6 +265,7 @@ def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> None:
     if found:
         scope.invalid += found
         session.flush()
+    return found
 
 
 def purge(session: Session, *, now: datetime) -> int:
@@ -288,16 +294,14 @@ def run_due(
         due = due_scope_ids(session, settings.k)
     for scope_id in due:
         try:
-            with reading(session):  # so that the release's own reading starts a transaction of its own
-                before = session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0
-            cohort = release_scope(session, scope_id, keys=keys, settings=settings, today=now.date())
-            report.invalid += (session.scalar(select(Scope.invalid).where(Scope.id == scope_id)) or 0) - before
+            cohort, invalid = _release(session, scope_id, keys=keys, settings=settings, today=now.date())
             commit()
         except Exception:
             session.rollback()
             log.exception("release of scope %s failed; its answers stay pending", scope_id)
             report.failed_scopes.append(scope_id)
             continue
+        report.invalid += invalid
         if cohort is not None:
             report.released_cohorts += 1
             report.released_responses += cohort.responses

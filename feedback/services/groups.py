@@ -13,9 +13,14 @@ from feedback.services.accounts import normalise_email
 ROLES = ("ally", "lead")
 
 
+def _membership_of(session: Session, account_id: int, group_id: int) -> Membership | None:
+    query = select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id)
+    return session.scalar(query)
+
+
 def membership(session: Session, account_id: int, group_id: int) -> Membership:
     """The caller's membership, or NotFound: a group you are not in does not exist for you."""
-    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
+    row = _membership_of(session, account_id, group_id)
     if row is None:
         raise NotFound("no such group")
     return row
@@ -24,7 +29,7 @@ def membership(session: Session, account_id: int, group_id: int) -> Membership:
 def require_lead(session: Session, account_id: int, group_id: int) -> Membership:
     """The caller's lead membership, or Forbidden: for a member who is not a lead, an outsider
     and a group that does not exist alike (DESIGN §4: 403 for non-leads), so it tells nothing."""
-    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
+    row = _membership_of(session, account_id, group_id)
     if row is None or row.role != "lead":
         raise Forbidden("only the group's leads may do this")
     return row
@@ -57,8 +62,7 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         raise NotFound("no account with this email", {"email": "no such account"})
-    query = select(Membership).where(Membership.group_id == group_id, Membership.account_id == account.id)
-    row = session.scalar(query)
+    row = _membership_of(session, account.id, group_id)
     if row is None:
         try:
             with session.begin_nested():
@@ -66,7 +70,7 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
                 session.add(row)
             return row
         except IntegrityError:  # another lead added them at the same moment: this is a role change
-            row = session.scalar(query)
+            row = _membership_of(session, account.id, group_id)
             assert row is not None  # noqa: S101 - the racing insert committed it
     _keep_a_lead(session, group_id, row, role)
     row.role = role
@@ -76,7 +80,7 @@ def add_member(session: Session, actor: Account, group_id: int, *, email: str, r
 
 def remove_member(session: Session, actor: Account, group_id: int, account_id: int) -> None:
     require_lead(session, actor.id, group_id)
-    row = session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.account_id == account_id))
+    row = _membership_of(session, account_id, group_id)
     if row is None:
         raise NotFound("no such member")
     _keep_a_lead(session, group_id, row, None)

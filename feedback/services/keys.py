@@ -52,6 +52,10 @@ def check_kek(session: Session, kek: bytes) -> None:
 def rotate(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     """Make a new current key. Older keys keep opening what was sealed to them."""
     check_kek(session, kek)
+    return _new_key(session, kek, now=now)
+
+
+def _new_key(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     new = keyring.generate(kek)
     key = ResponseKey(
         kid=new.kid,
@@ -82,7 +86,7 @@ def ensure_key(session: Session, kek: bytes, *, now: datetime) -> ResponseKey:
     try:
         return current_key(session)
     except NotFound:
-        return rotate(session, kek, now=now)
+        return _new_key(session, kek, now=now)
 
 
 def private_keys(session: Session, kek: bytes) -> Callable[[str], X25519PrivateKey]:

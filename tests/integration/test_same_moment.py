@@ -33,7 +33,7 @@ def while_first_is_uncommitted(
     outcome: list[str] = []
 
     def run_second() -> None:
-        with Session(db.engine) as other:
+        with app.app_context(), Session(db.engine) as other:
             try:
                 second(other)
                 other.commit()
@@ -45,18 +45,13 @@ def while_first_is_uncommitted(
 
     with app.app_context(), Session(db.engine) as session:
         first(session)
-        racer = threading.Thread(target=lambda: _in_context(app, run_second))
+        racer = threading.Thread(target=run_second)
         racer.start()
         time.sleep(0.5)  # the second is now waiting on the database
         session.commit()
         racer.join(30)
     assert not racer.is_alive()
     return outcome[0]
-
-
-def _in_context(app: Flask, work: Callable[[], None]) -> None:
-    with app.app_context():
-        work()
 
 
 def test_two_sign_ups_with_one_email_at_once_make_one_account_and_one_conflict(app: Flask) -> None:

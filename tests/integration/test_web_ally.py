@@ -63,13 +63,18 @@ def robin(app: Flask) -> WebAlly:
     return WebAlly(app)
 
 
-@pytest.fixture
-def group_id(app: Flask, robin: WebAlly) -> int:
+def group_with(app: Flask, ally: WebAlly) -> int:
+    """A group a lead made through the API, with this ally in it."""
     lead = Person(app.test_client(), "Lee")
     group = lead.create_group("Women in Engineering")
-    response = lead.post(f"/api/v1/groups/{group}/members", {"email": robin.email, "role": "ally"})
+    response = lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "ally"})
     assert response.status_code == 201
     return group
+
+
+@pytest.fixture
+def group_id(app: Flask, robin: WebAlly) -> int:
+    return group_with(app, robin)
 
 
 def test_forms_work_over_https_where_browsers_send_no_referrer(app: Flask) -> None:
@@ -373,10 +378,7 @@ def test_follow_ups_asked_for_on_the_page_come_due_at_the_configured_days(tmp_pa
     app = build_app(tmp_path, followup_days=(7, 21))
     try:
         robin = WebAlly(app)
-        lead = Person(app.test_client(), "Lee")
-        group = lead.create_group()
-        assert lead.post(f"/api/v1/groups/{group}/members", {"email": robin.email, "role": "ally"}).status_code == 201
-        action = robin.log_action(group)
+        action = robin.log_action(group_with(app, robin))
         robin.ask(action, "immediate")
         with app.app_context():
             due = {f.stage: f.due_on for f in db.session.scalars(select(Followup).filter_by(action_id=action))}
