@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from flask import Flask
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.clock import utcnow
@@ -269,6 +270,32 @@ def test_a_release_that_lost_a_race_publishes_nothing(pending_app: Flask, monkey
     assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 5
 
 
+def test_invalid_answers_another_release_counts_meanwhile_are_kept(
+    pending_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = pending_app.test_client()
+    lead, ally, recipient = Person(client, "Lee"), Person(client, "Alex"), Recipient(client)
+    group = lead.create_group()
+    lead.add(group, ally)
+    tokens = ally.ask(ally.log_action(group), count=6)
+    assert recipient.answer(tokens[0], {"wanted": "absolutely"}).status_code == 202  # found invalid on release
+    for token in tokens[1:]:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    with pending_app.app_context():
+        scope_id = db.session.scalars(select(Response.ally_scope_id)).first()
+
+    def another_release_counts_one() -> None:
+        with pending_app.app_context(), Session(db.engine) as other:
+            other.execute(update(Scope).where(Scope.id == scope_id).values(invalid=Scope.invalid + 1))
+            other.commit()
+
+    after_the_first_opening(monkeypatch, another_release_counts_one)
+    with pending_app.app_context():
+        assert run_due_now().invalid == 1, "this release's own"
+    with pending_app.app_context():
+        assert db.session.get_one(Scope, scope_id).invalid == 2, "and the other's"
+
+
 def test_answers_are_accepted_while_a_release_opens(pending_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """Opening a large release takes a while; on SQLite it must not hold the write lock meanwhile."""
     client = pending_app.test_client()
@@ -298,11 +325,11 @@ def test_answers_are_accepted_while_a_release_opens(pending_app: Flask, monkeypa
 def test_a_tick_another_process_is_running_is_skipped(tmp_path: Path) -> None:
     """Every web worker wakes for the tick; only one opens the answers, the others skip it."""
     app = build_app(tmp_path, jobs_inline=False, release_interval_seconds=1)
-    ally = answer_one_cohort(app)  # its requests started this process's thread
     background = app.extensions["allyloop.jobs"]
     with (Path(app.instance_path) / "jobs.lock").open("a") as other_process:
-        fcntl.flock(other_process, fcntl.LOCK_EX)  # another worker's tick, still running
+        fcntl.flock(other_process, fcntl.LOCK_EX)  # another worker's tick, running before any answer came
         try:
+            ally = answer_one_cohort(app)  # its requests start this process's thread
             time.sleep(2.5)  # two ticks pass
             assert ally.get("/api/v1/me/feedback").get_json()["released"]["responses"] == 0
             fcntl.flock(other_process, fcntl.LOCK_UN)
