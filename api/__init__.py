@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         ALLYLOOP=settings,
         SECRET_KEY=settings.secret_key,
         COMMENT_KEY=derive_key(settings.secret_key, "released-comments"),
+        # Recipients of delivered links as keyed hashes (P8), and their emails while they wait.
+        RECIPIENT_KEY=derive_key(settings.secret_key, "recipients"),
+        DELIVERY_KEY=derive_key(settings.secret_key, "deliveries"),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         # A SQLite file never drops a connection, so only a server's connections are pinged.
         SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": not on_sqlite},

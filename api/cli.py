@@ -32,7 +32,7 @@ def _plainly() -> Iterator[None]:
 @jobs_cli.command("run-due")
 @click.option("--now", "now_text", default=None, help="Run as of this earlier ISO date or time (UTC).")
 def run_due(now_text: str | None) -> None:
-    """Run all due background work once: releases, purges and follow-up reminder emails."""
+    """Run all due background work once: releases, purges, emails with links and follow-up reminders."""
     real = utcnow()
     try:
         now = datetime.fromisoformat(now_text) if now_text else real
@@ -51,7 +51,7 @@ def run_due(now_text: str | None) -> None:
     click.echo(
         f"released {report.released_cohorts} cohort(s) of {report.released_responses} response(s); "
         f"{report.invalid} invalid discarded; {report.purged_links} expired link(s) purged; "
-        f"{report.reminders_sent} reminder email(s) sent"
+        f"{report.links_sent} email(s) with links sent; {report.reminders_sent} reminder email(s) sent"
     )
     if report.failed_scopes:
         raise click.ClickException(f"releases failed for scope(s) {report.failed_scopes}; see the log")

@@ -1,5 +1,6 @@
 """Configuration: one frozen object, built from the environment and checked at start."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from crypto import keyring, passwords
-from feedback import followups
+from feedback import addresses, followups
 from feedback.release import MIN_K
 
 
@@ -40,9 +41,17 @@ class Settings:
     jobs_inline: bool = False
     # Days after the first immediate request when followup_30 and followup_90 come due.
     followup_days: tuple[int, int] = (30, 90)
-    # smtp:// or smtps:// URL for reminder emails; unset, reminders stay in the app.
+    # smtp:// or smtps:// URL for every email; unset (development only), mail lands in the
+    # outbox in the instance folder, shown at /dev/outbox.
     mail_url: str | None = None
     mail_from: str | None = None
+    # Lowercased domains that accounts, invitations and recipients must be in; () in development.
+    org_email_domains: tuple[str, ...] = ()
+
+    @property
+    def local_only(self) -> bool:
+        """Whether the app serves only this machine (PUBLIC_BASE_URL on loopback): development."""
+        return is_loopback(urlsplit(self.public_base_url).hostname or "")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> "Settings":
@@ -66,7 +75,7 @@ class Settings:
         elif redis_url is None:
             raise ConfigError("KEY_ENCRYPTION_KEY must be set when jobs run in-process (no REDIS_URL)")
         port = _int(env, "PORT", 5000, 65535)
-        return cls(
+        settings = cls(
             database_url=database_url(get("DATABASE_URL"), instance_path),
             redis_url=redis_url,
             secret_key=secret,
@@ -78,8 +87,40 @@ class Settings:
             followup_days=_followup_days(get("FOLLOWUP_DAYS")),
             mail_url=_mail_url(get("MAIL_URL")),
             mail_from=_mail_from(get("MAIL_FROM")),
+            org_email_domains=_org_email_domains(get("ORG_EMAIL_DOMAINS")),
             release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
             release_processes=_int(env, "RELEASE_PROCESSES", 1, 64),
+        )
+        _check_serving_others(settings)
+        return settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
+
+
+def _check_serving_others(settings: Settings) -> None:
+    """An app that others open must mail each colleague their own link (P8), and take only the
+    organisation's addresses: without these, it would fall back on the development outbox and
+    on accounts from anywhere."""
+    if settings.local_only:
+        return
+    if settings.mail_url is None:
+        raise ConfigError(
+            "MAIL_URL is needed when PUBLIC_BASE_URL is not localhost: set it to your mail server,"
+            " such as smtp://user:password@mail.example.org:587 (without it, mail would only reach"
+            " a local development outbox)"
+        )
+    if not settings.org_email_domains:
+        raise ConfigError(
+            "ORG_EMAIL_DOMAINS is needed when PUBLIC_BASE_URL is not localhost: set it to the"
+            " organisation's email domains, comma-separated, such as example.org,example.com"
         )
 
 
@@ -169,6 +210,22 @@ def _mail_from(value: str | None) -> str | None:
     if value is not None and ("@" not in value or any(c in value for c in "\r\n")):
         raise ConfigError("MAIL_FROM must be an email address such as Allyloop <allyloop@example.org>")
     return value
+
+
+def _org_email_domains(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    found: list[str] = []
+    for part in value.split(","):
+        if not part.strip():
+            continue  # a trailing comma is a slip, not a domain
+        try:
+            name = addresses.domain(part.strip())
+        except ValueError as exc:
+            raise ConfigError(f"ORG_EMAIL_DOMAINS: {part.strip()!r} is not a domain name: {exc}") from None
+        if name not in found:
+            found.append(name)
+    return tuple(found)
 
 
 def _base_url(value: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -32,12 +33,14 @@ from rq import Queue
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 from rq.worker import SimpleWorker
+from sqlalchemy.orm import Session
 
 from api import mail
 from api.clock import utcnow
 from api.config import Settings
 from api.extensions import db, session
-from feedback import followups, jobs
+from api.sqlite import scrub
+from feedback import delivery, followups, jobs
 from feedback.services import keys
 
 log = logging.getLogger("allyloop")
@@ -46,6 +49,8 @@ QUEUE_NAME = "allyloop"
 REDIS_TIMEOUT_SECONDS = 2.0
 JOB_TIMEOUT_SECONDS = 15 * 60
 RESULT_TTL_SECONDS = 24 * 3600  # finished and failed jobs stay visible to `rq info` for a day
+# Emails with links go out at once; this tick retries them and sends what a crash left waiting.
+MAIL_INTERVAL_SECONDS = 30
 
 
 class MissingKey(RuntimeError):
@@ -73,18 +78,35 @@ def run_due_now(now: datetime | None = None) -> jobs.RunReport:
     """Run everything due, once, in the current app context (CLI, tests, in-process mode)."""
     key = kek()
     db_session = session()
-    return jobs.run_due(
+    now = now or utcnow()
+    report = jobs.run_due(
         db_session,
         keys=keys.private_keys(db_session, key),
         settings=release_settings(current_app),
-        now=now or utcnow(),
+        now=now,
         commit=db_session.commit,
-        send=mail.sender(current_app.config["ALLYLOOP"]),
+        mailer=mailer(current_app),
+    )
+    scrub(db.engine)  # every run, so one a busy moment cut short is finished by the next
+    return report
+
+
+def send_reminders(db_session: Session, *, now: datetime) -> int:
+    """Reminder emails for the follow-ups due: over MAIL_URL, or into the development outbox."""
+    outgoing = mailer(current_app)
+    return followups.dispatch_reminders(
+        db_session,
+        today=now.date(),
+        send=outgoing.send,
+        app_url=outgoing.app_url + "/ally/",
+        gettext=outgoing.gettext,
     )
 
 
 class Background:
-    """In-process jobs: one daemon thread per process runs due work on wall-clock ticks.
+    """In-process jobs: one daemon thread per process runs due work on wall-clock ticks, and
+    another sends the emails with delivered links (at once when asked, and every
+    ``MAIL_INTERVAL_SECONDS`` for retries).
 
     Ticks come every ``RELEASE_INTERVAL_SECONDS``, as with Redis, and never right after an
     answer: the moment a cohort appears does not point at whoever answered last. Work left
@@ -98,18 +120,31 @@ class Background:
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
+        self._letters = threading.Event()  # set when a delivered request has emails waiting
+
+    def _running(self) -> bool:
+        return len(self._threads) == 2 and all(t.is_alive() for t in self._threads.values())
 
     def start(self) -> None:
-        """Start the thread if this process has none (first request, or after a fork);
-        never again once stopped."""
-        if self._stopping.is_set() or (self._thread is not None and self._thread.is_alive()):
+        """Start the threads this process lacks (first request, or after a fork); never
+        again once stopped. One runs the ticks, one sends the emails with links."""
+        if self._stopping.is_set() or self._running():
             return
         with self._lock:
-            if not self._stopping.is_set() and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._loop, name="allyloop-jobs", daemon=True)
-                self._thread.start()
+            if self._stopping.is_set():
+                return
+            for name, target in (("allyloop-jobs", self._loop), ("allyloop-mail", self._mail_loop)):
+                thread = self._threads.get(name)
+                if thread is None or not thread.is_alive():
+                    thread = self._threads[name] = threading.Thread(target=target, name=name, daemon=True)
+                    thread.start()
+
+    def wake_mail(self) -> None:
+        """Emails with links are waiting: send them now rather than at the next mail tick."""
+        self.start()
+        self._letters.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         """End the thread for good, after the run in progress (if any) has closed its session.
@@ -119,8 +154,9 @@ class Background:
         """
         with self._lock:
             self._stopping.set()
-            thread = self._thread
-        if thread is not None:
+            self._letters.set()
+            threads = list(self._threads.values())
+        for thread in threads:
             thread.join(timeout)
 
     def _loop(self) -> None:
@@ -131,6 +167,20 @@ class Background:
                 if alone:
                     with self._app.app_context():
                         _run_logged()
+
+    def _mail_loop(self) -> None:
+        """Emails with links go out as soon as they are asked for; retries, and any a
+        restart left waiting, on a short tick."""
+        turns = Path(self._app.instance_path) / "mail.lock"
+        while not self._stopping.is_set():
+            self._letters.wait(MAIL_INTERVAL_SECONDS)
+            self._letters.clear()
+            if self._stopping.is_set():
+                return
+            with _alone(turns) as alone:
+                if alone:
+                    with self._app.app_context():
+                        _send_logged()
 
 
 @contextlib.contextmanager
@@ -156,6 +206,58 @@ def _run_logged() -> None:
     finally:
         with contextlib.suppress(Exception):  # a broken connection must not end the thread
             session().close()
+
+
+def delivery_keys() -> delivery.DeliveryKeys:
+    config = current_app.config
+    return delivery.DeliveryKeys(recipients=config["RECIPIENT_KEY"], at_rest=config["DELIVERY_KEY"])
+
+
+def mailer(app: Flask) -> delivery.Mailer:
+    """How emails with links are sent: over MAIL_URL, or into the development outbox."""
+    settings: Settings = app.config["ALLYLOOP"]
+    return delivery.Mailer(
+        send=mail.transport(settings, app.instance_path),
+        key=app.config["DELIVERY_KEY"],
+        app_url=settings.public_base_url,
+        k=settings.release_min_responses,
+        gettext=gettext,
+    )
+
+
+def send_letters_now(now: datetime | None = None) -> delivery.SendReport:
+    """Send every email with a link that is due, in the current app context."""
+    db_session = session()
+    return delivery.send_due(db_session, mailer(current_app), now=now or utcnow(), commit=db_session.commit)
+
+
+def _send_logged() -> None:
+    try:
+        send_letters_now()
+    except Exception:
+        log.exception("sending emails with links failed; they wait and are retried")
+    finally:
+        with contextlib.suppress(Exception):
+            session().close()
+
+
+def deliveries_waiting() -> None:
+    """Called after a delivered request is committed: its emails go out now, in the background.
+
+    They wait in the database already, so whatever fails here (Redis away, a process that
+    dies) only delays them to the next mail tick.
+    """
+    settings = current_app.config["ALLYLOOP"]
+    if settings.redis_url is not None:
+        try:
+            enqueue_once(queue(), deliver_job, job_id="allyloop-deliver-now")
+        except Exception as exc:  # noqa: BLE001 - Redis away: the worker's mail tick sends them
+            log.warning("could not queue emails with links (%s); the next mail tick sends them", type(exc).__name__)
+        return
+    if settings.jobs_inline:
+        _send_logged()
+    else:
+        current_app.extensions["allyloop.jobs"].wake_mail()
 
 
 def answers_arrived() -> None:
@@ -249,6 +351,7 @@ def release_scope_job(scope_id: int) -> int:
                 today=utcnow().date(),
             )
             db_session.commit()
+            scrub(db.engine)  # released or invalid answers may have lost their envelopes
             return cohort.responses if cohort is not None else 0
         finally:
             db.session.remove()
@@ -258,14 +361,21 @@ def reminders_job() -> int:
     """Email allies about follow-ups that came due; the number of emails sent.
 
     Idempotent and at least once: see ``feedback.followups.dispatch_reminders``. Without
-    ``MAIL_URL`` it sends nothing and reminders stay in the app.
+    ``MAIL_URL`` the emails land in the development outbox.
     """
     with _worker_app().app_context():
         try:
-            send = mail.sender(current_app.config["ALLYLOOP"])
-            if send is None:
-                return 0
-            return followups.dispatch_reminders(session(), today=utcnow().date(), send=send)
+            return send_reminders(session(), now=utcnow())
+        finally:
+            db.session.remove()
+
+
+def deliver_job() -> int:
+    """Send the emails with links that are due; the number sent. Idempotent and exactly
+    once but for a crash mid-send: see ``feedback.delivery``."""
+    with _worker_app().app_context():
+        try:
+            return send_letters_now().sent
         finally:
             db.session.remove()
 
@@ -276,6 +386,7 @@ def purge_job() -> int:
         try:
             purged = jobs.purge(session(), now=utcnow())
             session().commit()
+            scrub(db.engine)  # hourly: also finishes a scrub a busy moment cut short
             return purged
         finally:
             db.session.remove()
@@ -297,6 +408,7 @@ class Every:
 # Adding a kind of background work is one line here.
 SCHEDULE: tuple[Every, ...] = (
     Every("release", release_due_job, lambda s: s.release_interval_seconds, takes_tick=True),
+    Every("deliver", deliver_job, lambda _s: MAIL_INTERVAL_SECONDS),  # retries, and what a crash left
     Every("purge", purge_job, lambda _s: 3600),
     Every("reminders", reminders_job, lambda _s: 3600),
     Every("run-due", run_due_job, lambda _s: 6 * 3600),  # a catch-all sweep of everything run_due covers

@@ -1,10 +1,22 @@
 """SQLite, the embedded default: real transactions (so SAVEPOINT works), foreign keys, WAL
-and a busy wait, and a write lock taken only by transactions that may write."""
+and a busy wait, and a write lock taken only by transactions that may write.
+
+Also ``scrub``, which jobs call after deleting envelopes so the deleted ciphertext leaves
+the database's files (SQLite's, and as far as the app can reach, PostgreSQL's)."""
+
+import logging
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from feedback.models import Envelope
 from feedback.transactions import READS_ONLY
+
+log = logging.getLogger("allyloop")
+BUSY_TIMEOUT_MS = 10_000
+# While a truncating checkpoint waits for readers, new writers (answers) wait behind it: so
+# it waits only this long, and what it could not finish, the next scrub does.
+SCRUB_WAIT_MS = 200
 
 
 def tune(engine: Engine) -> None:
@@ -13,8 +25,11 @@ def tune(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL keeps readers off the writer's way; synchronous stays FULL, so an answer
-        # acknowledged with 202 survives even a power cut (P7).
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
+        # acknowledged with 202 survives even a power cut (P7). secure_delete zeroes deleted
+        # rows and freed pages, whatever the build's default: a deleted envelope leaves no
+        # ciphertext in the database file.
+        pragmas = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_MS}")
+        for pragma in (*pragmas, "secure_delete=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -23,3 +38,50 @@ def tune(engine: Engine) -> None:
         # Take the write lock up front: two writers never deadlock upgrading a read lock.
         # Transactions that only read (feedback.transactions.reading) leave it to writers.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE")
+
+
+def scrub(engine: Engine) -> None:
+    """Push envelopes deleted by committed transactions out of the database's files; best
+    effort, never raises.
+
+    SQLite: secure_delete zeroed them in the pages, but the WAL file still holds the frames
+    written when they arrived; a truncating checkpoint copies the zeroed pages into the main
+    file and empties the WAL. PostgreSQL: VACUUM removes the dead row versions from the
+    table (and truncates pages left empty); its WAL segments and backups are out of reach.
+    Either can be cut short by a reader still on an older snapshot: the next scrub finishes.
+    Call it after the commit, with the caller's session holding no transaction.
+    """
+    try:
+        if engine.dialect.name == "sqlite":
+            _checkpoint(engine)
+        elif engine.dialect.name == "postgresql":
+            _vacuum(engine)
+    except Exception as exc:  # noqa: BLE001 - what was deleted stays deleted; the next scrub retries
+        log.warning("scrubbing deleted envelopes failed (%s); the next release or purge retries", type(exc).__name__)
+
+
+def _checkpoint(engine: Engine) -> None:
+    # A raw connection: outside any transaction (a checkpoint cannot run in one), and without
+    # the "begin" hook's BEGIN IMMEDIATE.
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SCRUB_WAIT_MS}")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        result = cursor.fetchone()  # (busy, frames in the WAL, frames checkpointed)
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+    except BaseException:
+        connection.invalidate()  # never back to the pool with the short busy wait
+        raise
+    finally:
+        connection.close()
+    if result is None or result[0]:
+        log.warning("a reader or writer kept the WAL from being emptied; the next release or purge retries")
+
+
+def _vacuum(engine: Engine) -> None:
+    # VACUUM runs outside a transaction only. SKIP_LOCKED: if another VACUUM holds the table
+    # it is doing this work, and this one returns at once rather than wait.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (SKIP_LOCKED) {Envelope.__tablename__}")

@@ -17,17 +17,18 @@ from typing import Any
 from flask import Flask, request
 
 from crypto import envelope, tokens
+from crypto.atrest import derive_key
 from crypto.encoding import b64u_decode
 
 LINK = (
     "SELECT link.id, link.used, request.questionnaire_id, request.stage, request.ally_scope_id,"
-    " request.group_scope_id, action.ally_id, action.kind, action.visibility"
+    " request.group_scope_id, action.ally_id, action.kind, action.visibility, link.recipient_hash"
     " FROM link JOIN feedback_request AS request ON link.request_id = request.id"
     " JOIN action ON request.action_id = action.id WHERE link.token_hash = ?"
 )
 RESPONSE = (
-    "INSERT INTO response (ally_scope_id, group_scope_id, ally_id, kind, visibility, stage, invalid)"
-    " VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id"
+    "INSERT INTO response (ally_scope_id, group_scope_id, ally_id, kind, visibility, stage, person, invalid)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, 0) RETURNING id"
 )
 ENVELOPE = "INSERT INTO envelope (response_id, kid, info, sealed, digest) VALUES (?, ?, ?, ?, ?)"
 
@@ -47,6 +48,7 @@ def connection() -> sqlite3.Connection:
 
 def create_app() -> Flask:
     app = Flask("floor")
+    people_key = derive_key(os.environ["SECRET_KEY"], "recipients")  # as Allyloop keys recipients (P8)
 
     @app.post("/api/v1/answer/<token>")
     def submit(token: str) -> tuple[dict[str, Any], int]:
@@ -59,14 +61,16 @@ def create_app() -> Flask:
         db.execute("COMMIT")
         if link is None or link[1] or known is None:
             return {"error": "no such link or key"}, 404
-        link_id, _, questionnaire_id, stage, ally_scope, group_scope, ally, kind, visibility = link
+        link_id, _, questionnaire_id, stage, ally_scope, group_scope, ally, kind, visibility, recipient = link
+        person = None if recipient is None else tokens.person_tag(people_key, recipient)
         info = envelope.build_info(kid, questionnaire_id, tokens.link_binding(token))
         digest = hashlib.sha256(blob).digest()
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("UPDATE link SET used = 1 WHERE id = ? AND used = 0", (link_id,)).rowcount != 1:
                 raise RuntimeError("the link was spent meanwhile")
-            (response_id,) = db.execute(RESPONSE, (ally_scope, group_scope, ally, kind, visibility, stage)).fetchone()
+            row = (ally_scope, group_scope, ally, kind, visibility, stage, person)
+            (response_id,) = db.execute(RESPONSE, row).fetchone()
             db.execute(ENVELOPE, (response_id, kid, info, blob, digest))
             db.execute("COMMIT")
         except BaseException:

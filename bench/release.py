@@ -114,6 +114,7 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
                         "ally_id": ally_id,
                         "kind": kind,
                         "visibility": visibility,
+                        "person": index.to_bytes(32, "big"),  # each answer from its own recipient (P8)
                         "invalid": False,
                     }
                 )

@@ -1,9 +1,13 @@
 """(a) Answer submits per second under gunicorn, against a hello-world Flask app served the same way."""
 
 import contextlib
+import dataclasses
+import email.policy
+import itertools
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -13,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,7 @@ from crypto import keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-LINKS_PER_REQUEST = 50  # the API's maximum per call
+LINKS_PER_REQUEST = 50  # colleagues per delivered request: the API's maximum per call
 KINDS = ("credit", "amplify", "sponsor", "change_process", "connect", "confront_bias")
 
 
@@ -91,11 +96,19 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
     _flask(env, "db", "upgrade")
     _flask(env, "keys", "init")
     from api import create_app
+    from api.config import from_environment
     from api.extensions import db
+    from api.jobs import send_letters_now
 
+    instance = workdir / "instance"
     with _env(env):
-        app = create_app(instance_path=str(workdir / "instance"))
+        # Emails with links go out inline, into the development outbox, where each
+        # recipient's token is read back as they would read it from their mail.
+        app = create_app(
+            dataclasses.replace(from_environment(str(instance)), jobs_inline=True), instance_path=str(instance)
+        )
     client = app.test_client()
+    recipients = itertools.count(1)
 
     def person(name: str) -> dict[str, str]:
         email = f"{name}@bench.example.org"
@@ -134,13 +147,16 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
                 headers=headers,
             )
             assert action.status_code == 201, action.get_json()
+            colleagues = [f"colleague{next(recipients)}@bench.example.org" for _ in range(LINKS_PER_REQUEST)]
             made = client.post(
                 f"/api/v1/actions/{action.get_json()['id']}/requests",
-                json={"stage": "immediate", "count": LINKS_PER_REQUEST},
+                json={"stage": "immediate", "recipients": colleagues},  # delivered: they count toward k (P8)
                 headers=headers,
             )
             assert made.status_code == 201, made.get_json()
-            per_ally[index].extend(link["url"].rsplit("/r/", 1)[1] for link in made.get_json()["links"])
+            with app.app_context():
+                send_letters_now()  # with REDIS_URL the web tier only queued them for a worker
+            per_ally[index].extend(_tokens_mailed(instance / "outbox", colleagues))
     tokens = [t for row in zip(*per_ally, strict=True) for t in row][:links]
     rng = random.Random(seed)
     work = []
@@ -153,6 +169,17 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
         db.session.remove()
         db.engine.dispose()
     return work
+
+
+def _tokens_mailed(outbox: Path, colleagues: list[str]) -> list[str]:
+    """Each colleague's link token, from the email the app sent them."""
+    found: dict[str, str] = {}
+    for path in outbox.glob("*.eml"):
+        mail = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
+        match = re.search(r"/r/([A-Za-z0-9_-]{22})\b", mail.get_body().get_content())  # type: ignore[union-attr]
+        if match:
+            found[str(mail["To"])] = match.group(1)
+    return [found[to] for to in colleagues]
 
 
 def free_port() -> int:

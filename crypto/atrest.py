@@ -24,7 +24,15 @@ def derive_key(secret: str, purpose: str) -> bytes:
 
 
 def comment_context(cohort_id: int) -> bytes:
-    """Binds a released comment to its cohort, so rows cannot be moved between cohorts."""
+    """Binds a released comment to its cohort, so rows cannot be moved between cohorts.
+
+    Its plaintext is JSON naming the ally the comment is about, so a lead who is that ally
+    is never shown it (P9), while the table names no one."""
+    return b"allyloop/comment/v2/" + str(cohort_id).encode()
+
+
+def legacy_comment_context(cohort_id: int) -> bytes:
+    """Comments released before they named their ally: plain text, whom about unknown."""
     return b"allyloop/comment/" + str(cohort_id).encode()
 
 

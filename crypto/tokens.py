@@ -50,3 +50,15 @@ def api_token_hash(token: str) -> bytes:
 def rate_key(purpose: str, value: str) -> str:
     """A non-reversible key for rate limiting, so no raw token or email sits in the limiter."""
     return hmac.new(purpose.encode(), value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
+def recipient_hash(key: bytes, address: str) -> bytes:
+    """A delivered link's recipient: a keyed hash of their normalised address. Equal for the
+    same person, so distinct people can be counted, and it names no one without ``key``."""
+    return hmac.new(key, b"allyloop/recipient\x00" + address.encode("utf-8"), hashlib.sha256).digest()
+
+
+def person_tag(key: bytes, recipient: bytes) -> bytes:
+    """What an answer keeps of its recipient while it waits: the recipient hash keyed again,
+    so no stored value matches an answer to its link without ``key``."""
+    return hmac.new(key, b"allyloop/person\x00" + recipient, hashlib.sha256).digest()

@@ -17,9 +17,11 @@ Rules (docs/followups.md explains why):
   action and its days); one that came due more than ``MAIL_WINDOW`` ago is not emailed,
   only listed.
 
-Only days are stored. Nothing here imports Flask; sending mail is a plain callable.
+Only days are stored. Nothing here imports Flask; sending mail is a plain callable
+(``feedback.mail.Send``).
 """
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from feedback import mail
 from feedback.errors import Conflict
 from feedback.kinds import N_, kind_name
 from feedback.models import Account, Action, Followup, Membership
@@ -75,12 +78,14 @@ class Reminder:
     """One reminder email: to one ally, about their own due follow-ups. No token, no
     summary, nothing about any recipient."""
 
+    ally_id: int
     to: str
     name: str
     items: tuple[ReminderItem, ...]
+    on: date  # the day of the run; with the ally, it names the email (a resend is the same email)
 
 
-Send = Callable[[Reminder], None]
+Send = mail.Send  # feedback.jobs takes a sender by this name
 
 
 def check_days(days: Sequence[int]) -> tuple[int, int]:
@@ -144,16 +149,30 @@ def due_followups(session: Session, ally: Account, today: date) -> list[DueFollo
     return [DueFollowup(f.action_id, f.stage, f.due_on, a.summary) for f, a in rows]
 
 
-def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Callable[[], None] | None = None) -> int:
+def _same(text: str) -> str:
+    return text
+
+
+def dispatch_reminders(
+    session: Session,
+    *,
+    today: date,
+    send: mail.Send,
+    app_url: str,
+    commit: Callable[[], None] | None = None,
+    gettext: Callable[[str], str] = _same,
+) -> int:
     """Email each ally once about their due follow-ups not yet emailed (and due within
-    ``MAIL_WINDOW``); returns the number of emails sent.
+    ``MAIL_WINDOW``); returns the number of emails sent. ``app_url`` is where the email
+    sends the ally (PUBLIC_BASE_URL + ``/ally/``), ``gettext`` translates it (see ``compose``).
 
     Idempotent, and at least once: an ally's rows are locked (others skip them), the email
     is sent, then ``reminded_on`` is committed. A crash between the send and the commit
     sends that one email again on the next run; nothing is ever skipped, and a follow-up
     emailed and committed is never emailed again. A failed send is logged and retried on
     the next run; other allies still get theirs, unless ``GIVE_UP_AFTER`` sends fail in a
-    row (the server is down), which ends this run's mailing.
+    row (the server is down), which ends this run's mailing. ``Refused`` and ``Unavailable``
+    are failures like any other: logged by their type, retried on the next run.
     """
     commit = commit or session.commit
     fresh = (Followup.reminded_on.is_(None), Followup.due_on > today - MAIL_WINDOW)
@@ -183,7 +202,8 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
                 commit()
                 continue
             items = tuple(ReminderItem(f.stage, a.kind, a.occurred_on, f.due_on) for f, a in rows)
-            send(Reminder(to=account.email, name=account.name, items=items))
+            reminder = Reminder(ally_id=ally_id, to=account.email, name=account.name, items=items, on=today)
+            send(compose(reminder, app_url, gettext))
             for followup, _ in rows:
                 followup.reminded_on = today
             commit()
@@ -197,13 +217,10 @@ def dispatch_reminders(session: Session, *, today: date, send: Send, commit: Cal
     return sent
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _same) -> tuple[str, str]:
-    """Subject and plain-text body of a reminder: how many follow-ups are due and, for each,
-    the kind of action, the day it happened and the due day, then the app's address.
+def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _same) -> mail.Mail:
+    """The reminder email: how many follow-ups are due and, for each, the kind of action,
+    the day it happened and the due day, then the app's address. Its key names the ally,
+    the day and the text, so an email sent again after a crash keeps its Message-ID.
 
     Never the ally's summary (it may name the person helped), no link token, nothing about
     anyone who answered. ``gettext`` translates each sentence whole; placeholders are
@@ -240,7 +257,12 @@ def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _s
         "",
         _("You get this email once per follow-up. Answers stay anonymous and pooled."),
     ]
-    return subject, "\n".join(lines) + "\n"
+    body = "\n".join(lines) + "\n"
+    # The same text to the same ally on the same day is the same email (a resend after a
+    # crash); a different one that day (say, after rejoining a group) must not look like it.
+    text = hashlib.sha256(body.encode()).hexdigest()[:16]
+    key = f"reminder-{reminder.ally_id}-{reminder.on.isoformat()}-{text}"
+    return mail.Mail(to=reminder.to, subject=subject, body=body, key=key)
 
 
 # A follow-up asked within this of coming due counts as the ally following up.

@@ -5,6 +5,7 @@ idempotent: running it twice releases nothing twice. Callers commit.
 """
 
 import contextlib
+import json
 import logging
 import secrets
 from array import array
@@ -18,10 +19,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest
-from feedback import followups, opening, questionnaires
+from feedback import delivery, followups, opening, questionnaires
 from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
 from feedback.opening import Counting, KeyLoader, Row
-from feedback.release import NotReleasable, ready, rule_for
+from feedback.release import NotReleasable, ready_voices, rule_for
 from feedback.transactions import reading
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
@@ -64,6 +65,7 @@ class RunReport:
     released_responses: int = 0
     invalid: int = 0
     purged_links: int = 0
+    links_sent: int = 0
     reminders_sent: int = 0
     failed_scopes: list[int] = field(default_factory=list)
 
@@ -85,7 +87,8 @@ def _pending(scope: Scope) -> tuple[ColumnElement[bool], ...]:
 
 
 def due_scope_ids(session: Session, k: int) -> list[int]:
-    """Scopes with at least k pending responses (the ally rule is checked in the release)."""
+    """Scopes whose pending answers come from at least k recipients of delivered requests
+    (the pool rule is checked in the release)."""
     due: set[int] = set()
     for scope_col, cohort_col in (
         (Response.ally_scope_id, Response.ally_cohort_id),
@@ -93,9 +96,9 @@ def due_scope_ids(session: Session, k: int) -> list[int]:
     ):
         rows = session.execute(
             select(scope_col)
-            .where(cohort_col.is_(None), Response.invalid.is_(False))
+            .where(cohort_col.is_(None), Response.invalid.is_(False), Response.person.is_not(None))
             .group_by(scope_col)
-            .having(func.count() >= k)
+            .having(func.count(Response.person.distinct()) >= k)
         )
         due.update(row[0] for row in rows)
     return sorted(due)
@@ -108,7 +111,7 @@ class _Counted:
     document: dict[str, object] | None  # None: too few were valid after all
     released: "array[int]"
     invalid: "array[int]"
-    comments: list[str]  # plaintext, sealed at rest once the cohort has its id
+    comments: list[tuple[int, str]]  # (about which ally, plaintext), sealed at rest once the cohort has its id
 
 
 def release_scope(
@@ -156,9 +159,15 @@ def _release(
                 .values({_cohort_column(scope).key: cohort.id})
             )
             marked += done.rowcount
-            # Once the other view has released it too, the envelope has done its job: drop it.
+            # Once the other view has released it too, the envelope has done its job: drop it,
+            # and the recipient's tag with it (only pending answers are counted by person).
             both = select(Response.id).where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
             connection.execute(delete(Envelope).where(Envelope.response_id.in_(both)))
+            connection.execute(
+                update(Response)
+                .where(Response.id.in_(chunk), _other_cohort_column(scope).is_not(None))
+                .values(person=None)
+            )
         if marked != len(counted.released):
             attempt.rollback()  # another release published some of them meanwhile
             return None, invalid
@@ -168,9 +177,11 @@ def _release(
                 {
                     "cohort_id": cohort.id,
                     "position": secrets.randbelow(2**31),
-                    "ciphertext": atrest.encrypt(settings.comment_key, text.encode(), context),
+                    "ciphertext": atrest.encrypt(
+                        settings.comment_key, json.dumps({"about": about, "text": text}).encode(), context
+                    ),
                 }
-                for text in counted.comments[start : start + _BATCH]
+                for about, text in counted.comments[start : start + _BATCH]
             ]
             connection.execute(insert(ReleasedComment), rows)
     return cohort, invalid
@@ -180,13 +191,12 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
     """Open, check and count a scope's pending answers; None if they are not enough yet."""
     scope = session.scalars(select(Scope).where(Scope.id == scope_id)).one()
     rule = rule_for(scope.kind)
-    shares = session.execute(
-        select(Response.ally_id, func.count()).where(*_pending(scope)).group_by(Response.ally_id)
-    ).all()
-    count = sum(n for _, n in shares)
-    largest = max((n for _, n in shares), default=0) if rule.each_ally else None
-    if not ready(count, len(shares), k=settings.k, min_allies=rule.min_allies, largest_share=largest):
+    voices = session.execute(
+        select(Response.ally_id, Response.person).where(*_pending(scope), Response.person.is_not(None)).distinct()
+    ).tuples()
+    if not ready_voices(voices, k=settings.k, rule=rule):
         return None
+    count = session.scalar(select(func.count()).select_from(Response).where(*_pending(scope))) or 0
 
     questionnaire = questionnaires.load(scope.questionnaire_id)
     counting = Counting(
@@ -234,6 +244,7 @@ def _stream(session: Session, scope: Scope) -> Iterator[Sequence[Row]]:
         Response.kind,
         Response.visibility,
         Response.stage,
+        Response.person,
         Envelope.kid,
         Envelope.info,
         Envelope.sealed,
@@ -262,6 +273,7 @@ def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> int:
         )
         found += marked.rowcount
         connection.execute(delete(Envelope).where(Envelope.response_id.in_(chunk)))
+        connection.execute(update(Response).where(Response.id.in_(chunk)).values(person=None))
     if found:
         scope.invalid += found
         session.flush()
@@ -282,10 +294,10 @@ def run_due(
     settings: ReleaseSettings,
     now: datetime,
     commit: Callable[[], None],
-    send: followups.Send | None = None,
+    mailer: delivery.Mailer | None = None,
 ) -> RunReport:
     """Everything due, once: each scope's release in its own transaction, the purge, then
-    reminder emails for due follow-ups (with ``send``; without it they stay in the app).
+    (with ``mailer``) the emails with delivered links and reminders of due follow-ups.
 
     A scope whose release fails is rolled back and reported; the others still release.
     """
@@ -307,6 +319,14 @@ def run_due(
             report.released_responses += cohort.responses
     report.purged_links = purge(session, now=now)
     commit()
-    if send is not None:
-        report.reminders_sent = followups.dispatch_reminders(session, today=now.date(), send=send, commit=commit)
+    if mailer is not None:
+        report.links_sent = delivery.send_due(session, mailer, now=now, commit=commit).sent
+        report.reminders_sent = followups.dispatch_reminders(
+            session,
+            today=now.date(),
+            send=mailer.send,
+            commit=commit,
+            app_url=mailer.app_url + "/ally/",
+            gettext=mailer.gettext,
+        )
     return report

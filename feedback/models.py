@@ -2,14 +2,14 @@
 
 What a recipient sends is stored only as ciphertext (``Envelope``), and no time at all.
 Links are stored as hashes; a response row holds no link, request or action id, and no
-stored value joins one to the other (see the README's threat model for what the
-database engine's own bookkeeping may still reveal).
+stored value joins one to the other without the app's secret key (see the README's
+threat model for what the database engine's own bookkeeping may still reveal).
 """
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -83,6 +83,10 @@ class FeedbackRequest(Base):
     group_scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id"))
     link_count: Mapped[int] = mapped_column(Integer)
     created_on: Mapped[date] = mapped_column(Date)
+    # Delivered (P8): the platform emailed each link to one named colleague; the ally never
+    # held a token. Only then do the answers count toward k.
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # emails the mail server took
 
 
 class Link(Base):
@@ -95,6 +99,30 @@ class Link(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A delivered link's recipient, as a keyed hash of their normalised address: enough to
+    # count distinct people, never the address; gone with the link. None: the ally held it.
+    recipient_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
+class Delivery(Base):
+    """An email with a delivered link, waiting to be sent, or refused by the mail server.
+
+    ``sealed`` holds the address and the link's token, encrypted at rest (``crypto.atrest``),
+    and only until the mail server takes the message: then the row is deleted. A refused
+    one keeps the address alone until the ally has been shown the refusal.
+    """
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(10))  # "queued", "refused" or "expired" (never sent in time)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When it may next be tried; a sender that takes it moves this ahead first, so a second
+    # sender leaves it alone, and a sender that died releases it when this time comes.
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)  # the link's: sending later is pointless
 
 
 class ResponseKey(Base):
@@ -140,6 +168,10 @@ class Response(Base):
     # The request's stage (followup_30 or followup_90 share a questionnaire, so a release
     # slices by it); None for answers stored before the column existed.
     stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The recipient of a delivered link, keyed again so it matches no link's hash without
+    # the app's secret; None for a link the ally held (counts toward no k). Kept only while
+    # the answer is pending: deleted with its envelope.
+    person: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     ally_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
     group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)

@@ -22,8 +22,8 @@ from feedback import kinds, questionnaires
 from feedback.release import CohortBuilder, Opened
 
 KeyLoader = Callable[[str], X25519PrivateKey]
-# A pending answer as streamed: id, ally, kind, visibility, stage, kid, info, sealed.
-Row = tuple[int, int, str, str, str | None, str, bytes, bytes]
+# A pending answer as streamed: id, ally, kind, visibility, stage, person, kid, info, sealed.
+Row = tuple[int, int, str, str, str | None, bytes | None, str, bytes, bytes]
 UNKNOWN_STAGE = "followup"  # answers stored before responses kept their stage
 log = logging.getLogger("allyloop.jobs")
 
@@ -48,7 +48,8 @@ class Batch:
     counts: CohortBuilder
     released: list[int] = field(default_factory=list)
     invalid: list[int] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)  # plain text: the job seals them at rest at once
+    # (the ally it is about, plain text): the job seals them at rest at once
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
 
 def cells_of(kind: str, visibility: str, stage: str | None) -> dict[str, str]:
@@ -78,7 +79,7 @@ def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batc
     bodies = [None if plaintext is None else _read(plaintext, questionnaire) for plaintext in plaintexts]
     batch = Batch(counts=counting.builder())
     cells: dict[tuple[str, str, str | None], dict[str, str]] = {}  # a handful of distinct ones
-    for (response_id, ally_id, kind, visibility, stage, *_), body in zip(rows, bodies, strict=True):
+    for (response_id, ally_id, kind, visibility, stage, person, *_), body in zip(rows, bodies, strict=True):
         if body is None:
             batch.invalid.append(response_id)
             continue
@@ -86,10 +87,10 @@ def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batc
         slices = cells.get((kind, visibility, stage))
         if slices is None:
             slices = cells[kind, visibility, stage] = cells_of(kind, visibility, stage)
-        batch.counts.add(Opened(answers=answers, ally_id=ally_id, slices=slices))
+        batch.counts.add(Opened(answers=answers, ally_id=ally_id, slices=slices, person=person))
         batch.released.append(response_id)
         if comment is not None and comment["audience"] in counting.audiences:
-            batch.comments.append(comment["text"])
+            batch.comments.append((ally_id, comment["text"]))
     return batch
 
 

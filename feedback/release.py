@@ -3,22 +3,29 @@
 Pure functions and values: no database, no Flask, no I/O.
 
 Responses are released only as whole cohorts. A cohort is every pending response of one
-scope, released at once when at least ``k`` are pending (from at least ``min_allies``
-distinct allies; with ``each_ally``, still so once any one ally's answers are taken
-away: see ``PoolRule``). Each cohort becomes one immutable *cohort document*, a JSON-able
-dict; a view is the sum of a scope's documents (``combine``). Each view change adds a whole
-cohort, so no two views differ by fewer than ``k`` responses.
+scope, released at once when its pending answers to delivered requests come from at least
+``k`` distinct recipients (and from at least ``min_allies`` distinct allies; with
+``each_ally``, still so once any one ally's answers are taken away: see ``PoolRule``).
+
+Only a *voice* counts toward k: an answer to a link the platform emailed to one named
+colleague, who alone held it (P8). Answers to links an ally holds ride along in a cohort
+and in its numbers, but never make a cohort or a cell safe to show: an ally who answers
+their own links adds nothing toward anyone's k. A recipient asked twice is one voice.
+
+Each cohort becomes one immutable *cohort document*, a JSON-able dict; a view is the sum of
+a scope's documents (``combine``). Each view change adds a whole cohort, so no two views
+differ by fewer than ``k`` recipients' answers.
 
 Within a document, slices (by path, kind, visibility, ...) are protected so that nothing
 a reader can compute from the visible numbers -- totals, differences of a slice and the
 slices nested in it, or any other sum and difference -- covers fewer than ``k``
-responses or fewer than ``min_allies`` allies. See ``CohortBuilder.build``.
+recipients or fewer than ``min_allies`` allies. See ``CohortBuilder.build``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from math import lcm
 from typing import Any, NamedTuple, cast
@@ -60,21 +67,47 @@ def safe_shares(shares: Mapping[int, int], *, k: int, rule: PoolRule) -> bool:
     )
 
 
+Voice = tuple[int, Hashable]  # (ally id, recipient): someone the platform asked for that ally
+
+
+def safe_voices(voices: Iterable[Voice], *, k: int, rule: PoolRule) -> bool:
+    """Whether answers from these voices may be shown: k distinct recipients, asked by
+    min_allies allies and, under ``each_ally``, still that with any one ally's voices taken
+    away (a recipient asked by two allies stays when one of them is taken away).
+
+    Adding voices never makes a safe group unsafe, which the audit's search relies on.
+    """
+    asked_by: dict[Hashable, set[int]] = {}
+    for ally, person in voices:
+        asked_by.setdefault(person, set()).add(ally)
+    allies = set().union(*asked_by.values()) if asked_by else set()
+    if len(asked_by) < k or len(allies) < rule.min_allies:
+        return False
+    if not rule.each_ally:
+        return True
+    # What taking one ally away loses: the recipients only that ally asked.
+    only: Counter[int] = Counter(next(iter(by)) for by in asked_by.values() if len(by) == 1)
+    return len(allies) - 1 >= rule.min_allies and len(asked_by) - max(only.values(), default=0) >= k
+
+
 class Opened(NamedTuple):
     """One decrypted, validated response, ready to be counted.
 
     ``answers`` maps item ids to a choice (str), a scale (int, or "na"), or the chosen
     options of a multi item (list of str); ``{}`` is "I'd rather not answer".
     ``slices`` gives the response's cell in every dimension the cohort is cut by.
+    ``person`` stands for the recipient of a delivered request (the same value for the same
+    person); None for an answer to a link the ally held, which counts toward no k (P8).
     """
 
     answers: Mapping[str, Answer]
     ally_id: int
     slices: Mapping[str, str]
+    person: Hashable | None = None
 
 
 class NotReleasable(Exception):
-    """Too few responses, or too few distinct allies, to release them as a cohort."""
+    """Too few recipients, or too few distinct allies, to release them as a cohort."""
 
 
 def _check_thresholds(k: int, min_allies: int) -> None:
@@ -84,17 +117,10 @@ def _check_thresholds(k: int, min_allies: int) -> None:
         raise ValueError(f"min_allies must be at least 1, got {min_allies}")
 
 
-def ready(pending: int, allies: int, *, k: int, min_allies: int, largest_share: int | None = None) -> bool:
-    """Whether ``pending`` responses from ``allies`` distinct allies may form a cohort.
-
-    With ``largest_share`` (the most responses any one ally has among them), what is left
-    once any one ally's answers are taken away must still be k answers from min_allies
-    allies: someone who knows one ally's answers (that ally, or a lead who is also an
-    ally) still faces a pool, never one other ally's answers alone.
-    """
-    _check_thresholds(k, min_allies)
-    each_ally = largest_share is not None
-    return safe_pool(pending, allies, largest_share or 0, k=k, min_allies=min_allies, each_ally=each_ally)
+def ready_voices(voices: Iterable[Voice], *, k: int, rule: PoolRule) -> bool:
+    """Whether pending answers from these voices may form a cohort (``safe_voices``)."""
+    _check_thresholds(k, rule.min_allies)
+    return safe_voices(voices, k=k, rule=rule)
 
 
 Chosen = tuple[str, str | int]  # (item id, a value counted for it)
@@ -121,21 +147,22 @@ def _chosen(answers: Mapping[str, object]) -> list[Chosen]:
 class _Tally:
     """Counts for one set of responses: how many, from which allies, and what they said."""
 
-    __slots__ = ("allies", "answered", "counts", "declined", "responses")
+    __slots__ = ("answered", "counts", "declined", "responses", "voices")
 
     def __init__(self) -> None:
         self.responses = 0
         self.declined = 0
-        self.allies: Counter[int] = Counter()  # responses per ally
+        self.voices: Counter[Voice] = Counter()  # answers per voice; answers to ally-held links have none
         self.answered: Counter[str] = Counter()  # responses per item answered
         # Flat, so that each response is counted by Counter.update's C loop; a scale point
         # is kept as the int it came as until the document is written.
         self.counts: Counter[Chosen] = Counter()
 
-    def add(self, ally_id: int, answers: Mapping[str, object]) -> None:
+    def add(self, voice: Voice | None, answers: Mapping[str, object]) -> None:
         chosen = _chosen(answers)  # may refuse, before anything is counted
         self.responses += 1
-        self.allies[ally_id] += 1
+        if voice is not None:
+            self.voices[voice] += 1
         if not answers:
             self.declined += 1
         self.answered.update(answers.keys())
@@ -144,7 +171,7 @@ class _Tally:
     def merge(self, other: _Tally) -> None:
         self.responses += other.responses
         self.declined += other.declined
-        self.allies.update(other.allies)
+        self.voices.update(other.voices)
         self.answered.update(other.answered)
         self.counts.update(other.counts)
 
@@ -196,12 +223,12 @@ class _Span:
 
 
 def _hidden_group(
-    span: _Span, allies: Sequence[Counter[int]], safe: Callable[[Counter[int]], bool]
+    span: _Span, allies: Sequence[Counter[Voice]], safe: Callable[[Counter[Voice]], bool]
 ) -> frozenset[int] | None:
-    """Atoms whose combined count follows from ``span`` yet is below k responses or
+    """Atoms whose combined count follows from ``span`` yet is below k recipients or
     min_allies allies; None if there are none. Raises _TooHard past the budget.
 
-    ``allies`` gives each atom's answers per ally; ``safe`` judges a group by those counts.
+    ``allies`` gives each atom's answers per voice; ``safe`` judges a group by those counts.
     A 0/1 vector in the span is fixed by its values at the pivots, so this chooses those
     values depth first. It drops a branch as soon as some atom can no longer come out 0
     or 1, or once the atoms already settled at 1 are safe on their own (adding atoms only
@@ -223,7 +250,7 @@ def _hidden_group(
     partial = [0] * len(allies)
     steps = 0
 
-    def search(i: int, ones: frozenset[int], who: Counter[int]) -> frozenset[int] | None:
+    def search(i: int, ones: frozenset[int], who: Counter[Voice]) -> frozenset[int] | None:
         nonlocal steps
         steps += 1 + (len(touches[i]) if i < len(rows) else 0)
         if steps > _AUDIT_BUDGET:
@@ -261,8 +288,8 @@ def _hidden_group(
 class CohortBuilder:
     """Streams opened responses into counters and builds one cohort document.
 
-    Memory grows with items x options x cells (plus one set of ally ids per cell), never
-    with the number of responses. The document never holds an ally id.
+    Memory grows with items x options x cells, plus the voices of each cell (recipients,
+    not answers: one per colleague asked). The document never holds an ally id or a voice.
     """
 
     def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str], each_ally: bool = False) -> None:
@@ -276,9 +303,10 @@ class CohortBuilder:
         # and each cell are sums of atoms, made when the document is built.
         self._by_atom: dict[Atom, _Tally] = {}
         self._shares: Counter[int] = Counter()  # responses per ally, across the cohort
+        self._people: dict[Hashable, int] = {}  # each recipient as a small number, to keep voices small
         self._total = _Tally()
         self._cells: tuple[dict[str, _Tally], ...] = ()
-        self._atoms: dict[Atom, Counter[int]] = {}  # each atom's responses per ally
+        self._atoms: dict[Atom, Counter[Voice]] = {}  # each atom's answers per voice
 
     @property
     def count(self) -> int:
@@ -301,13 +329,20 @@ class CohortBuilder:
         tally = self._by_atom.get(atom)
         if tally is None:
             tally = self._by_atom[atom] = _Tally()
-        tally.add(response.ally_id, response.answers)
+        voice = None
+        if response.person is not None:
+            voice = (response.ally_id, self._people.setdefault(response.person, len(self._people)))
+        tally.add(voice, response.answers)
         self._shares[response.ally_id] += 1
 
     def merge(self, other: CohortBuilder) -> None:
         """Add what ``other`` counted (a batch counted elsewhere, by the same rules); it is used up."""
         if (other._k, other._rule, other._dimensions) != (self._k, self._rule, self._dimensions):
             raise ValueError("only builders with the same rules and dimensions merge")
+        if other._people:  # another builder numbered its recipients its own way
+            renumber = {n: self._people.setdefault(person, len(self._people)) for person, n in other._people.items()}
+            for tally in other._by_atom.values():
+                tally.voices = Counter({(ally, renumber[cast(int, n)]): c for (ally, n), c in tally.voices.items()})
         for atom, tally in other._by_atom.items():
             mine = self._by_atom.get(atom)
             if mine is None:
@@ -315,7 +350,7 @@ class CohortBuilder:
             else:
                 mine.merge(tally)
         self._shares.update(other._shares)
-        other._by_atom, other._shares = {}, Counter()
+        other._by_atom, other._shares, other._people = {}, Counter(), {}
 
     def _sum_atoms(self) -> None:
         """Fold the atom tallies into the total, the cells of each dimension, and each atom's allies."""
@@ -326,21 +361,23 @@ class CohortBuilder:
             for by_cell, cell in zip(cells, atom, strict=True):
                 by_cell.setdefault(cell, _Tally()).merge(tally)
         self._cells = cells
-        self._atoms = {atom: tally.allies for atom, tally in self._by_atom.items()}
+        self._atoms = {atom: tally.voices for atom, tally in self._by_atom.items()}
 
-    def _safe(self, shares: Counter[int]) -> bool:
-        """Whether a group of responses (``shares``: how many from each ally) may be shown."""
-        return safe_shares(shares, k=self._k, rule=self._rule)
+    def _safe(self, voices: Counter[Voice]) -> bool:
+        """Whether a group of responses (``voices``: how many from each voice) may be shown."""
+        return safe_voices(voices, k=self._k, rule=self._rule)
 
     def build(self) -> dict[str, Any]:
-        """The cohort document; NotReleasable if below k responses or min_allies allies.
+        """The cohort document; NotReleasable if below k recipients or min_allies allies.
 
-        Slice cells are shown only if nothing computable from the document isolates a
-        group of responses below k, or below min_allies allies:
+        "k" always counts voices (recipients of delivered requests, see ``safe_voices``);
+        answers to ally-held links are in the numbers but make nothing safe. Slice cells
+        are shown only if nothing computable from the document isolates a group of
+        responses below k recipients, or below min_allies allies:
 
-        1. Per dimension: a cell is hidden if it holds fewer than k responses or fewer
+        1. Per dimension: a cell is hidden if it holds fewer than k recipients or fewer
            than min_allies allies; if the hidden cells then hold between 1 and k-1
-           responses (or too few allies), the smallest visible cells (ties by name) are
+           recipients (or too few allies), the smallest visible cells (ties by name) are
            hidden too until they do not, or until all are hidden.
         2. Across dimensions: an exact audit looks for any group of responses whose count
            is a sum or difference of the total and the visible cells (treating every
@@ -352,12 +389,12 @@ class CohortBuilder:
            only with far more dimensions and tiny cells than Allyloop uses), only the
            dimension that shows the most stays visible, which needs no audit.
         """
-        if not self._safe(self._shares):
+        self._sum_atoms()
+        if not self._safe(self._total.voices):
             raise NotReleasable(
                 f"{self.count} responses from {self.allies} allies; a cohort needs "
-                f"{self._k} responses from {self._rule.min_allies} allies"
+                f"{self._k} recipients of delivered requests from {self._rule.min_allies} allies"
             )
-        self._sum_atoms()
         visible = self._visible_cells()
         slices: dict[str, Any] = {}
         for index, dimension in enumerate(self._dimensions):
@@ -399,7 +436,7 @@ class CohortBuilder:
         """A visible cell to hide because the visible cells give a small group away; None
         if they give nothing away."""
         # Atoms the visible cells cannot tell apart always count together: pool them.
-        pooled: dict[tuple[tuple[int, str], ...], Counter[int]] = {}
+        pooled: dict[tuple[tuple[int, str], ...], Counter[Voice]] = {}
         for atom, allies in self._atoms.items():
             pattern = tuple((1, cell) if cell in visible[d] else (0, "") for d, cell in enumerate(atom))
             pooled[pattern] = pooled.get(pattern, Counter()) + allies
@@ -422,17 +459,17 @@ class CohortBuilder:
         return sum(self._cells[dimension][cell].responses for cell in cells)
 
     def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
-        """Cells with k responses from min_allies allies, less the smallest ones (ties by
+        """Cells with k recipients from min_allies allies, less the smallest ones (ties by
         name) that must join the hidden cells until those hold k from min_allies allies."""
-        visible = {c for c, t in cells.items() if self._safe(t.allies)}
+        visible = {c for c, t in cells.items() if self._safe(t.voices)}
         if len(visible) == len(cells):
             return visible
-        who = sum((cells[c].allies for c in cells if c not in visible), Counter[int]())
+        who = sum((cells[c].voices for c in cells if c not in visible), Counter[Voice]())
         for cell in sorted(visible, key=lambda c: (cells[c].responses, c)):
             if self._safe(who):
                 break
             visible.remove(cell)
-            who += cells[cell].allies
+            who += cells[cell].voices
         return visible
 
 

@@ -2,12 +2,16 @@
 a client, and helpers that act like the people who use Allyloop."""
 
 import dataclasses
+import email.policy
 import itertools
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ from api import create_app
 from api.clock import utcnow
 from api.config import Settings, database_url
 from api.extensions import db
+from api.jobs import send_letters_now
 from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Followup
@@ -130,6 +135,19 @@ class Person:
         return int(response.get_json()["id"])
 
     def ask(self, action_id: int, stage: str = "immediate", count: int = 5) -> list[str]:
+        """Ask ``count`` new colleagues by email (P8: their answers count toward k) and return
+        the tokens their emails carry, as each recipient would find theirs."""
+        colleagues = [f"colleague{next(_emails)}@example.org" for _ in range(count)]
+        return self.ask_by_email(action_id, colleagues, stage)
+
+    def ask_by_email(self, action_id: int, colleagues: list[str], stage: str = "immediate") -> list[str]:
+        response = self.post(f"/api/v1/actions/{action_id}/requests", {"stage": stage, "recipients": colleagues})
+        assert response.status_code == 201, response.get_json()
+        assert "links" not in response.get_json()
+        return [inbox(self.client.application, to)[-1] for to in colleagues]
+
+    def share_links(self, action_id: int, stage: str = "immediate", count: int = 5) -> list[str]:
+        """Links the ally holds and shares by hand: their answers count toward no k (P8)."""
         response = self.post(f"/api/v1/actions/{action_id}/requests", {"stage": stage, "count": count})
         assert response.status_code == 201, response.get_json()
         return [link["url"].rsplit("/r/", 1)[1] for link in response.get_json()["links"]]
@@ -176,6 +194,30 @@ def ally(client: FlaskClient) -> Person:
 @pytest.fixture
 def recipient(client: FlaskClient) -> Recipient:
     return Recipient(client)
+
+
+def outbox(app: Flask) -> list[EmailMessage]:
+    """Every email the app has sent, oldest first. Emails with links still waiting (the web
+    tier queued them for an RQ worker) are sent first, as the worker would."""
+    with app.app_context():
+        send_letters_now()
+        db.session.remove()
+    folder = Path(app.instance_path) / "outbox"
+    files = sorted(folder.glob("*.eml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+    return [
+        BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())  # type: ignore[misc]
+        for path in files
+    ]
+
+
+def inbox(app: Flask, to: str) -> list[str]:
+    """The link tokens in the emails sent to ``to``, oldest first."""
+    return [
+        token
+        for message in outbox(app)
+        if message["To"] == to
+        for token in re.findall(r"/r/([A-Za-z0-9_-]{22})\b", message.get_content())
+    ]
 
 
 def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL and Redis servers, and the Procfile's processes, for tests on real services.
+"""Throwaway PostgreSQL, Redis and SMTP servers, and the Procfile's processes, for tests on real services.
 
 Each server lives in a temporary folder on loopback, on a free port, and can be stopped
 and started again on the same port (the outage tests do that). Without the server
@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from glob import glob
 from pathlib import Path
 
@@ -178,3 +181,49 @@ class Process:
 
 def command_line(name: str) -> list[str]:
     return shlex.split(procfile(name))
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd, ``tests/smtp_sink.py``) in a process of its own, on a free
+    loopback port: it keeps every message it accepts in ``folder``, refuses for good (550)
+    recipients whose address starts with "refuse" and for now (451) those starting with
+    "busy". ``stop()`` then ``start()`` brings it back on the same port, as a mail server
+    coming back after an outage."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.log = folder.parent / f"{folder.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "smtp_sink.py"), str(self.port), str(self.folder)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the SMTP sink did not start:\n{self.log.read_text(errors='replace')[-2000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"the SMTP sink does not listen on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def messages(self) -> list[EmailMessage]:
+        """Every message received, oldest first, parsed as a mail client would."""
+        files = sorted(self.folder.glob("*.eml"), key=lambda path: int(path.name.split("-")[0]))
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(path.read_bytes()) for path in files]

@@ -1,21 +1,24 @@
 """Pages for allies: their groups and actions, asking for feedback, pooled results, a private note.
 
 Views are thin: they read a form with the API's schemas, call one service, and render.
-Links are shown once, in the response to the request that made them, and never again:
-only their hashes are stored. No page says anything about a single link (P5).
+Asking is by email first (P8): Allyloop mails each named colleague their own link, and the
+ally never sees one. Links the ally shares themselves are shown once, in the response to
+the request that made them, and never again: only their hashes are stored. No page says
+anything about a single link (P5).
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api.actions.schemas import ActionIn, RequestIn
 from api.clock import utcnow
 from api.extensions import session
-from api.jobs import release_settings
+from api.jobs import deliveries_waiting, delivery_keys, release_settings
 from crypto.atrest import derive_key
 from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound
@@ -93,9 +96,15 @@ ACTION_FIELDS = {
 REQUEST_FIELDS = {
     "stage": _l("Choose what to ask for."),
     "count": _l("Choose how many links to make: a whole number from 1 to 50."),
+    "recipients": _l("Write the work address of each colleague to ask: from 1 to 50 addresses."),
 }
 NOTE_FIELDS = {"text": _l("Keep the note to %(n)s characters or fewer.", n=notes.MAX_CHARS)}
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+# Addresses as people paste them: one a line, or between commas, semicolons or spaces; a
+# mail program's "Sam Lee <sam@example.org>" gives the address in the angle brackets.
+_BETWEEN_ADDRESSES = re.compile(r"[,;\n]+")
+_ANGLED = re.compile(r"<([^<>]*)>")
+_ADDRESS_FIELD = re.compile(r"recipients\.([0-9]+)")
 
 
 class NoteIn(Schema):
@@ -116,6 +125,42 @@ def _in_words(errors: dict[str, str], words: dict[str, Any]) -> dict[str, str]:
     return {name: str(words.get(name, message)) for name, message in errors.items()}
 
 
+def _addresses(text: str) -> list[str]:
+    found: list[str] = []
+    for part in _BETWEEN_ADDRESSES.split(text):
+        found.extend(_ANGLED.findall(part) or part.split())
+    return [address.strip() for address in found if address.strip()]
+
+
+def _address_errors(fields: Mapping[str, Any], typed: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The page's errors, and one line per address that cannot be asked, in the order typed.
+
+    The service names each address and why (``recipients.N``); the schema only says which
+    was too long to read (``recipients: {N: [...]}``).
+    """
+    errors: dict[str, str] = {}
+    per_address: list[tuple[int, str]] = []
+    for name, message in fields.items():
+        numbered = _ADDRESS_FIELD.fullmatch(str(name))
+        if numbered:
+            per_address.append((int(numbered.group(1)), str(message)))
+        elif name == "recipients" and isinstance(message, Mapping):
+            per_address.extend(
+                (int(index), gettext("%(address)s… is too long to be an email address.", address=typed[index][:40]))
+                for index in message
+            )
+        else:
+            said = " ".join(map(str, message)) if isinstance(message, list) else str(message)
+            errors[str(name)] = str(REQUEST_FIELDS.get(str(name), said))
+    if per_address:
+        errors["recipients"] = ngettext(
+            "%(num)s address cannot be asked, so nobody was emailed. Correct it or take it out, and ask again.",
+            "%(num)s addresses cannot be asked, so nobody was emailed. Correct them or take them out, and ask again.",
+            len(per_address),
+        )
+    return errors, [message for _, message in sorted(per_address)]
+
+
 def _note_key() -> bytes:
     return derive_key(current_app.config["SECRET_KEY"], notes.KEY_PURPOSE)
 
@@ -130,6 +175,7 @@ def home() -> Any:
         due=followups.due_followups(session(), me(), utcnow().date()),
         due_text=DUE_TEXT,
         kind_text=kind_text(),
+        k=current_app.config["ALLYLOOP"].release_min_responses,
     )
 
 
@@ -167,26 +213,33 @@ def new_action() -> Any:
 
 
 def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
+    """The action, the ask forms and the requests so far. ``which`` names the form posted
+    ("email" or "share") when it comes back with ``errors``."""
     action = actions.own_action(session(), me(), action_id)  # another ally's action: 404
     offers = followup_offers(session(), me(), action_id, today=utcnow().date())
     # A follow-up is offered on its due day, not before (asking early is refused with its due day).
     open_stages = [s for s in STAGE_TEXT if s not in offers or offers[s].open]
     wanted = request.args.get("stage", "")  # the reminder's link preselects the follow-up that is due
     context.setdefault("errors", {})
-    context.setdefault("form", {"stage": wanted if wanted in open_stages else "immediate", "count": "5"})
-    return render_template(
+    context.setdefault("which", "email")
+    context.setdefault("address_errors", [])
+    context.setdefault("form", {"stage": wanted if wanted in open_stages else "immediate", "count": "1"})
+    page = render_template(
         "ally/action.html",
         action=action,
         path=kinds.path_of(action.kind),
         offers=offers,
         open_stages=open_stages,
-        requests=actions.requests_for(session(), me(), action_id),
+        requests=actions.request_statuses(session(), me(), action_id, key=delivery_keys().at_rest),
+        asked=get_flashed_messages(category_filter=["asked"]),
         kind_text=kind_text(),
         stage_text=STAGE_TEXT,
         visibility_text=VISIBILITY_TEXT,
         k=current_app.config["ALLYLOOP"].release_min_responses,
         **context,
-    ), status
+    )
+    session().commit()  # the refused addresses on the page are forgotten: each is shown once
+    return page, status
 
 
 @bp.get("/actions/<id:action_id>")
@@ -196,18 +249,77 @@ def action(action_id: int) -> Any:
 
 
 @bp.get("/actions/<id:action_id>/links")
+@bp.get("/actions/<id:action_id>/requests")
 @login_required
 def links_gone(action_id: int) -> Any:
     """Links are shown only in the answer to the request that made them: back to the action."""
     return redirect(url_for("ally.action", action_id=action_id))
 
 
-@bp.post("/actions/<id:action_id>/links")
+@bp.post("/actions/<id:action_id>/requests")
 @login_required
 def ask(action_id: int) -> Any:
+    """Ask colleagues by email (P8): Allyloop mails each their own link, and only their
+    answers count toward results. The ally sees how many were emailed, never a link."""
     cfg = current_app.config["ALLYLOOP"]
+    typed = _addresses(request.form.get("recipients", ""))
+    data: dict[str, Any] = {"recipients": typed}
+    if "stage" in request.form:
+        data["stage"] = request.form["stage"]
     try:
-        body = load(RequestIn(), _form("count"))
+        body = load(RequestIn(), data)
+        emailed = actions.deliver_request(
+            session(),
+            me(),
+            action_id,
+            stage=body["stage"],
+            recipients=body["recipients"],
+            now=utcnow(),
+            link_days=cfg.link_days,
+            followup_days=cfg.followup_days,
+            domains=cfg.org_email_domains,
+            keys=delivery_keys(),
+        )  # NotFound for another ally's action: the 404 page
+        session().commit()  # the emails wait in the database before the redirect: none is lost
+    except ValidationError as exc:
+        fields = exc.messages if isinstance(exc.messages, dict) else {"recipients": exc.messages}
+        return _asked_badly(action_id, fields, typed)
+    except Invalid as exc:
+        session().rollback()
+        return _asked_badly(action_id, exc.fields, typed)
+    except Conflict as exc:  # a follow-up asked for before it is due, or with nothing to follow up
+        session().rollback()
+        return _action_page(action_id, 409, errors={"stage": exc.message}, form=request.form)
+    deliveries_waiting()
+    flash(
+        ngettext(
+            "Allyloop is emailing %(num)s colleague a link of their own. You will not see it, "
+            "and you will not know whether they answered.",
+            "Allyloop is emailing %(num)s colleagues a link of their own. You will not see these links, "
+            "and you will not know who answered.",
+            len(emailed),
+        ),
+        "asked",
+    )
+    return redirect(url_for("ally.action", action_id=action_id, _anchor="asked"))
+
+
+def _asked_badly(action_id: int, fields: Mapping[str, Any], typed: list[str]) -> Any:
+    errors, address_errors = _address_errors(fields, typed)
+    return _action_page(action_id, 400, errors=errors, address_errors=address_errors, form=request.form)
+
+
+@bp.post("/actions/<id:action_id>/links")
+@login_required
+def share_links(action_id: int) -> Any:
+    """Links the ally shares themselves, for people without a work address: shown once, and
+    their answers never count toward results on their own (P8)."""
+    cfg = current_app.config["ALLYLOOP"]
+    # Only this form's fields, and always a count: the schema takes either addresses or a count.
+    data = {name: value for name, value in _form("count").items() if name in ("stage", "count")}
+    data.setdefault("count", "")
+    try:
+        body = load(RequestIn(), data)
         links = actions.create_request(
             session(),
             me(),
@@ -219,13 +331,15 @@ def ask(action_id: int) -> Any:
         )  # NotFound for another ally's action: the 404 page
         session().commit()
     except ValidationError as exc:
-        return _action_page(action_id, 400, errors=_in_words(errors_of(exc), REQUEST_FIELDS), form=request.form)
+        errors = _in_words(errors_of(exc), REQUEST_FIELDS)
+        return _action_page(action_id, 400, errors=errors, which="share", form=request.form)
     except Invalid as exc:
         session().rollback()
-        return _action_page(action_id, 400, errors=_in_words(exc.fields, REQUEST_FIELDS), form=request.form)
+        errors = _in_words(exc.fields, REQUEST_FIELDS)
+        return _action_page(action_id, 400, errors=errors, which="share", form=request.form)
     except Conflict as exc:  # a follow-up asked for before it is due, or with nothing to follow up
         session().rollback()
-        return _action_page(action_id, 409, errors={"stage": exc.message}, form=request.form)
+        return _action_page(action_id, 409, errors={"stage": exc.message}, which="share", form=request.form)
     action = actions.own_action(session(), me(), action_id)
     return render_template(
         "ally/links.html",

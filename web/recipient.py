@@ -8,7 +8,7 @@ and the server seals it at once.
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from api.answer import link_rate_key
 from api.clock import utcnow
@@ -35,7 +35,13 @@ def answer_page(token: str) -> Any:
 @limiter.limit("10/minute", key_func=link_rate_key)
 def answer_submit(token: str) -> Any:
     try:
-        receipt = answers.submit_form(session(), token, form=request.form.to_dict(flat=False), now=utcnow())
+        receipt = answers.submit_form(
+            session(),
+            token,
+            form=request.form.to_dict(flat=False),
+            now=utcnow(),
+            people_key=current_app.config["RECIPIENT_KEY"],
+        )
         session().commit()
     except Invalid as exc:  # show the form again, with what needs a second look
         session().rollback()

@@ -5,10 +5,11 @@ from typing import Any
 
 from flask import current_app
 
-from api.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut
+from api.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut, RequestStatusOut
 from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, session
+from api.jobs import deliveries_waiting, delivery_keys
 from feedback.services import actions
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="Actions and feedback requests")
@@ -38,8 +39,29 @@ def list_actions() -> Any:
 @blp.arguments(RequestIn)
 @blp.response(201, RequestOut)
 def create_request(body: dict[str, Any], action_id: int) -> Any:
-    """Ask for advice or feedback: returns single-use links, each shown only here"""
+    """Ask for advice or feedback: by email to named colleagues (their answers count toward k), or as
+    single-use links you share (each shown only here; their answers count toward no k)"""
     cfg = current_app.config["ALLYLOOP"]
+    if "recipients" in body:
+        typed = actions.deliver_request(
+            session(),
+            current_account(),
+            action_id,
+            stage=body["stage"],
+            recipients=body["recipients"],
+            now=utcnow(),
+            link_days=cfg.link_days,
+            followup_days=cfg.followup_days,
+            domains=cfg.org_email_domains,
+            keys=delivery_keys(),
+        )
+        session().commit()  # the emails wait in the database before the 201: none is lost
+        deliveries_waiting()
+        return {
+            "stage": body["stage"],
+            "delivered": len(typed),
+            "recipients": [{"email": email, "status": "queued"} for email in typed],
+        }
     links = actions.create_request(
         session(),
         current_account(),
@@ -58,3 +80,14 @@ def create_request(body: dict[str, Any], action_id: int) -> Any:
             for link in links
         ],
     }
+
+
+@blp.route("/<id:action_id>/requests", methods=["GET"])
+@login_required
+@blp.response(200, RequestStatusOut(many=True))
+def list_requests(action_id: int) -> Any:
+    """The requests about one of your actions: how many links, emails sent and waiting, and the
+    addresses the mail server refused (shown once). Never which link was answered"""
+    statuses = actions.request_statuses(session(), current_account(), action_id, key=delivery_keys().at_rest)
+    session().commit()  # the refusals shown are forgotten
+    return statuses

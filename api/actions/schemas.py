@@ -1,7 +1,9 @@
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.extensions import MAX_ID
-from feedback import kinds
+from feedback import delivery, kinds
 
 
 class ActionIn(Schema):
@@ -23,8 +25,25 @@ class ActionOut(Schema):
 
 
 class RequestIn(Schema):
+    """Either ``recipients`` (delivered: the platform emails each their own link, and only
+    these answers count toward k) or ``count`` (links for the ally to share)."""
+
     stage = fields.String(required=True, validate=validate.OneOf(kinds.STAGES))
-    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=50))
+    recipients = fields.List(
+        fields.String(validate=validate.Length(max=320)),
+        validate=validate.Length(min=1, max=delivery.MAX_RECIPIENTS, error="give between {min} and {max} addresses"),
+        metadata={"description": "work addresses of the colleagues to ask; each is emailed their own link"},
+    )
+    count = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "links for you to share; their answers never count toward k"},
+    )
+
+    @validates_schema
+    def one_way(self, data: dict[str, Any], **_: Any) -> None:
+        if ("recipients" in data) == ("count" in data):
+            raise ValidationError("give either recipients (emailed by Allyloop) or count (links you share)", "_body")
 
 
 class LinkOut(Schema):
@@ -32,6 +51,33 @@ class LinkOut(Schema):
     expires_at = fields.DateTime()
 
 
+class RecipientOut(Schema):
+    email = fields.String(metadata={"description": "as you typed it"})
+    status = fields.String(metadata={"description": "queued: Allyloop emails it in the background"})
+
+
 class RequestOut(Schema):
     stage = fields.String()
-    links = fields.List(fields.Nested(LinkOut))
+    links = fields.List(fields.Nested(LinkOut), metadata={"description": "only for count: each token shown only here"})
+    delivered = fields.Integer(metadata={"description": "only for recipients: how many colleagues will be emailed"})
+    recipients = fields.List(fields.Nested(RecipientOut), metadata={"description": "only for recipients"})
+
+
+class RequestStatusOut(Schema):
+    """One request about an action: never which link was answered (P5)."""
+
+    id = fields.Integer()
+    stage = fields.String()
+    created_on = fields.Date()
+    links = fields.Integer(attribute="link_count")
+    delivered = fields.Boolean(metadata={"description": "the platform emailed the links: these answers count toward k"})
+    sent = fields.Integer(metadata={"description": "emails the mail server accepted"})
+    waiting = fields.Integer(
+        metadata={"description": "emails still to be sent (retried while the mail server is away)"}
+    )
+    refused = fields.List(
+        fields.String(), metadata={"description": "addresses the mail server refused; shown once, then forgotten"}
+    )
+    expired = fields.List(
+        fields.String(), metadata={"description": "addresses not sent before the link expired; shown once"}
+    )

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
@@ -52,7 +52,14 @@ def read(token: str) -> Any:
 @limiter.limit("10/minute", key_func=link_rate_key)
 def submit(body: dict[str, Any], token: str) -> Any:
     """Send the sealed answer; the link is spent"""
-    receipt = answers.submit_sealed(session(), token, kid=body["kid"], sealed=body["sealed"], now=utcnow())
+    receipt = answers.submit_sealed(
+        session(),
+        token,
+        kid=body["kid"],
+        sealed=body["sealed"],
+        now=utcnow(),
+        people_key=current_app.config["RECIPIENT_KEY"],
+    )
     session().commit()  # committed before the 202 (P7)
     answers_arrived()
     return {"receipt": receipt}

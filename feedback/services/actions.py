@@ -1,5 +1,6 @@
 """Actions an ally logs, and the requests (with single-use links) they make about them."""
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -8,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import tokens
-from feedback import followups, kinds, questionnaires
+from feedback import delivery, followups, kinds, questionnaires
 from feedback.errors import Invalid, NotFound
-from feedback.models import Account, Action, FeedbackRequest, Link
+from feedback.models import Account, Action, Delivery, FeedbackRequest, Link
 from feedback.services.groups import membership
 from feedback.services.scopes import scope_for
 
 MAX_LINKS = 50
+_shuffle = secrets.SystemRandom().shuffle
 
 
 @dataclass(frozen=True)
@@ -76,28 +78,24 @@ def own_action(session: Session, ally: Account, action_id: int) -> Action:
     return action
 
 
-def create_request(
+def _new_request(
     session: Session,
-    ally: Account,
-    action_id: int,
+    action: Action,
     *,
     stage: str,
-    count: int,
+    links: int,
+    delivered: bool,
     now: datetime,
-    link_days: int,
     followup_days: Sequence[int],
-) -> list[NewLink]:
-    """Make ``count`` single-use links. Their tokens exist only in the return value.
+    errors: dict[str, str],
+) -> FeedbackRequest:
+    """The request row, once the stage and ``errors`` found so far check out.
 
     An immediate request makes the action's follow-ups due ``followup_days`` later; a
     follow-up request must wait for its due day, and marks that follow-up asked.
     """
-    action = own_action(session, ally, action_id)
-    errors = {}
     if stage not in kinds.STAGES:
-        errors["stage"] = "must be one of " + ", ".join(kinds.STAGES)
-    if not 1 <= count <= MAX_LINKS:
-        errors["count"] = f"must be between 1 and {MAX_LINKS}"
+        errors = {"stage": "must be one of " + ", ".join(kinds.STAGES), **errors}
     if errors:
         raise Invalid("the request is not valid", errors)
     if stage in followups.FOLLOWUP_STAGES:
@@ -111,11 +109,34 @@ def create_request(
         questionnaire_id=questionnaire_id,
         ally_scope_id=scope_for(session, "ally", action.ally_id, questionnaire_id).id,
         group_scope_id=scope_for(session, "group", action.group_id, questionnaire_id).id,
-        link_count=count,
+        link_count=links,
         created_on=now.date(),
+        delivered=delivered,
+        sent=0,
     )
     session.add(request)
     session.flush()
+    return request
+
+
+def create_request(
+    session: Session,
+    ally: Account,
+    action_id: int,
+    *,
+    stage: str,
+    count: int,
+    now: datetime,
+    link_days: int,
+    followup_days: Sequence[int],
+) -> list[NewLink]:
+    """Make ``count`` single-use links for the ally to share. Their tokens exist only in the
+    return value. Their answers ride along in cohorts but count toward no k (P8)."""
+    action = own_action(session, ally, action_id)
+    errors = {} if 1 <= count <= MAX_LINKS else {"count": f"must be between 1 and {MAX_LINKS}"}
+    request = _new_request(
+        session, action, stage=stage, links=count, delivered=False, now=now, followup_days=followup_days, errors=errors
+    )
     expires_at = (now + timedelta(days=link_days)).replace(microsecond=0)
     links = [NewLink(token=tokens.new_link_token(), expires_at=expires_at) for _ in range(count)]
     session.add_all(
@@ -124,6 +145,70 @@ def create_request(
     )
     session.flush()
     return links
+
+
+def deliver_request(
+    session: Session,
+    ally: Account,
+    action_id: int,
+    *,
+    stage: str,
+    recipients: Sequence[str],
+    now: datetime,
+    link_days: int,
+    followup_days: Sequence[int],
+    domains: Sequence[str],
+    keys: delivery.DeliveryKeys,
+) -> list[str]:
+    """Ask the named colleagues: one link each, emailed by the platform (P8). Returns the
+    addresses as typed, to be shown back; no token leaves this function but in a sealed row.
+
+    The emails wait in ``Delivery`` rows committed with the request, for
+    ``delivery.send_due`` to send: a crash after the commit loses none.
+    """
+    action = own_action(session, ally, action_id)
+    errors: dict[str, str] = {}
+    chosen: list[delivery.Recipient] = []
+    try:
+        chosen = delivery.check_recipients(recipients, own=ally.email, domains=domains)
+    except Invalid as exc:
+        errors = exc.fields
+    request = _new_request(
+        session,
+        action,
+        stage=stage,
+        links=len(chosen),
+        delivered=True,
+        now=now,
+        followup_days=followup_days,
+        errors=errors,
+    )
+    expires_at = (now + timedelta(days=link_days)).replace(microsecond=0)
+    sealed, links = [], []
+    for recipient in chosen:
+        token = tokens.new_link_token()
+        links.append(
+            Link(
+                request_id=request.id,
+                token_hash=tokens.link_lookup_hash(token),
+                expires_at=expires_at,
+                used=False,
+                recipient_hash=tokens.recipient_hash(keys.recipients, recipient.address),
+            )
+        )
+        sealed.append(delivery.seal(keys.at_rest, request.id, recipient.typed, token))
+    # Links and emails in unrelated orders: row order on disk pairs neither with the other.
+    _shuffle(links)
+    _shuffle(sealed)
+    session.add_all(links)
+    session.add_all(
+        Delivery(
+            request_id=request.id, sealed=blob, state=delivery.QUEUED, attempts=0, due_at=now, expires_at=expires_at
+        )
+        for blob in sealed
+    )
+    session.flush()
+    return [recipient.typed for recipient in chosen]
 
 
 def requests_for(session: Session, ally: Account, action_id: int) -> list[FeedbackRequest]:
@@ -135,3 +220,41 @@ def requests_for(session: Session, ally: Account, action_id: int) -> list[Feedba
             select(FeedbackRequest).where(FeedbackRequest.action_id == action.id).order_by(FeedbackRequest.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class RequestStatus:
+    """A request as its ally sees it: stage, day, how many links and emails, never which
+    link was answered (P5). Refused and expired addresses are shown once."""
+
+    id: int
+    stage: str
+    created_on: date
+    link_count: int
+    delivered: bool
+    sent: int
+    waiting: int
+    refused: list[str]
+    expired: list[str]
+
+
+def request_statuses(session: Session, ally: Account, action_id: int, *, key: bytes) -> list[RequestStatus]:
+    """The requests about one of the ally's actions, newest first. Reading them forgets the
+    refusals they show (the caller commits)."""
+    made = requests_for(session, ally, action_id)
+    mailed = delivery.statuses(session, [r.id for r in made if r.delivered], key=key)
+    none = delivery.Status(sent=0, waiting=0)
+    return [
+        RequestStatus(
+            id=r.id,
+            stage=r.stage,
+            created_on=r.created_on,
+            link_count=r.link_count,
+            delivered=r.delivered,
+            sent=mailed.get(r.id, none).sent,
+            waiting=mailed.get(r.id, none).waiting,
+            refused=mailed.get(r.id, none).refused,
+            expired=mailed.get(r.id, none).expired,
+        )
+        for r in made
+    ]

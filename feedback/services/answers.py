@@ -46,6 +46,7 @@ class LiveLink:
     ally_id: int
     action: ActionShown
     visibility: str
+    recipient: bytes | None  # a delivered link's recipient hash; None if the ally held the link
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _link_query() -> Select[Any]:
             Link.id,
             Link.used,
             Link.expires_at,
+            Link.recipient_hash,
             FeedbackRequest.questionnaire_id,
             FeedbackRequest.stage,
             FeedbackRequest.ally_scope_id,
@@ -100,6 +102,7 @@ def _live_link(session: Session, token: str, now: datetime) -> LiveLink:
         ally_id=row.ally_id,
         action=ActionShown(kind=row.kind, summary=row.summary, occurred_on=row.occurred_on),
         visibility=row.visibility,
+        recipient=row.recipient_hash,
     )
 
 
@@ -114,7 +117,7 @@ def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
     return OpenLink(action=link.action, questionnaire=questionnaire, kid=kid, public_key=public_key, info=info)
 
 
-def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime) -> str:
+def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime, people_key: bytes) -> str:
     """Store a browser-sealed envelope for this link and spend the link. Returns a receipt.
 
     The checks read in a transaction of their own, so that the write after them holds
@@ -133,10 +136,12 @@ def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: d
         if not keys.is_usable(session, kid):  # after the free checks: this one asks the database
             raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return _store(session, link, kid=kid, info=info, blob=blob)
+    return _store(session, link, kid=kid, info=info, blob=blob, people_key=people_key)
 
 
-def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime) -> str:
+def submit_form(
+    session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime, people_key: bytes
+) -> str:
     """The no-JavaScript path: check the form, seal it here at once, store it like any envelope.
 
     The plaintext exists only inside this call; it is never stored or logged.
@@ -153,10 +158,10 @@ def submit_form(session: Session, token: str, *, form: Mapping[str, Sequence[str
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
     plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
     blob = envelope.seal(public_key, info, plaintext)
-    return _store(session, link, kid=kid, info=info, blob=blob)
+    return _store(session, link, kid=kid, info=info, blob=blob, people_key=people_key)
 
 
-def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes) -> str:
+def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes, people_key: bytes) -> str:
     # Three fixed statements on the session's connection: the ORM would only add bookkeeping
     # (for the update, finding loaded links to refresh), and this runs on every answer.
     connection = session.connection()
@@ -172,6 +177,8 @@ def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: byt
         "kind": link.action.kind,
         "visibility": link.visibility,
         "stage": link.stage,
+        # Who answered, as far as counting distinct people needs (P8): only delivered links count.
+        "person": None if link.recipient is None else tokens.person_tag(people_key, link.recipient),
         "invalid": False,
     }
     response_id = connection.execute(_insert_response(), row).scalar_one()

@@ -1,16 +1,18 @@
 """What allies and leads may read: sums of released cohort documents, never one answer."""
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
 from feedback import followups, kinds
 from feedback.measures import chosen, pick, ratio, scale_sum
-from feedback.models import Account, Cohort, ReleasedComment, Scope
+from feedback.models import Account, Action, Cohort, ReleasedComment, Scope
 from feedback.release import GROUP_RULE, combine
 from feedback.services import load
 from feedback.services.groups import require_lead
@@ -26,8 +28,21 @@ def _cohorts(session: Session, scope_ids: list[int]) -> Sequence[Cohort]:
     return session.scalars(select(Cohort).where(Cohort.scope_id.in_(scope_ids)).order_by(Cohort.id)).all()
 
 
-def _comments(session: Session, cohorts: Sequence[Cohort], comment_key: bytes) -> tuple[list[str], int]:
-    """Released comments, cohort by cohort, each cohort in its random order.
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a group's comments, as far as P9 needs: never one about themselves."""
+
+    account_id: int
+    # Comments released before they named their ally cannot be told apart: a reader who
+    # ever acted in the group (and so may be the one a comment is about) is not shown them.
+    may_read_legacy: bool
+
+
+def _comments(
+    session: Session, cohorts: Sequence[Cohort], comment_key: bytes, reader: Reader | None = None
+) -> tuple[list[str], int]:
+    """Released comments, cohort by cohort, each cohort in its random order. With ``reader``
+    (a lead reading the group's), none about the reader (P9).
 
     A comment that no longer decrypts (SECRET_KEY was changed) is counted, not shown.
     """
@@ -41,13 +56,24 @@ def _comments(session: Session, cohorts: Sequence[Cohort], comment_key: bytes) -
     readable, unreadable = [], 0
     for cohort_id, blob in rows:
         try:
-            readable.append(atrest.decrypt(comment_key, blob, atrest.comment_context(cohort_id)).decode())
+            comment = json.loads(atrest.decrypt(comment_key, blob, atrest.comment_context(cohort_id)))
         except atrest.AtRestError:
-            unreadable += 1
+            try:
+                legacy = atrest.decrypt(comment_key, blob, atrest.legacy_comment_context(cohort_id)).decode()
+            except atrest.AtRestError:
+                unreadable += 1
+                continue
+            if reader is None or reader.may_read_legacy:
+                readable.append(legacy)
+            continue
+        if reader is None or comment["about"] != reader.account_id:
+            readable.append(comment["text"])
     return readable, unreadable
 
 
-def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) -> dict[str, Any]:
+def _released(
+    session: Session, kind: str, subject_id: int, comment_key: bytes, reader: Reader | None = None
+) -> dict[str, Any]:
     scopes = _scopes(session, kind, subject_id)
     cohorts = _cohorts(session, [s.id for s in scopes])
     by_scope: dict[int, list[Cohort]] = {}
@@ -62,7 +88,7 @@ def _released(session: Session, kind: str, subject_id: int, comment_key: bytes) 
     for cohort in cohorts:
         month = cohort.released_on.strftime("%Y-%m")
         trend[month] = trend.get(month, 0) + cohort.responses
-    comments, unreadable = _comments(session, cohorts, comment_key)
+    comments, unreadable = _comments(session, cohorts, comment_key, reader)
     return {
         "responses": sum(c.responses for c in cohorts),
         "cohorts": len(cohorts),
@@ -149,6 +175,11 @@ def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _reader(session: Session, lead: Account, group_id: int) -> Reader:
+    acted = session.scalar(select(exists().where(Action.group_id == group_id, Action.ally_id == lead.id)))
+    return Reader(account_id=lead.id, may_read_legacy=not acted)
+
+
 def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes) -> dict[str, Any]:
     """The ally's pooled results across all their requests, and comments meant for them."""
     return {"k": k, "released": _released(session, "ally", ally.id, comment_key)}
@@ -166,7 +197,7 @@ def group_insights(
     insights = {
         "k": k,
         "min_allies": GROUP_RULE.min_allies,
-        "released": _released(session, "group", group_id, comment_key),
+        "released": _released(session, "group", group_id, comment_key, _reader(session, lead, group_id)),
     }
     if today is not None:
         insights["followed_up"] = followups.followup_rate(session, group_id, today=today, k=k)

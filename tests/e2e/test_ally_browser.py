@@ -1,9 +1,10 @@
-"""An ally's whole flow in Chromium: sign up, log an action, ask, copy the links, read the
-pooled results once five people have answered, and write a note. Every page passes axe."""
+"""An ally's whole flow in Chromium: sign up, log an action, ask colleagues by email, copy a
+link to share by hand, read the pooled results once five colleagues have answered, and
+write a note. Every page passes axe."""
 
 from typing import Any
 
-from tests.conftest import Person, Recipient, make_due
+from tests.conftest import Person, Recipient, inbox, make_due
 from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 
 
@@ -12,7 +13,7 @@ def _check(page: Any, name: str) -> None:
     screenshot(page, name)
 
 
-def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
+def test_an_ally_logs_asks_by_email_shares_a_link_reads_pooled_results_and_writes_a_note(
     live_server: LiveServer, page: Any
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
@@ -43,13 +44,27 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     action_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     _check(page, "ally-action")
     page.get_by_role("radio", name="Ask whether it helped").check()
-    page.get_by_label("How many people to ask (1 to 50)").fill("5")
-    page.get_by_role("button", name="Make the links").click()
+    page.get_by_label("Their work email addresses").fill("robin@example.org, sam.example.org")
+    page.get_by_role("button", name="Email them the question").click()
+    page.get_by_role("alert").wait_for()  # both named under the box, nothing sent
+    assert page.get_by_label("Their work email addresses").input_value() == "robin@example.org, sam.example.org"
+    assert page.get_by_text("robin@example.org is your own address").is_visible()
+    _check(page, "ally-ask-errors")
+    colleagues = [f"colleague{n}@example.org" for n in range(1, 6)]
+    page.get_by_label("Their work email addresses").fill("\n".join(colleagues))
+    page.get_by_role("button", name="Email them the question").click()
+    page.get_by_role("status").filter(has_text="Allyloop is emailing 5 colleagues").wait_for()
+    assert page.get_by_text("5 emailed").is_visible()
+    assert "/r/" not in page.content()  # the ally never holds a delivered link (P8)
+    _check(page, "ally-asked-by-email")
 
+    page.get_by_text("For someone without a work address: links you share yourself").click()
+    page.get_by_label("How many links (1 to 50)").fill("1")
+    page.get_by_role("button", name="Make the links").click()
     page.get_by_role("heading", name="Your links").wait_for()
     _check(page, "ally-links")
     urls = [field.input_value() for field in page.locator("input.link-url").all()]
-    assert len(urls) == 5 and all("/r/" in url for url in urls)
+    assert len(urls) == 1 and "/r/" in urls[0]
     page.get_by_role("button", name="Copy link 1").click()
     page.get_by_role("status").filter(has_text="Link 1 copied.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == urls[0]
@@ -59,7 +74,8 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
 
     page.get_by_role("link", name="Done").click()
     page.get_by_role("heading", name="Asked so far").wait_for()
-    assert not any(url.rsplit("/r/", 1)[1] in page.content() for url in urls)  # shown once, never again
+    assert "/r/" not in page.content()  # shown once, never again
+    assert page.get_by_text("1 link you shared (these answers do not count toward results)").is_visible()
     page.get_by_role("link", name="Back to my groups and actions").click()
     page.get_by_role("link", name="Credited your design in Tuesday's review").wait_for()
     _check(page, "ally-home-with-action")
@@ -69,9 +85,10 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
 
     recipient = Recipient(live_server.app.test_client())
     answers = {"wanted": "yes", "felt_recognised": 5, "changed_treatment": 1, "prefer_next": "connect_me"}
-    for i, url in enumerate(urls):
+    for i, to in enumerate(colleagues):  # each colleague answers the link in their own email
+        (token,) = inbox(live_server.app, to)
         comment = {"text": "It helped. An introduction would help more.", "audience": "ally"} if i == 2 else None
-        assert recipient.answer(url.rsplit("/r/", 1)[1], answers, comment).status_code == 202
+        assert recipient.answer(token, answers, comment).status_code == 202
 
     page.reload()
     page.get_by_text("5 people have answered so far.").wait_for()
@@ -96,7 +113,9 @@ def test_an_ally_logs_asks_copies_links_reads_pooled_results_and_writes_a_note(
     _check(page, "ally-action-followup-due")
 
 
-def test_without_javascript_the_links_are_plain_selectable_text(live_server: LiveServer, page_without_js: Any) -> None:
+def test_without_javascript_asking_by_email_works_and_shared_links_are_plain_selectable_text(
+    live_server: LiveServer, page_without_js: Any
+) -> None:
     page = page_without_js
     page.goto(live_server.url + "/sign-up")
     page.get_by_label("Your name").fill("Noor")
@@ -114,8 +133,14 @@ def test_without_javascript_the_links_are_plain_selectable_text(live_server: Liv
     page.get_by_label("What you did, in one line").fill("Changed the on-call rota")
     page.get_by_role("radio", name="In private (one to one)").check()
     page.get_by_role("button", name="Save this action").click()
-    page.get_by_label("How many people to ask (1 to 50)").fill("2")
     page.get_by_role("radio", name="Ask for advice").check()
+    page.get_by_label("Their work email addresses").fill("kim@example.org sam@example.org")
+    page.get_by_role("button", name="Email them the question").click()
+    page.get_by_text("Allyloop is emailing 2 colleagues").wait_for()
+    assert "/r/" not in page.content()
+    screenshot(page, "ally-asked-by-email-no-js")
+    page.get_by_text("For someone without a work address: links you share yourself").click()
+    page.get_by_label("How many links (1 to 50)").fill("2")
     page.get_by_role("button", name="Make the links").click()
     page.get_by_role("heading", name="Your links").wait_for()
     assert page.get_by_role("button", name="Copy link 1").count() == 0  # no dead buttons without JS

@@ -6,6 +6,7 @@ by the client part of this test.
 
 import base64
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -21,11 +22,21 @@ from werkzeug.serving import make_server
 
 from api.extensions import db
 from tests.conftest import build_app
+from tests.servers import SmtpSink
 
 
 @pytest.fixture
-def base_url(tmp_path: Path) -> Iterator[str]:
-    app = build_app(tmp_path)
+def mailbox(tmp_path: Path) -> Iterator[SmtpSink]:
+    """The organisation's mail server: a real SMTP server process, read as a mailbox."""
+    sink = SmtpSink(tmp_path / "mail")
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def base_url(tmp_path: Path, mailbox: SmtpSink) -> Iterator[str]:
+    app = build_app(tmp_path, mail_url=mailbox.url)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -83,7 +94,13 @@ def seal_answer(page: dict[str, Any], answers: dict[str, Any], comment: dict[str
     return {"kid": page["key"]["kid"], "sealed": b64u(suite.encrypt(plaintext, public, unb64u(page["info"])))}
 
 
-def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
+def link_mailed_to(mailbox: SmtpSink, address: str) -> str:
+    """The answer link in the one email this colleague received."""
+    (mail,) = [m for m in mailbox.messages() if m["To"] == address]
+    return str(re.search(r"https?://\S+/r/[A-Za-z0-9_-]{22}", mail.get_content()).group(0))  # type: ignore[union-attr]
+
+
+def test_a_third_party_client_walks_the_whole_loop(base_url: str, mailbox: SmtpSink) -> None:
     anonymous = Client(base_url)
     lead = anonymous.sign_up("lead@example.org", "Lee")
     allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}") for i in range(3)]
@@ -106,12 +123,13 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str) -> None:
         }
         status, created = ally.call("POST", "/api/v1/actions", action)
         assert status == 201
+        colleagues = [f"colleague{n}.{i}@example.org" for i in range(5)]
         status, request = ally.call(
-            "POST", f"/api/v1/actions/{created['id']}/requests", {"stage": "immediate", "count": 5}
+            "POST", f"/api/v1/actions/{created['id']}/requests", {"stage": "immediate", "recipients": colleagues}
         )
-        assert status == 201 and len(request["links"]) == 5
-        for i, link in enumerate(request["links"]):
-            token_path = "/api/v1/answer/" + link["url"].rsplit("/r/", 1)[1]
+        assert status == 201 and request["delivered"] == 5 and "links" not in request
+        for i, colleague in enumerate(colleagues):  # each colleague opens their own email
+            token_path = "/api/v1/answer/" + link_mailed_to(mailbox, colleague).rsplit("/r/", 1)[1]
             status, page = anonymous.call("GET", token_path)
             assert status == 200
             assert page["action"]["summary"] == "Named the interruption in the design review"

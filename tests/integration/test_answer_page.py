@@ -45,6 +45,17 @@ def test_the_form_carries_what_the_browser_needs_to_seal(client: FlaskClient, to
     assert f'data-endpoint="/api/v1/answer/{tokens[0]}"' in text
 
 
+def test_the_page_says_a_comment_for_the_leads_never_reaches_the_person_who_asked(
+    client: FlaskClient, tokens: list[str]
+) -> None:
+    text = client.get(f"/r/{tokens[0]}").get_data(as_text=True)
+    audience = text.split('<fieldset class="audience">', 1)[1].split("</fieldset>", 1)[0]
+    lead = audience.split('value="lead">', 1)[1].split("</label>", 1)[0]
+    assert "Only the group's ERG leads" in lead
+    assert "The person who asked never reads it, even if they are or become a lead." in lead
+    assert "Only the person who asked you" in audience and "Nobody" in audience
+
+
 def test_a_plain_form_answer_is_sealed_and_gets_a_receipt(app: Flask, client: FlaskClient, tokens: list[str]) -> None:
     form = {"item-wanted": "partly", "item-downsides": ["spoken_for"], "comment": "", "audience": "ally"}
     response = client.post(f"/r/{tokens[0]}", data=form)

@@ -34,6 +34,7 @@ def test_the_floor_does_an_answers_whole_durable_work(
     tokens = ally.ask(ally.log_action(group), count=5)
     bodies = [recipient.envelope(token, {"wanted": "yes", "felt_recognised": 4}) for token in tokens]
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{url.database}")
+    monkeypatch.setenv("SECRET_KEY", app.config["ALLYLOOP"].secret_key)
     monkeypatch.setattr(floor, "_connection", None)
     bare = floor.create_app().test_client()
     try:

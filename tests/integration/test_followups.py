@@ -24,6 +24,7 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
 from feedback import followups
+from feedback.mail import Mail, Send, Unavailable
 from feedback.models import Followup
 from tests.conftest import Person, Recipient, build_app, make_due
 
@@ -184,7 +185,8 @@ def test_run_due_emails_each_due_follow_up_once_without_links_summaries_or_recip
     group = lead.create_group()
     lead.add(group, person)
     action = person.log_action(group, summary="Put Sam forward for the platform lead role")
-    tokens = person.ask(action, "immediate")
+    # Links the ally holds: the emails of delivered ones would share this inbox.
+    tokens = person.share_links(action, "immediate")
     Recipient(client).answer(tokens[0], LASTED | {"comment_marker": "x"})  # invalid, but stored: nothing leaks
 
     assert "0 reminder email(s) sent" in run_due(app, today() + timedelta(days=29))
@@ -210,16 +212,26 @@ def test_run_due_emails_each_due_follow_up_once_without_links_summaries_or_recip
     assert len(inbox.messages) == 2
 
 
-def test_without_mail_url_the_reminder_stays_in_the_app(app: Flask, lead: Person, ally: Person) -> None:
+def test_without_mail_url_the_reminder_lands_in_the_outbox_and_stays_in_the_app(
+    app: Flask, lead: Person, ally: Person
+) -> None:
     group = lead.create_group()
     lead.add(group, ally)
     action = ally.log_action(group)
     ally.ask(action, "immediate")
     make_due(app, action)
-    assert "0 reminder email(s) sent" in run_due(app, today())
-    with app.app_context():
-        assert all(f.reminded_on is None for f in db.session.query(Followup)), "nothing marked as emailed"
+    assert "1 reminder email(s) sent" in run_due(app, today())
+    assert "0 reminder email(s) sent" in run_due(app, today()), "not twice"
+    filed = [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in outbox_files(app)]
+    reminders = [m for m in filed if m["To"] == ally.email]  # the colleagues' links are there too
+    assert [m["Subject"] for m in reminders] == ["Time to follow up"]
+    assert "http://allyloop.test/ally/" in reminders[0].get_content()
     assert [i["stage"] for i in ally.get("/api/v1/me/reminders").get_json()["items"]] == ["followup_30"]
+
+
+def outbox_files(app: Flask) -> list[Path]:
+    folder = Path(app.instance_path) / "outbox"
+    return sorted(folder.glob("*.eml")) if folder.is_dir() else []
 
 
 def test_a_failed_send_is_retried_on_the_next_run(app: Flask, lead: Person, ally: Person) -> None:
@@ -227,16 +239,20 @@ def test_a_failed_send_is_retried_on_the_next_run(app: Flask, lead: Person, ally
     lead.add(group, ally)
     ally.ask(ally.log_action(group), "immediate")
     later = today() + timedelta(days=31)
-    got: list[followups.Reminder] = []
+    got: list[Mail] = []
 
-    def broken(reminder: followups.Reminder) -> None:
-        raise ConnectionRefusedError("mail server down")
+    def broken(mail: Mail) -> None:
+        raise Unavailable("could not reach the mail server (ConnectionRefusedError)")
+
+    def dispatch(send: Send) -> int:
+        return followups.dispatch_reminders(db.session, today=later, send=send, app_url="http://allyloop.test/ally/")
 
     with app.app_context():
-        assert followups.dispatch_reminders(db.session, today=later, send=broken) == 0
-        assert followups.dispatch_reminders(db.session, today=later, send=got.append) == 1
-        assert followups.dispatch_reminders(db.session, today=later, send=got.append) == 0
-    assert [item.stage for item in got[0].items] == ["followup_30"]
+        assert dispatch(broken) == 0
+        assert dispatch(got.append) == 1
+        assert dispatch(got.append) == 0
+    due = [line for line in got[0].body.splitlines() if line.startswith("- Credit, on ")]
+    assert len(due) == 1 and due[0].endswith(f": first follow-up, due {(today() + timedelta(days=30)).isoformat()}")
 
 
 # --- Does it last? ---

@@ -19,9 +19,11 @@ USER_AGENT = "SecretBrowser/9.9"
 
 
 def files_containing(root: Path, needle: str) -> list[str]:
-    """Every file under root (database, WAL, instance folder) whose bytes contain needle."""
+    """Every file under root (database, WAL, instance folder) whose bytes contain needle,
+    but the development outbox: it stands for the recipients' own mailboxes, where their
+    links belong (tests/integration/test_delivered.py checks the real SMTP path too)."""
     data = needle.encode()
-    return [str(p) for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]
+    return [str(p) for p in root.rglob("*") if p.is_file() and p.parent.name != "outbox" and data in p.read_bytes()]
 
 
 def answer_with_comment(recipient: Recipient, tokens: list[str], word: str, *, server_seals: bool) -> None:

@@ -40,11 +40,12 @@ def queued(redis: Redis) -> list[str]:
 
 def test_each_tick_is_enqueued_once_however_many_workers_keep_the_schedule(redis: Redis, settings: Settings) -> None:
     now = 1_800_000_000.0  # a multiple of 3600: every kind's tick starts here
-    assert sorted(jobs.tick(redis, settings, now)) == ["purge", "release", "reminders", "run-due"]
+    assert sorted(jobs.tick(redis, settings, now)) == ["deliver", "purge", "release", "reminders", "run-due"]
     assert jobs.tick(redis, settings, now + 1) == [], "a second worker in the same tick queues nothing"
-    assert jobs.tick(redis, settings, now + 60) == ["release"], "the next release tick comes a minute later"
-    assert len(queued(redis)) == 5
-    assert len(set(queued(redis))) == 5
+    assert jobs.tick(redis, settings, now + 30) == ["deliver"], "emails with links are retried every 30 seconds"
+    assert sorted(jobs.tick(redis, settings, now + 60)) == ["deliver", "release"], "the next release: a minute on"
+    assert len(queued(redis)) == 8
+    assert len(set(queued(redis))) == 8
 
 
 def test_releases_wait_for_the_next_tick_on_the_wall_clock(settings: Settings) -> None:

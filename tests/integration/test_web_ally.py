@@ -1,7 +1,10 @@
 """The ally's pages through the Flask test client: signed in with a cookie, every POST with
-its CSRF token, links shown once, no per-link status, a note only its author reads."""
+its CSRF token, colleagues asked by email without the ally ever seeing a link, shared links
+shown once, no per-link status, a note only its author reads."""
 
+import itertools
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,19 +16,28 @@ from sqlalchemy import select
 
 from api.clock import utcnow
 from api.extensions import db
-from feedback import kinds
-from feedback.models import AllyNote, Followup, Link
-from tests.conftest import Person, Recipient, build_app, make_due
+from api.jobs import delivery_keys, mailer
+from feedback import delivery, kinds
+from feedback.mail import Mail, Refused
+from feedback.models import Account, AllyNote, Followup, Link
+from feedback.services import actions
+from tests.conftest import Person, Recipient, build_app, inbox, make_due, outbox
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN_IN_URL = re.compile(r"/r/([A-Za-z0-9_-]{16,})")
 TODAY = date.today().isoformat()
+_colleagues = itertools.count(1)
+
+
+def colleagues(count: int) -> list[str]:
+    return [f"colleague{next(_colleagues)}@example.org" for _ in range(count)]
 
 
 class WebAlly:
     """Someone using the ally pages in a browser: a cookie session and the page's CSRF token."""
 
     def __init__(self, app: Flask, name: str = "Robin") -> None:
+        self.app = app
         self.client = app.test_client()
         self.email = f"{name.lower()}-web@example.org"
         page = self.client.get("/sign-up")
@@ -47,6 +59,22 @@ class WebAlly:
         return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
     def ask(self, action_id: int, stage: str = "immediate", count: int = 5) -> tuple[Any, list[str]]:
+        """Ask ``count`` new colleagues by email on the action's page; returns the page the
+        browser lands on and the tokens each colleague finds in their email."""
+        return self.ask_by_email(action_id, colleagues(count), stage)
+
+    def ask_by_email(self, action_id: int, addresses: list[str], stage: str = "immediate") -> tuple[Any, list[str]]:
+        response = self.post(
+            f"/ally/actions/{action_id}/requests", {"stage": stage, "recipients": "\n".join(addresses)}
+        )
+        assert response.status_code == 302, response.text
+        assert response.headers["Location"].endswith(f"/ally/actions/{action_id}#asked")
+        landed = self.get(response.headers["Location"])
+        assert landed.status_code == 200
+        return landed, [token for address in addresses for token in inbox(self.app, address)]
+
+    def share_links(self, action_id: int, stage: str = "immediate", count: int = 5) -> tuple[Any, list[str]]:
+        """Links the ally shares themselves: shown once, in the answer to this POST."""
         response = self.post(f"/ally/actions/{action_id}/links", {"stage": stage, "count": count})
         assert response.status_code == 200, response.text
         return response, sorted(set(TOKEN_IN_URL.findall(response.text)))
@@ -161,16 +189,20 @@ def test_another_allys_action_is_not_found(app: Flask, robin: WebAlly, group_id:
     refused = robin.post(f"/ally/actions/{theirs}/links", {"stage": "immediate", "count": 3})
     assert refused.status_code == 404
     assert not TOKEN_IN_URL.search(refused.text)
+    emailed = robin.post(f"/ally/actions/{theirs}/requests", {"stage": "immediate", "recipients": "kim@example.org"})
+    assert emailed.status_code == 404
+    assert outbox(app) == []
     assert robin.get("/ally/actions/99999999999").status_code == 404
 
 
-def test_links_are_shown_once_with_a_message_to_paste_and_never_again(
+def test_shared_links_are_shown_once_with_a_message_to_paste_and_never_again(
     app: Flask, robin: WebAlly, group_id: int
 ) -> None:
     action_id = robin.log_action(group_id)
-    response, tokens = robin.ask(action_id, count=4)
+    response, tokens = robin.share_links(action_id, count=4)
     assert len(tokens) == 4
     assert "answer anonymously, or not at all" in response.text.lower()
+    assert "never count toward results on their own" in response.text
     assert "shown only this once" in response.text
     assert 'src="/static/copy.js"' in response.text
     for url in ("/ally/", f"/ally/actions/{action_id}", "/ally/results", "/ally/note"):
@@ -180,12 +212,15 @@ def test_links_are_shown_once_with_a_message_to_paste_and_never_again(
     with app.app_context():
         stored = [repr(row.__dict__) for row in db.session.scalars(select(Link))]
     assert len(stored) == 4 and not any(token in row for row in stored for token in tokens)
-    _, again = robin.ask(action_id, count=4)
+    _, again = robin.share_links(action_id, count=4)
     assert not set(again) & set(tokens)  # asking again makes new links; the old ones are not shown
-    assert robin.get(f"/ally/actions/{action_id}").text.count("4 links") == 2
+    page = robin.get(f"/ally/actions/{action_id}").text
+    assert page.count("4 links you shared (these answers do not count toward results)") == 2
 
 
-def test_a_bad_request_shows_the_action_page_again_without_links(robin: WebAlly, group_id: int) -> None:
+def test_a_bad_request_for_shared_links_shows_the_action_page_again_without_links(
+    robin: WebAlly, group_id: int
+) -> None:
     action_id = robin.log_action(group_id)
     for form, field in (
         ({"stage": "immediate", "count": 0}, "count"),
@@ -197,6 +232,7 @@ def test_a_bad_request_shows_the_action_page_again_without_links(robin: WebAlly,
         response = robin.post(f"/ally/actions/{action_id}/links", form)
         assert response.status_code == 400, form
         assert f'id="{field}-error"' in response.text
+        assert '<details id="share" class="share" open>' in response.text  # the form that needs a look
         assert not TOKEN_IN_URL.search(response.text)
 
 
@@ -209,12 +245,18 @@ def test_every_stage_can_be_asked_for_once_it_is_due(app: Flask, robin: WebAlly,
         assert len(tokens) == 1
 
 
-def test_a_follow_up_asked_for_too_early_is_refused_with_its_due_day(robin: WebAlly, group_id: int) -> None:
+def test_a_follow_up_asked_for_too_early_is_refused_with_its_due_day(app: Flask, robin: WebAlly, group_id: int) -> None:
     action_id = robin.log_action(group_id)
     robin.ask(action_id, stage="immediate", count=1)
-    page = robin.post(f"/ally/actions/{action_id}/links", {"stage": "followup_30", "count": "3"})
+    sent = len(outbox(app))
+    page = robin.post(f"/ally/actions/{action_id}/requests", {"stage": "followup_30", "recipients": "kim@example.org"})
     assert page.status_code == 409
     assert "/r/" not in page.text and "this follow-up is due on" in page.text
+    assert "kim@example.org" in page.text  # kept in the box, to ask again on the due day
+    shared = robin.post(f"/ally/actions/{action_id}/links", {"stage": "followup_30", "count": "3"})
+    assert shared.status_code == 409
+    assert "/r/" not in shared.text and "this follow-up is due on" in shared.text
+    assert len(outbox(app)) == sent
 
 
 def test_answering_a_link_changes_nothing_the_ally_can_see_until_a_cohort_releases(
@@ -230,7 +272,10 @@ def test_answering_a_link_changes_nothing_the_ally_can_see_until_a_cohort_releas
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     for url, page in zip(pages, before, strict=True):
         assert CSRF.sub("", robin.get(url).text) == page, url  # no per-link status (P5)
-    assert "Not enough answers yet: results appear once at least 5 people have answered." in before[2]
+    assert (
+        "Not enough answers yet: results appear once 5 colleagues you asked through Allyloop have answered "
+        "(answers are released together, on the next release run)." in before[2]
+    )
 
 
 def test_pooled_results_read_in_plain_words_with_comments_and_a_nudge(
@@ -388,3 +433,133 @@ def test_follow_ups_asked_for_on_the_page_come_due_at_the_configured_days(tmp_pa
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_asking_by_email_confirms_how_many_were_emailed_and_no_page_shows_a_link(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    addresses = ["sam@example.org", "kim@example.org", "Dana Lee <dana@example.org>"]
+    response = robin.post(
+        f"/ally/actions/{action_id}/requests", {"stage": "immediate", "recipients": "\n".join(addresses)}
+    )
+    assert response.status_code == 302 and "/r/" not in response.text
+    landed = robin.get(response.headers["Location"]).text
+    assert "Allyloop is emailing 3 colleagues a link of their own." in landed
+    assert "3 emailed" in landed
+    tokens = [token for to in ("sam@example.org", "kim@example.org", "dana@example.org") for token in inbox(app, to)]
+    assert len(tokens) == 3
+    for url in ("/ally/", f"/ally/actions/{action_id}", "/ally/results", "/ally/note"):
+        page = robin.get(url).text
+        assert "/r/" not in page and not any(token in page for token in tokens), url
+    pages = [landed, robin.get(f"/ally/actions/{action_id}").text]
+    assert not any("/r/" in page or any(token in page for token in tokens) for page in pages)
+    assert "Allyloop is emailing" not in pages[1], "the confirmation shows once"
+
+
+def test_each_address_that_cannot_be_asked_is_named_and_the_typed_text_kept(tmp_path: Path) -> None:
+    app = build_app(tmp_path, org_email_domains=("example.org",))
+    try:
+        robin = WebAlly(app)
+        action_id = robin.log_action(group_with(app, robin))
+        typed = f"sam@example.org, sam.example.org\nkim@gmail.com; {robin.email}\nSam+review@example.org"
+        page = robin.post(f"/ally/actions/{action_id}/requests", {"stage": "immediate", "recipients": typed})
+        assert page.status_code == 400
+        assert "4 addresses cannot be asked, so nobody was emailed." in page.text
+        problems = page.text.split('id="recipients-error"', 1)[1].split("</div>", 1)[0]
+        assert "&#39;sam.example.org&#39; is not an email address" in problems
+        assert "kim@gmail.com is not an address of the organisation (example.org)" in problems
+        assert f"{robin.email} is your own address" in problems
+        assert "Sam+review@example.org is the same person as sam@example.org" in problems
+        assert f">{typed}</textarea>" in page.text
+        assert 'aria-invalid="true"' in page.text and 'role="alert"' in page.text
+        assert outbox(app) == [] and "Asked so far" not in robin.get(f"/ally/actions/{action_id}").text
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_asking_nobody_or_no_stage_by_email_is_refused_at_its_field(app: Flask, robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    for form, field, message in (
+        ({"stage": "immediate", "recipients": " ,\n; "}, "recipients", "from 1 to 50 addresses"),
+        ({"stage": "immediate", "recipients": "\n".join(colleagues(51))}, "recipients", "from 1 to 50 addresses"),
+        ({"recipients": "sam@example.org"}, "stage", "Choose what to ask for."),
+        ({"stage": "someday", "recipients": "sam@example.org"}, "stage", "Choose what to ask for."),
+    ):
+        page = robin.post(f"/ally/actions/{action_id}/requests", form)
+        assert page.status_code == 400, form
+        assert f'id="{field}-error"' in page.text and message in page.text, form
+    assert outbox(app) == []
+
+
+def _queue_emails(app: Flask, ally: WebAlly, action_id: int, addresses: list[str]) -> None:
+    """A delivered request whose emails wait for a sender (the page's own would send them at once)."""
+    with app.app_context():
+        account = db.session.scalars(select(Account).filter_by(email=ally.email)).one()
+        config = app.config["ALLYLOOP"]
+        actions.deliver_request(
+            db.session(),
+            account,
+            action_id,
+            stage="immediate",
+            recipients=addresses,
+            now=utcnow(),
+            link_days=config.link_days,
+            followup_days=config.followup_days,
+            domains=(),
+            keys=delivery_keys(),
+        )
+        db.session.commit()
+
+
+def _send_refusing(app: Flask, address: str, *, days_later: int = 0) -> None:
+    """Send what waits, as the worker would, through a mail server that refuses ``address`` for good."""
+
+    def send(mail: Mail) -> None:
+        if mail.to == address:
+            raise Refused("550")
+
+    with app.app_context():
+        now = utcnow() + timedelta(days=days_later)
+        delivery.send_due(db.session(), replace(mailer(app), send=send), now=now, commit=db.session.commit)
+
+
+def test_an_address_the_mail_server_refused_is_shown_once_then_forgotten(
+    app: Flask, robin: WebAlly, group_id: int
+) -> None:
+    action_id = robin.log_action(group_id)
+    _queue_emails(app, robin, action_id, ["sam@example.org", "nobody-here@example.org"])
+    _send_refusing(app, "nobody-here@example.org")
+    page = robin.get(f"/ally/actions/{action_id}").text
+    assert "The mail server refused: nobody-here@example.org — check the address and ask again." in page
+    assert "1 emailed" in page
+    again = robin.get(f"/ally/actions/{action_id}").text
+    assert "nobody-here@example.org" not in again and "1 emailed" in again
+
+
+def test_an_email_not_sent_before_its_link_expired_is_named_once(app: Flask, robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    _queue_emails(app, robin, action_id, ["sam@example.org"])
+    _send_refusing(app, "", days_later=app.config["ALLYLOOP"].link_days + 1)  # the server was away till then
+    page = robin.get(f"/ally/actions/{action_id}").text
+    assert "Could not be sent before the link expired: sam@example.org" in page and "0 emailed" in page
+    assert "sam@example.org" not in robin.get(f"/ally/actions/{action_id}").text
+
+
+def test_answers_to_shared_links_alone_never_bring_results(app: Flask, robin: WebAlly, group_id: int) -> None:
+    action_id = robin.log_action(group_id)
+    page, tokens = robin.share_links(action_id, count=5)
+    assert "never count toward results on their own" in page.text
+    recipient = Recipient(app.test_client())
+    for token in tokens:
+        assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    results = robin.get("/ally/results").text
+    assert "Not enough answers yet" in results and "people have answered so far" not in results
+
+
+def test_home_and_results_say_when_results_come(robin: WebAlly, group_id: int) -> None:
+    when = "once 5 colleagues you asked through Allyloop have answered (answers are released together"
+    assert when in robin.get("/ally/").text
+    assert when in robin.get("/ally/results").text

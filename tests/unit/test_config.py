@@ -10,6 +10,8 @@ from crypto.encoding import b64u_encode
 
 SECRET = "s" * 32
 KEK = keyring.new_kek()
+# What an app that others open needs besides its address (see "Serving others" below).
+SERVING = {"MAIL_URL": "smtps://mail.example.org", "ORG_EMAIL_DOMAINS": "example.org"}
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:
@@ -218,7 +220,7 @@ def test_a_redis_url_that_could_not_be_used_is_refused_at_start(tmp_path: Path, 
 )
 def test_public_base_url_loses_its_trailing_slash(tmp_path: Path, given: str, expected: str) -> None:
     """Links are built as base + '/r/<token>', so no double slash appears in shared links."""
-    assert settings(tmp_path, PUBLIC_BASE_URL=given).public_base_url == expected
+    assert settings(tmp_path, PUBLIC_BASE_URL=given, **SERVING).public_base_url == expected
 
 
 @pytest.mark.parametrize(
@@ -302,3 +304,42 @@ def test_large_releases_open_on_one_process_unless_told_otherwise(tmp_path: Path
     assert settings(tmp_path, RELEASE_PROCESSES="2").release_processes == 2
     for value in ("0", "two", "65"):
         assert "RELEASE_PROCESSES" in refusal(tmp_path, RELEASE_PROCESSES=value)
+
+
+# --- Serving others: mail and the organisation's domains ---
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost:5000", "http://LOCALHOST", "http://127.0.0.1:8000", "http://127.8.9.1", "http://[::1]:5000"],
+)
+def test_an_app_on_this_machine_is_local_only_and_needs_no_mail_server(tmp_path: Path, url: str) -> None:
+    configured = settings(tmp_path, PUBLIC_BASE_URL=url)
+    assert configured.local_only and configured.mail_url is None and configured.org_email_domains == ()
+
+
+@pytest.mark.parametrize(
+    "url", ["https://allyloop.example.org", "http://192.168.1.20:5000", "http://localhost.example.org", "http://[::2]"]
+)
+def test_an_app_others_open_is_not_local_only(tmp_path: Path, url: str) -> None:
+    assert not settings(tmp_path, PUBLIC_BASE_URL=url, **SERVING).local_only
+
+
+def test_an_app_others_open_will_not_start_without_a_mail_server(tmp_path: Path) -> None:
+    message = refusal(tmp_path, PUBLIC_BASE_URL="https://allyloop.example.org", ORG_EMAIL_DOMAINS="example.org")
+    assert message.startswith("MAIL_URL is needed when PUBLIC_BASE_URL is not localhost: ")
+
+
+def test_an_app_others_open_will_not_start_without_the_organisation_domains(tmp_path: Path) -> None:
+    message = refusal(tmp_path, PUBLIC_BASE_URL="https://allyloop.example.org", MAIL_URL="smtps://mail.example.org")
+    assert message.startswith("ORG_EMAIL_DOMAINS is needed when PUBLIC_BASE_URL is not localhost: ")
+
+
+def test_organisation_domains_are_kept_lowercased_once_each(tmp_path: Path) -> None:
+    configured = settings(tmp_path, ORG_EMAIL_DOMAINS=" Example.ORG, staff.example.org,example.org, ")
+    assert configured.org_email_domains == ("example.org", "staff.example.org")
+
+
+@pytest.mark.parametrize("value", ["example", "example.org,@example.com", "exa mple.org", "example.org;example.com"])
+def test_an_organisation_domain_that_is_not_a_domain_name_is_refused(tmp_path: Path, value: str) -> None:
+    assert refusal(tmp_path, ORG_EMAIL_DOMAINS=value).startswith("ORG_EMAIL_DOMAINS: ")

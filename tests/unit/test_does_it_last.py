@@ -10,7 +10,7 @@ def cohort(stages: list[str], dimensions: tuple[str, ...], lasting: int) -> dict
     builder = CohortBuilder(k=3, min_allies=1, dimensions=dimensions)
     for ally, stage in enumerate(stages):
         slices = cells_of("credit", "public", stage)
-        builder.add(Opened(answers={"lasting_difference": lasting}, ally_id=ally, slices=slices))
+        builder.add(Opened(answers={"lasting_difference": lasting}, ally_id=ally, slices=slices, person=ally))
     return builder.build()
 
 

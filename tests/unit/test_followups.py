@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from feedback import followups
 from feedback.errors import Conflict
+from feedback.mail import Mail, Refused, Send, Unavailable
 from feedback.models import Account, Action, Base, Group, Membership
 
 DAY = date(2027, 3, 10)
+APP = "https://allyloop.example.org/ally/"
 
 
 @pytest.fixture
@@ -21,6 +23,18 @@ def session() -> Iterator[Session]:
     with Session(engine) as session:
         yield session
     engine.dispose()
+
+
+def dispatch(session: Session, today: date, send: Send) -> int:
+    return followups.dispatch_reminders(session, today=today, send=send, app_url=APP)
+
+
+def due_lines(mail: Mail) -> list[str]:
+    return [line for line in mail.body.splitlines() if line.startswith("- ")]
+
+
+def reminder(*items: followups.ReminderItem) -> followups.Reminder:
+    return followups.Reminder(ally_id=1, to="alex@example.org", name="Alex", items=items, on=date(2027, 6, 8))
 
 
 def an_action(session: Session, email: str = "alex@example.org") -> tuple[Account, Action]:
@@ -87,24 +101,32 @@ def test_an_ally_who_left_the_group_is_not_reminded(session: Session) -> None:
     followups.schedule(session, action, today=DAY)
     session.query(Membership).delete()
     assert followups.due_followups(session, ally, date(2027, 12, 1)) == []
-    assert followups.dispatch_reminders(session, today=date(2027, 12, 1), send=lambda r: None) == 0
+    assert dispatch(session, date(2027, 12, 1), lambda m: None) == 0
 
 
 def test_one_email_per_ally_lists_every_due_follow_up_once(session: Session) -> None:
     _ally, action = an_action(session)
     followups.schedule(session, action, today=DAY, days=(30, 40))
-    sent: list[followups.Reminder] = []
-    assert followups.dispatch_reminders(session, today=date(2027, 4, 20), send=sent.append) == 1
-    assert followups.dispatch_reminders(session, today=date(2027, 4, 21), send=sent.append) == 0
-    assert [(r.to, [i.stage for i in r.items]) for r in sent] == [("alex@example.org", ["followup_30", "followup_90"])]
+    sent: list[Mail] = []
+    assert dispatch(session, date(2027, 4, 20), sent.append) == 1
+    assert dispatch(session, date(2027, 4, 21), sent.append) == 0
+    assert [(m.to, due_lines(m)) for m in sent] == [
+        (
+            "alex@example.org",
+            [
+                "- Credit, on 2027-03-10: first follow-up, due 2027-04-09",
+                "- Credit, on 2027-03-10: second follow-up, due 2027-04-19",
+            ],
+        )
+    ]
 
 
 def test_the_reminder_text_gives_kinds_and_days_and_the_app_but_no_summary(session: Session) -> None:
     _ally, action = an_action(session)  # summary "Credited Sam"
     followups.schedule(session, action, today=DAY, days=(30, 40))
-    sent: list[followups.Reminder] = []
-    assert followups.dispatch_reminders(session, today=date(2027, 4, 20), send=sent.append) == 1
-    subject, body = followups.compose(sent[0], "https://allyloop.example.org/ally/")
+    sent: list[Mail] = []
+    assert dispatch(session, date(2027, 4, 20), sent.append) == 1
+    subject, body = sent[0].subject, sent[0].body
     assert subject == "Time to follow up (2 follow-ups)" and "2 follow-ups are due" in body
     assert "- Credit, on 2027-03-10: first follow-up, due 2027-04-09" in body
     assert "- Credit, on 2027-03-10: second follow-up, due 2027-04-19" in body
@@ -114,9 +136,8 @@ def test_the_reminder_text_gives_kinds_and_days_and_the_app_but_no_summary(sessi
 
 def test_a_single_reminder_says_one_is_due() -> None:
     item = followups.ReminderItem("followup_90", "share_resource", date(2027, 3, 10), date(2027, 6, 8))
-    subject, body = followups.compose(
-        followups.Reminder("alex@example.org", "Alex", (item,)), "https://a.example/ally/"
-    )
+    mail = followups.compose(reminder(item), "https://a.example/ally/")
+    subject, body = mail.subject, mail.body
     assert subject == "Time to follow up" and "1 follow-up is due" in body
     assert "- Share a resource, on 2027-03-10: second follow-up, due 2027-06-08" in body
 
@@ -130,11 +151,8 @@ def test_every_sentence_kind_and_stage_of_the_reminder_goes_through_the_translat
         "second follow-up": "zweite Nachfrage",
     }
     item = followups.ReminderItem("followup_90", "connect", date(2027, 3, 10), date(2027, 6, 8))
-    subject, body = followups.compose(
-        followups.Reminder("alex@example.org", "Alex", (item,)),
-        "https://a.example/ally/",
-        lambda text: catalogue.get(text, text),
-    )
+    mail = followups.compose(reminder(item), "https://a.example/ally/", lambda text: catalogue.get(text, text))
+    subject, body = mail.subject, mail.body
     assert subject == "Zeit nachzufragen" and "1 Nachfrage ist fällig:" in body
     assert "- Vorstellen am 2027-03-10: zweite Nachfrage, fällig 2027-06-08" in body, "the kind reads as on the pages"
 
@@ -142,9 +160,9 @@ def test_every_sentence_kind_and_stage_of_the_reminder_goes_through_the_translat
 def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) -> None:
     ally, action = an_action(session)
     followups.schedule(session, action, today=DAY)
-    sent: list[followups.Reminder] = []
+    sent: list[Mail] = []
     long_after = date(2027, 9, 7)  # 90 days after the 90-day follow-up came due
-    assert followups.dispatch_reminders(session, today=long_after, send=sent.append) == 0
+    assert dispatch(session, long_after, sent.append) == 0
     assert len(followups.due_followups(session, ally, long_after)) == 2
 
 
@@ -154,11 +172,43 @@ def test_a_mail_server_that_is_down_ends_the_run_after_a_few_tries(session: Sess
         followups.schedule(session, action, today=DAY)
     tries: list[str] = []
 
-    def down(reminder: followups.Reminder) -> None:
-        tries.append(reminder.to)
-        raise TimeoutError
+    def down(mail: Mail) -> None:
+        tries.append(mail.to)
+        raise Unavailable("could not reach the mail server (TimeoutError)")
 
-    assert followups.dispatch_reminders(session, today=date(2027, 4, 9), send=down) == 0
+    assert dispatch(session, date(2027, 4, 9), down) == 0
     assert len(tries) == followups.GIVE_UP_AFTER, "no timeout per ally while the server is down"
-    sent: list[followups.Reminder] = []
-    assert followups.dispatch_reminders(session, today=date(2027, 4, 10), send=sent.append) == 5, "all caught up"
+    sent: list[Mail] = []
+    assert dispatch(session, date(2027, 4, 10), sent.append) == 5, "all caught up"
+
+
+def test_an_address_the_server_refuses_holds_up_no_one_else_and_is_tried_again_next_run(session: Session) -> None:
+    for index in range(3):
+        _ally, action = an_action(session, email=f"ally{index}@example.org")
+        followups.schedule(session, action, today=DAY)
+    sent: list[Mail] = []
+
+    def refusing(mail: Mail) -> None:
+        if mail.to == "ally1@example.org":
+            raise Refused("the mail server refused the recipient for good (550)")
+        sent.append(mail)
+
+    assert dispatch(session, date(2027, 4, 9), refusing) == 2
+    assert dispatch(session, date(2027, 4, 10), sent.append) == 1
+    assert sorted(m.to for m in sent) == ["ally0@example.org", "ally1@example.org", "ally2@example.org"]
+
+
+def test_a_reminder_sent_again_after_a_failure_is_the_same_email(session: Session) -> None:
+    """The server took it but the connection broke before its answer: the resend keeps the
+    key (so the Message-ID), and the ally's mail client shows one email."""
+    _ally, action = an_action(session)
+    followups.schedule(session, action, today=DAY)
+    tried: list[Mail] = []
+
+    def lost_answer(mail: Mail) -> None:
+        tried.append(mail)
+        raise Unavailable("could not reach the mail server (SMTPServerDisconnected)")
+
+    assert dispatch(session, date(2027, 4, 9), lost_answer) == 0
+    assert dispatch(session, date(2027, 4, 9), tried.append) == 1
+    assert len(tried) == 2 and tried[0] == tried[1], "same address, text and key"

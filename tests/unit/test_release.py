@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from itertools import chain, combinations
+from itertools import chain, combinations, count
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 from feedback.jobs import DIMENSIONS as RELEASE_DIMENSIONS
 from feedback.jobs import STAGE_DIMENSIONS
 from feedback.opening import cells_of
-from feedback.release import CohortBuilder, NotReleasable, Opened, combine, ready
+from feedback.release import (
+    ALLY_RULE,
+    GROUP_RULE,
+    CohortBuilder,
+    NotReleasable,
+    Opened,
+    PoolRule,
+    combine,
+    ready_voices,
+)
 
 # Ally ids far above any count a document can hold, so a leaked id would be noticed.
 ALLY_BASE = 1_000_000_007
@@ -45,8 +54,27 @@ PROPERTY = settings(max_examples=150, deadline=None)
 FOLLOWUP_DIMENSIONS = RELEASE_DIMENSIONS + STAGE_DIMENSIONS  # what a follow-up cohort is cut by
 
 
-def opened(ally: int, answers: Mapping[str, Any] | None = None, **slices: str) -> Opened:
-    return Opened(answers=answers or {}, ally_id=ALLY_BASE + ally, slices=slices)
+_people = count(1)
+
+
+def someone() -> bytes:
+    """A recipient of a delivered request no one else was sent."""
+    return b"person-%d" % next(_people)
+
+
+def opened(ally: int, answers: Mapping[str, Any] | None = None, *, person: object = None, **slices: str) -> Opened:
+    """An answer to a delivered request, from its own recipient unless ``person`` is given."""
+    return Opened(answers=answers or {}, ally_id=ALLY_BASE + ally, slices=slices, person=person or someone())
+
+
+def held(ally: int, answers: Mapping[str, Any] | None = None, **slices: str) -> Opened:
+    """An answer to a link the ally held: it rides along and counts toward no k."""
+    return Opened(answers=answers or {}, ally_id=ALLY_BASE + ally, slices=slices, person=None)
+
+
+def is_ready(responses: Sequence[Opened], *, k: int, rule: PoolRule) -> bool:
+    voices = [(r.ally_id, r.person) for r in responses if r.person is not None]
+    return ready_voices(voices, k=k, rule=rule)
 
 
 def build(
@@ -77,19 +105,60 @@ def shown(document: Mapping[str, Any], dimension: str) -> dict[str, int | None]:
 # --- ready -----------------------------------------------------------------------------
 
 
-def test_ready_needs_k_pending_responses() -> None:
-    assert not ready(4, 4, k=5, min_allies=1)
-    assert ready(5, 4, k=5, min_allies=1)
+def test_ready_needs_k_distinct_recipients() -> None:
+    assert not is_ready([opened(i % 3) for i in range(4)], k=5, rule=ALLY_RULE)
+    assert is_ready([opened(i % 3) for i in range(5)], k=5, rule=ALLY_RULE)
 
 
 def test_ready_needs_min_allies_distinct_allies() -> None:
-    assert not ready(9, 1, k=5, min_allies=2)
-    assert ready(9, 2, k=5, min_allies=2)
+    assert not is_ready([opened(1) for _ in range(9)], k=5, rule=PoolRule(min_allies=2, each_ally=False))
+    assert is_ready([opened(i % 2) for i in range(9)], k=5, rule=PoolRule(min_allies=2, each_ally=False))
+
+
+def test_answers_to_links_the_ally_held_never_make_a_scope_ready() -> None:
+    """P8: an ally who answers four of their own links, beside one real colleague, fills nothing."""
+    assert not is_ready([opened(1)] + [held(1) for _ in range(4)], k=5, rule=ALLY_RULE)
+    assert not is_ready([held(1) for _ in range(50)], k=5, rule=ALLY_RULE)
+
+
+def test_a_recipient_asked_twice_is_one_voice() -> None:
+    sam = someone()
+    assert not is_ready([opened(1, person=sam) for _ in range(5)], k=5, rule=ALLY_RULE)
+    assert not is_ready([opened(1, person=sam), *[opened(1) for _ in range(3)]], k=5, rule=ALLY_RULE)
+
+
+def test_the_group_rule_counts_recipients_left_once_any_ally_is_taken_away() -> None:
+    """Two allies asking the same five colleagues: taking either away leaves one ally."""
+    five = [someone() for _ in range(5)]
+    shared = [opened(ally, person=p) for ally in (1, 2) for p in five]
+    assert is_ready(shared, k=5, rule=PoolRule(min_allies=1, each_ally=True))
+    assert not is_ready(shared, k=5, rule=GROUP_RULE)
+    third = [opened(3, person=p) for p in five]
+    assert is_ready(shared + third, k=5, rule=GROUP_RULE), "any one away: five recipients from two allies"
+    lopsided = [opened(1) for _ in range(5)] + [opened(2) for _ in range(3)] + [opened(3)]
+    assert not is_ready(lopsided, k=5, rule=GROUP_RULE), "without ally 1, four recipients"
+    assert is_ready([*lopsided, opened(3)], k=5, rule=GROUP_RULE)
+
+
+def test_a_cohort_filled_with_answers_to_held_links_is_not_releasable() -> None:
+    with pytest.raises(NotReleasable):
+        build([opened(1), *[held(1) for _ in range(9)]], k=5)
+
+
+def test_held_answers_ride_along_in_the_numbers_but_never_make_a_cell_shown() -> None:
+    """Four self-answers beside one real answer of a kind leave that kind's cell hidden."""
+    document = build(
+        [*[opened(i, kind="credit") for i in range(6)], opened(7, kind="sponsor"), *[held(7, kind="sponsor")] * 4],
+        k=5,
+        dimensions=("kind",),
+    )
+    assert document["responses"] == 11
+    assert document["slices"]["kind"]["sponsor"] == {"suppressed": True}
 
 
 def test_k_below_three_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 3"):
-        ready(10, 10, k=2, min_allies=1)
+        ready_voices([(1, b"a"), (2, b"b")], k=2, rule=ALLY_RULE)
     with pytest.raises(ValueError, match="at least 3"):
         CohortBuilder(k=2, min_allies=1, dimensions=())
 
@@ -278,7 +347,7 @@ def test_a_document_is_the_same_in_every_process() -> None:
         "    b = CohortBuilder(k=3, min_allies=1, dimensions=('kind', 'path', 'visibility'))\n"
         "    for _ in range(n):\n"
         "        kind, vis = rng.choice(sorted(path_of)), rng.choice(['public', 'private'])\n"
-        "        b.add(Opened({}, 1, {'kind': kind, 'path': path_of[kind], 'visibility': vis}))\n"
+        "        b.add(Opened({}, 1, {'kind': kind, 'path': path_of[kind], 'visibility': vis}, rng.random()))\n"
         "    print(json.dumps(b.build()))\n"
     )
     outputs = {
@@ -511,7 +580,7 @@ def test_no_document_shows_or_implies_a_group_below_k(scenario: tuple[int, int, 
     builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
     for response in responses:
         builder.add(response)
-    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+    if not is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False)):
         with pytest.raises(NotReleasable):
             builder.build()
         return
@@ -542,7 +611,7 @@ def test_slices_hide_more_than_per_dimension_suppression_only_to_stop_a_leak(
     scenario: tuple[int, int, list[str], list[Opened]],
 ) -> None:
     k, min_allies, dimensions, responses = scenario
-    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+    if not is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False)):
         return
     shown = visible_cells(build(responses, k=k, min_allies=min_allies, dimensions=dimensions))
     per_dimension = {d: per_dimension_rule(responses, d, k, min_allies) for d in dimensions}
@@ -566,7 +635,7 @@ def test_views_change_only_by_whole_cohorts_of_at_least_k(
     previous = combine([])
     for arrived, (response, check) in enumerate(zip(arrivals, checks, strict=True), start=1):
         pending.append(response)
-        if check and ready(len(pending), len({r.ally_id for r in pending}), k=k, min_allies=min_allies):
+        if check and is_ready(pending, k=k, rule=PoolRule(min_allies, each_ally=False)):
             order = data.draw(st.permutations(pending))
             documents.append(build(order, k=k, min_allies=min_allies, dimensions=dimensions))
             released += len(pending)
@@ -609,7 +678,7 @@ def test_a_document_does_not_depend_on_arrival_order(
     scenario: tuple[int, int, list[str], list[Opened]], data: st.DataObject
 ) -> None:
     k, min_allies, dimensions, responses = scenario
-    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+    if not is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False)):
         return
     reordered = data.draw(st.permutations(responses))
     first = build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
@@ -622,7 +691,7 @@ def test_a_document_does_not_depend_on_arrival_order(
 @given(scenario_st())
 def test_a_document_is_plain_json_without_ally_ids(scenario: tuple[int, int, list[str], list[Opened]]) -> None:
     k, min_allies, dimensions, responses = scenario
-    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+    if not is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False)):
         return
     document = build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
     text = json.dumps(document)
@@ -638,16 +707,19 @@ def test_a_view_does_not_depend_on_cohort_order(scenarios: list[tuple[int, int, 
     documents = [
         build(responses, k=k, min_allies=min_allies, dimensions=dimensions)
         for k, min_allies, dimensions, responses in scenarios
-        if ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies)
+        if is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False))
     ]
     assert combine(documents) == combine(reversed(documents))
     assert json.dumps(combine(documents)) == json.dumps(combine(reversed(documents)))
 
 
 def test_ready_with_a_largest_share_needs_k_from_two_allies_beyond_that_ally() -> None:
-    assert not ready(9, 3, k=5, min_allies=2, largest_share=5)
-    assert not ready(10, 2, k=5, min_allies=2, largest_share=5), "the rest would be one ally's alone"
-    assert ready(10, 3, k=5, min_allies=2, largest_share=5)
+    def shares(*sizes: int) -> list[Opened]:
+        return [opened(ally) for ally, size in enumerate(sizes) for _ in range(size)]
+
+    assert not is_ready(shares(5, 2, 2), k=5, rule=GROUP_RULE)
+    assert not is_ready(shares(5, 5), k=5, rule=GROUP_RULE), "the rest would be one ally's alone"
+    assert is_ready(shares(5, 3, 2), k=5, rule=GROUP_RULE)
 
 
 def test_a_cohort_mostly_from_one_ally_is_not_releasable_with_each_ally() -> None:
@@ -715,7 +787,7 @@ def followup_scenario_st(draw: st.DrawFn) -> tuple[int, int, list[Opened]]:
         st.integers(1, allies),
     )
     responses = [
-        Opened(answers={}, ally_id=ALLY_BASE + ally, slices=cells_of(kind, visibility, stage))
+        Opened(answers={}, ally_id=ALLY_BASE + ally, slices=cells_of(kind, visibility, stage), person=someone())
         for kind, visibility, stage, ally in draw(st.lists(cell, max_size=30))
     ]
     return draw(st.integers(3, 6)), draw(st.sampled_from([1, 2])), responses
@@ -732,7 +804,7 @@ def test_stage_slices_of_a_follow_up_cohort_never_show_or_imply_a_group_below_k(
     builder = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions)
     for response in responses:
         builder.add(response)
-    if not ready(len(responses), len({r.ally_id for r in responses}), k=k, min_allies=min_allies):
+    if not is_ready(responses, k=k, rule=PoolRule(min_allies, each_ally=False)):
         return
     document = builder.build()
     for dimension in dimensions:
@@ -750,8 +822,7 @@ def test_a_group_follow_up_cohort_is_the_same_in_any_arrival_order(
 ) -> None:
     """The same answers give the same published view, whatever order the database returns them in."""
     k, _, responses = scenario
-    shares = Counter(r.ally_id for r in responses)
-    if not ready(len(responses), len(shares), k=k, min_allies=2, largest_share=max(shares.values(), default=0)):
+    if not is_ready(responses, k=k, rule=GROUP_RULE):
         return
     documents = {
         json.dumps(build_each(order, k=k, dimensions=FOLLOWUP_DIMENSIONS))
@@ -767,7 +838,7 @@ def test_the_does_it_last_cohort_shows_every_stage_cell_in_every_arrival_order()
     later_30 = {"lasting_difference": 4, "recurred": "less"}
     later_90 = {"lasting_difference": 3, "recurred": "same"}
     responses = [
-        Opened(answers=answers, ally_id=ALLY_BASE + ally, slices=cells_of(kind, "public", stage))
+        Opened(answers=answers, ally_id=ALLY_BASE + ally, slices=cells_of(kind, "public", stage), person=someone())
         for ally, kind in enumerate(["credit"] * 3 + ["sponsor"] * 3)
         for stage, answers in (("followup_30", later_30), ("followup_90", later_90))
         if kind == "credit" or stage == "followup_30"
