@@ -14,7 +14,14 @@ $(BIN)/flask: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(BIN)/flask
+# The OpenID Provider the single sign-on tests start (tests/oidc) runs on Node.js. Without npm
+# it is skipped here, and those tests skip with the reason (CI installs npm).
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/oidc --no-audit --no-fund && touch $@; \
+	else echo "npm is not installed: skipping tests/oidc (the single sign-on tests will skip)"; fi
+
+install: $(BIN)/flask $(OIDC_PROVIDER)
 
 # Local secrets for the embedded default, made once and never committed.
 .env:

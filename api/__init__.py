@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         # Recipients of delivered links as keyed hashes (P8), and their emails while they wait.
         RECIPIENT_KEY=derive_key(settings.secret_key, "recipients"),
         DELIVERY_KEY=derive_key(settings.secret_key, "deliveries"),
+        CLIENT_KEY=derive_key(settings.secret_key, "rate-limited-clients"),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         # A SQLite file never drops a connection, so only a server's connections are pinged.
         SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": not on_sqlite},
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
 
     for module in (accounts, groups, actions, answer, me):
         api.register_blueprint(module.blp)
+    api.register_blueprint(groups.invitation_blp)
     web.register(app)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
     cli.register(app)

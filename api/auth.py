@@ -22,13 +22,17 @@ def current_account() -> Account:
     return cast(Account, account)
 
 
+def bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one)")
+    return token.strip()
+
+
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one)")
-        g.account = accounts.account_for_token(session(), token.strip(), now=utcnow())
+        g.account = accounts.account_for_token(session(), bearer_token(), now=utcnow())
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

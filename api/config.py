@@ -3,7 +3,7 @@
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -47,6 +47,17 @@ class Settings:
     mail_from: str | None = None
     # Lowercased domains that accounts, invitations and recipients must be in; () in development.
     org_email_domains: tuple[str, ...] = ()
+    # The organisation's OpenID Provider (web/sso.py): all three, or none for no single sign-on.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    # Off: people sign in only through the identity provider (allowed only with one set).
+    password_sign_in: bool = True
+
+    @property
+    def sso_enabled(self) -> bool:
+        """Whether people can sign in with the organisation's identity provider."""
+        return self.oidc_issuer is not None
 
     @property
     def local_only(self) -> bool:
@@ -75,6 +86,7 @@ class Settings:
         elif redis_url is None:
             raise ConfigError("KEY_ENCRYPTION_KEY must be set when jobs run in-process (no REDIS_URL)")
         port = _int(env, "PORT", 5000, 65535)
+        issuer, client_id, client_secret = _oidc(get("OIDC_ISSUER"), get("OIDC_CLIENT_ID"), get("OIDC_CLIENT_SECRET"))
         settings = cls(
             database_url=database_url(get("DATABASE_URL"), instance_path),
             redis_url=redis_url,
@@ -90,7 +102,16 @@ class Settings:
             org_email_domains=_org_email_domains(get("ORG_EMAIL_DOMAINS")),
             release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
             release_processes=_int(env, "RELEASE_PROCESSES", 1, 64),
+            oidc_issuer=issuer,
+            oidc_client_id=client_id,
+            oidc_client_secret=client_secret,
+            password_sign_in=_password_sign_in(get("PASSWORD_SIGN_IN")),
         )
+        if not settings.password_sign_in and not settings.sso_enabled:
+            raise ConfigError(
+                "PASSWORD_SIGN_IN=off needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and"
+                " OIDC_CLIENT_SECRET too, or nobody could sign in"
+            )
         _check_serving_others(settings)
         return settings
 
@@ -226,6 +247,43 @@ def _org_email_domains(value: str | None) -> tuple[str, ...]:
         if name not in found:
             found.append(name)
     return tuple(found)
+
+
+def _oidc(issuer: str | None, client_id: str | None, secret: str | None) -> tuple[str | None, str | None, str | None]:
+    """The identity provider's settings, all three or none. Messages name settings, never a
+    value: the secret must not reach a log, and the others sit beside it."""
+    if issuer is None and client_id is None and secret is None:
+        return None, None, None
+    if issuer is None or client_id is None or secret is None:
+        given = {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": secret}
+        unset = ", ".join(name for name, value in given.items() if value is None)
+        raise ConfigError(
+            "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together: set all three to turn on"
+            f" single sign-on, or none of them (missing: {unset})"
+        )
+    return _issuer(issuer), client_id, secret
+
+
+def _issuer(value: str) -> str:
+    """The provider's issuer identifier, kept exactly as given: ID tokens must name it to the
+    character. https only, except a provider on this machine (development and tests)."""
+    hint = "OIDC_ISSUER must be the identity provider's https URL, such as https://login.example.org/realms/staff"
+    parts, _ = _split(value, hint + " (check its port)")
+    if not parts.hostname or parts.username is not None or parts.query or parts.fragment:
+        raise ConfigError(hint)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(hint + " (http is allowed only for a provider on this machine)")
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(hint)
+    return value
+
+
+def _password_sign_in(value: str | None) -> bool:
+    if value is None:
+        return True
+    if value.lower() not in ("on", "off"):
+        raise ConfigError("PASSWORD_SIGN_IN must be on (the default) or off")
+    return value.lower() == "on"
 
 
 def _base_url(value: str) -> str:

@@ -8,10 +8,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated
+from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated, Unverified
 
 CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}
-STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410}
+STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, Unverified: 403}
+SPECIAL_CODES: dict[type[DomainError], str] = {
+    Unverified: "unverified"
+}  # a client acts on these (offer to resend the email)
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
 
 def handle_domain(error: DomainError) -> ResponseReturnValue:
     status = STATUS.get(type(error), 400)
-    code = CODES[status]
+    code = SPECIAL_CODES.get(type(error), CODES[status])
     if _is_page():
         return _page(status, code.replace("_", " ").capitalize(), error.message)
     return jsonify(error_body(code, error.message, error.fields)), status

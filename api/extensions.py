@@ -1,10 +1,12 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import marshmallow as ma
-from flask import Request
+from flask import Request, current_app, request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
@@ -20,6 +22,14 @@ from feedback.models import Base
 def _no_key() -> str:
     # Every limit names its own key function; this default is never used to key by address.
     return "global"
+
+
+def client_key() -> str:
+    """Limits per client (sign-up, sign-in and reset sprayed across many addresses), keyed by
+    the client's address under a key derived from SECRET_KEY: the limiter's storage never
+    holds an address in clear, nor a hash anyone without the key could reverse (P1)."""
+    address = (request.remote_addr or "").encode()
+    return "client:" + hmac.new(current_app.config["CLIENT_KEY"], address, hashlib.sha256).hexdigest()[:32]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -41,7 +41,7 @@ from api.config import Settings
 from api.extensions import db, session
 from api.sqlite import scrub
 from feedback import delivery, followups, jobs
-from feedback.services import keys
+from feedback.services import accounts, keys
 
 log = logging.getLogger("allyloop")
 QUEUE_NAME = "allyloop"
@@ -225,6 +225,14 @@ def mailer(app: Flask) -> delivery.Mailer:
     )
 
 
+def letters() -> accounts.Letters:
+    """How emails about accounts are queued (sent like the emails with links)."""
+    app = current_app
+    return accounts.Letters(
+        key=app.config["DELIVERY_KEY"], app_url=app.config["ALLYLOOP"].public_base_url, gettext=gettext
+    )
+
+
 def send_letters_now(now: datetime | None = None) -> delivery.SendReport:
     """Send every email with a link that is due, in the current app context."""
     db_session = session()
@@ -242,7 +250,8 @@ def _send_logged() -> None:
 
 
 def deliveries_waiting() -> None:
-    """Called after a delivered request is committed: its emails go out now, in the background.
+    """Called after emails were queued and committed (a delivered request, an account's
+    email): they go out now, in the background, never in the request that queued them.
 
     They wait in the database already, so whatever fails here (Redis away, a process that
     dies) only delays them to the next mail tick.

@@ -110,10 +110,17 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
     client = app.test_client()
     recipients = itertools.count(1)
 
+    def mailed(path: str) -> dict[str, str]:
+        with app.app_context():
+            send_letters_now()  # with REDIS_URL the web tier only queued them for a worker
+        return _tokens_mailed(instance / "outbox", path)
+
     def person(name: str) -> dict[str, str]:
         email = f"{name}@bench.example.org"
         body = {"email": email, "password": "bench password 1234", "name": name}
-        assert client.post("/api/v1/accounts", json=body).status_code == 201
+        assert client.post("/api/v1/accounts", json=body).status_code == 202
+        verified = client.post("/api/v1/accounts/verify", json={"token": mailed("verify")[email]})
+        assert verified.status_code == 200, verified.get_json()
         token = client.post("/api/v1/tokens", json={"email": email, "password": body["password"]})
         assert token.status_code == 201, token.get_json()
         return {"email": email, "auth": f"Bearer {token.get_json()['token']}"}
@@ -124,12 +131,15 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
     group_id = group.get_json()["id"]
     team = [person(f"ally{i}") for i in range(allies)]
     for ally in team:
-        added = client.post(
+        invited = client.post(
             f"/api/v1/groups/{group_id}/members",
             json={"email": ally["email"], "role": "ally"},
             headers={"Authorization": lead["auth"]},
         )
-        assert added.status_code == 201
+        assert invited.status_code == 202
+        invitation = mailed("invitations")[ally["email"]]
+        joined = client.post(f"/api/v1/invitations/{invitation}", headers={"Authorization": ally["auth"]})
+        assert joined.status_code == 200, joined.get_json()
     # Links round-robin over the allies' actions, so cohorts form in every ally scope and the group.
     per_ally: list[list[str]] = [[] for _ in team]
     for index, ally in enumerate(team):
@@ -154,9 +164,8 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
                 headers=headers,
             )
             assert made.status_code == 201, made.get_json()
-            with app.app_context():
-                send_letters_now()  # with REDIS_URL the web tier only queued them for a worker
-            per_ally[index].extend(_tokens_mailed(instance / "outbox", colleagues))
+            mailed_links = mailed("r")
+            per_ally[index].extend(mailed_links[to] for to in colleagues)
     tokens = [t for row in zip(*per_ally, strict=True) for t in row][:links]
     rng = random.Random(seed)
     work = []
@@ -171,15 +180,17 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
     return work
 
 
-def _tokens_mailed(outbox: Path, colleagues: list[str]) -> list[str]:
-    """Each colleague's link token, from the email the app sent them."""
-    found: dict[str, str] = {}
-    for path in outbox.glob("*.eml"):
-        mail = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
-        match = re.search(r"/r/([A-Za-z0-9_-]{22})\b", mail.get_body().get_content())  # type: ignore[union-attr]
-        if match:
-            found[str(mail["To"])] = match.group(1)
-    return [found[to] for to in colleagues]
+def _tokens_mailed(outbox: Path, path: str) -> dict[str, str]:
+    """Each address's latest token of the links ``/{path}/<token>`` the app emailed, as its
+    owner would read it from their mail."""
+    found: dict[str, tuple[float, str]] = {}
+    for file in outbox.glob("*.eml"):
+        mail = BytesParser(policy=email.policy.default).parsebytes(file.read_bytes())
+        match = re.search(rf"/{path}/([A-Za-z0-9_-]{{22}})\b", mail.get_body().get_content())  # type: ignore[union-attr]
+        sent = file.stat().st_mtime
+        if match and sent >= found.get(str(mail["To"]), (0.0, ""))[0]:
+            found[str(mail["To"])] = (sent, match.group(1))
+    return {to: token for to, (_, token) in found.items()}
 
 
 def free_port() -> int:

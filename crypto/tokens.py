@@ -62,3 +62,13 @@ def person_tag(key: bytes, recipient: bytes) -> bytes:
     """What an answer keeps of its recipient while it waits: the recipient hash keyed again,
     so no stored value matches an answer to its link without ``key``."""
     return hmac.new(key, b"allyloop/person\x00" + recipient, hashlib.sha256).digest()
+
+
+def account_token_hash(token: str) -> bytes:
+    """A mailed verification or password-reset token, as it is stored."""
+    return _digest(b"allyloop/account-token", token)
+
+
+def invitation_hash(token: str) -> bytes:
+    """An invitation's token, as it is stored."""
+    return _digest(b"allyloop/invitation", token)

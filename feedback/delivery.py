@@ -118,9 +118,9 @@ def check_recipients(typed: Sequence[str], *, own: str, domains: Sequence[str]) 
     return chosen
 
 
-def _context(request_id: int) -> bytes:
+def _context(request_id: int | None) -> bytes:
     """Binds a waiting email to its request, so a row moved to another request does not open."""
-    return b"allyloop/delivery/" + str(request_id).encode()
+    return b"allyloop/delivery/" + (b"account" if request_id is None else str(request_id).encode())
 
 
 def seal(key: bytes, request_id: int, to: str, token: str | None) -> bytes:
@@ -132,6 +132,20 @@ def seal(key: bytes, request_id: int, to: str, token: str | None) -> bytes:
 def _unseal(key: bytes, delivery: Delivery) -> dict[str, str]:
     body: dict[str, str] = json.loads(atrest.decrypt(key, delivery.sealed, _context(delivery.request_id)))
     return body
+
+
+def enqueue(session: Session, key: bytes, mail: Mail, *, now: datetime, expires_at: datetime) -> None:
+    """Queue an email about an account (a verification, a reset, an invitation), composed
+    already, to be sent like the emails with links: in the background, retried while the
+    mail server is away, until ``expires_at`` (its link's), and encrypted at rest meanwhile.
+
+    Whoever asked gets their answer before the mail server is even tried, so how long the
+    answer takes never tells whether an address has an account.
+    """
+    body = {"to": mail.to, "subject": mail.subject, "body": mail.body, "key": mail.key}
+    sealed = atrest.encrypt(key, json.dumps(body).encode(), _context(None))
+    session.add(Delivery(request_id=None, sealed=sealed, state=QUEUED, attempts=0, due_at=now, expires_at=expires_at))
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -196,14 +210,14 @@ def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callabl
         key = mailer.key
         body = _unseal(key, delivery)
         if delivery.expires_at <= now:
-            delivery.state, delivery.sealed = EXPIRED, seal(key, delivery.request_id, body["to"], None)
+            _give_up(session, key, delivery, body["to"], EXPIRED)
             report.expired += 1
             commit()
             continue
         try:
             mailer.send(_mail(session, delivery, body, mailer))
         except Refused:
-            delivery.state, delivery.sealed = REFUSED, seal(key, delivery.request_id, body["to"], None)
+            _give_up(session, key, delivery, body["to"], REFUSED)
             report.refused += 1
             commit()
             continue
@@ -215,17 +229,30 @@ def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callabl
             log.warning("the mail server is away (%s); emails with links wait and are retried", type(exc).__name__)
             break
         session.execute(delete(Delivery).where(Delivery.id == delivery_id))
-        session.execute(
-            update(FeedbackRequest)
-            .where(FeedbackRequest.id == delivery.request_id)
-            .values(sent=FeedbackRequest.sent + 1)
-        )
+        if delivery.request_id is not None:
+            session.execute(
+                update(FeedbackRequest)
+                .where(FeedbackRequest.id == delivery.request_id)
+                .values(sent=FeedbackRequest.sent + 1)
+            )
         commit()
         report.sent += 1
     return report
 
 
+def _give_up(session: Session, key: bytes, delivery: Delivery, to: str, state: str) -> None:
+    """A link's email the ally will be told about (the address alone is kept until then);
+    an account's email is simply dropped: whoever asked for it can ask again."""
+    if delivery.request_id is None:
+        session.delete(delivery)
+        return
+    request_id = delivery.request_id
+    delivery.state, delivery.sealed = state, seal(key, request_id, to, None)
+
+
 def _mail(session: Session, delivery: Delivery, body: dict[str, str], mailer: Mailer) -> Mail:
+    if delivery.request_id is None:
+        return Mail(to=body["to"], subject=body["subject"], body=body["body"], key=body["key"])
     stage, ally_name = session.execute(
         select(FeedbackRequest.stage, Account.name)
         .join(Action, FeedbackRequest.action_id == Action.id)
@@ -274,7 +301,7 @@ def statuses(session: Session, request_ids: Sequence[int], *, key: bytes) -> dic
     expired: dict[int, list[str]] = {}
     for delivery in done:
         into = refused if delivery.state == REFUSED else expired
-        into.setdefault(delivery.request_id, []).append(_unseal(key, delivery)["to"])
+        into.setdefault(delivery.request_id or 0, []).append(_unseal(key, delivery)["to"])
     if done:
         session.execute(delete(Delivery).where(Delivery.id.in_([d.id for d in done])))
     return {

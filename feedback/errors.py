@@ -32,3 +32,7 @@ class Conflict(DomainError):
 
 class Gone(DomainError):
     """A link that was used or has expired (410)."""
+
+
+class Unverified(Forbidden):
+    """The password was right, but the address is not verified yet (403 ``unverified``)."""

@@ -20,7 +20,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest
 from feedback import delivery, followups, opening, questionnaires
-from feedback.models import ApiToken, Cohort, Envelope, Link, ReleasedComment, Response, Scope
+from feedback.models import (
+    AccountToken,
+    ApiToken,
+    Cohort,
+    Envelope,
+    Invitation,
+    Link,
+    ReleasedComment,
+    Response,
+    Scope,
+)
 from feedback.opening import Counting, KeyLoader, Row
 from feedback.release import NotReleasable, ready_voices, rule_for
 from feedback.transactions import reading
@@ -281,9 +291,14 @@ def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> int:
 
 
 def purge(session: Session, *, now: datetime) -> int:
-    """Forget links that expired long ago, and expired API tokens."""
+    """Forget links that expired long ago, expired API and account tokens, and invitations
+    that expired unaccepted long ago (until then their link says "expired", not "unknown")."""
     gone = session.execute(delete(Link).where(Link.expires_at < now - LINK_GRACE))
     session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
+    session.execute(delete(AccountToken).where(AccountToken.expires_at < now))
+    session.execute(
+        delete(Invitation).where(Invitation.accepted_by.is_(None), Invitation.expires_at < now - LINK_GRACE)
+    )
     return int(gone.rowcount)  # type: ignore[attr-defined]
 
 

@@ -23,10 +23,29 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # None for an account that signs in only through the organisation's identity provider.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_on: Mapped[date] = mapped_column(Date)
     # Web sessions carry this number; signing out raises it, so a copied cookie stops working.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The address was proven by a link sent to it (or by the identity provider): only then
+    # may the account act, take a token or join a group (P8: no second account at will).
+    verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "issuer subject" of the identity provider's account, once it signed in with SSO.
+    sso_subject: Mapped[str | None] = mapped_column(String(400), nullable=True, unique=True)
+
+
+class AccountToken(Base):
+    """A single-use token mailed to an account's address: to verify it, or to reset the
+    password. Only its hash is kept; it is deleted when used."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "verify" or "reset"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class ApiToken(Base):
@@ -44,6 +63,8 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     created_on: Mapped[date] = mapped_column(Date)
+    # Whoever created it, or was handed it: no co-lead can remove or demote the owner.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), nullable=True)
 
 
 class Membership(Base):
@@ -56,6 +77,23 @@ class Membership(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("ally_group.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10))
+
+
+class Invitation(Base):
+    """A lead's invitation to join a group, mailed to an address. The invitee joins only by
+    accepting it, signed in with that verified address. Kept once accepted, so a second
+    accept answers the same; expired ones are purged."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("ally_group.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # normalised; the leads list it while pending
+    role: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_on: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), nullable=True)
 
 
 class Action(Base):
@@ -105,17 +143,20 @@ class Link(Base):
 
 
 class Delivery(Base):
-    """An email with a delivered link, waiting to be sent, or refused by the mail server.
+    """An email waiting to be sent: one with a delivered link (``request_id``), or one about
+    an account (verification, password reset, invitation), composed already.
 
-    ``sealed`` holds the address and the link's token, encrypted at rest (``crypto.atrest``),
-    and only until the mail server takes the message: then the row is deleted. A refused
-    one keeps the address alone until the ally has been shown the refusal.
+    ``sealed`` holds the address and the link's token (or the composed email), encrypted at
+    rest (``crypto.atrest``), and only until the mail server takes the message: then the row
+    is deleted. A refused link keeps the address alone until the ally has been shown it.
     """
 
     __tablename__ = "delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_request.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(10))  # "queued", "refused" or "expired" (never sent in time)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from email.message import EmailMessage
@@ -33,6 +34,7 @@ from feedback.models import Followup
 from feedback.services import keys
 
 KEK = keyring.new_kek()
+MAILBOX = "tests.mailbox"  # app.extensions key: how a test reads the mail its app sent
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
 _emails = itertools.count(1)
 
@@ -53,8 +55,15 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return dataclasses.replace(base, **overrides)
 
 
-def build_app(tmp_path: Path, **overrides: Any) -> Flask:
+Mailbox = Callable[[], list[EmailMessage]]
+
+
+def build_app(tmp_path: Path, *, mailbox: Mailbox | None = None, **overrides: Any) -> Flask:
+    """The app on a fresh database. With MAIL_URL set, ``mailbox`` reads what its mail server
+    received, so that the helpers below find each person's emails there."""
     app = create_app(make_settings(tmp_path, **overrides), instance_path=str(tmp_path / "instance"))
+    if mailbox is not None:
+        app.extensions[MAILBOX] = mailbox
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -99,9 +108,14 @@ class Person:
         self.email = f"{name.lower()}{next(_emails)}@example.org"
         self.password = "correct horse battery"
         created = client.post("/api/v1/accounts", json={"email": self.email, "password": self.password, "name": name})
-        assert created.status_code == 201, created.get_json()
-        self.id = created.get_json()["id"]
-        token = client.post("/api/v1/tokens", json={"email": self.email, "password": self.password})
+        assert created.status_code == 202, created.get_json()
+        (token,) = inbox(client.application, self.email, "verify")  # as they would, from their email
+        assert client.post("/api/v1/accounts/verify", json={"token": token}).status_code == 200
+        self.sign_in()
+        self.id = self.get("/api/v1/me").get_json()["id"]
+
+    def sign_in(self) -> None:
+        token = self.client.post("/api/v1/tokens", json={"email": self.email, "password": self.password})
         assert token.status_code == 201, token.get_json()
         self.headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
 
@@ -117,8 +131,12 @@ class Person:
         return int(response.get_json()["id"])
 
     def add(self, group_id: int, other: "Person", role: str = "ally") -> None:
+        """Invite ``other``, who accepts from the invitation email, signed in as themselves."""
         response = self.post(f"/api/v1/groups/{group_id}/members", {"email": other.email, "role": role})
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 202, response.get_json()
+        token = inbox(self.client.application, other.email, "invitations")[-1]
+        joined = other.post(f"/api/v1/invitations/{token}", {})
+        assert joined.status_code == 200, joined.get_json()
 
     def log_action(
         self, group_id: int, kind: str = "credit", visibility: str = "public", summary: str | None = None
@@ -202,6 +220,8 @@ def outbox(app: Flask) -> list[EmailMessage]:
     with app.app_context():
         send_letters_now()
         db.session.remove()
+    if MAILBOX in app.extensions:
+        return list(app.extensions[MAILBOX]())
     folder = Path(app.instance_path) / "outbox"
     files = sorted(folder.glob("*.eml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
     return [
@@ -210,14 +230,20 @@ def outbox(app: Flask) -> list[EmailMessage]:
     ]
 
 
-def inbox(app: Flask, to: str) -> list[str]:
-    """The link tokens in the emails sent to ``to``, oldest first."""
-    return [
-        token
-        for message in outbox(app)
-        if message["To"] == to
-        for token in re.findall(r"/r/([A-Za-z0-9_-]{22})\b", message.get_content())
-    ]
+def inbox(app: Flask, to: str, path: str = "r") -> list[str]:
+    """The tokens of the links (``/{path}/<token>``) in the emails sent to ``to``, oldest
+    first; waits a little for one that a background thread is sending right now."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = [
+            token
+            for message in outbox(app)
+            if message["To"] == to
+            for token in re.findall(rf"/{path}/([A-Za-z0-9_-]{{22}})\b", message.get_content())
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | None = None) -> None:

@@ -7,6 +7,7 @@ binaries a test is skipped locally with the reason, and fails in CI (``CI=true``
 """
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from glob import glob
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -227,3 +229,57 @@ class SmtpSink:
         files = sorted(self.folder.glob("*.eml"), key=lambda path: int(path.name.split("-")[0]))
         parser = BytesParser(policy=policy.default)
         return [parser.parsebytes(path.read_bytes()) for path in files]
+
+
+class OidcProvider:
+    """A real OpenID Provider (the certified oidc-provider on Node.js, ``tests/oidc/provider.mjs``)
+    in a process of its own, on a free loopback port, with its development login and consent
+    pages. ``clients`` are registered at start (``client_id``, ``client_secret``,
+    ``redirect_uris``); the logins and their claims are the table in the script. ``host``
+    names the issuer's host (``localhost`` puts it on another site than an app on 127.0.0.1);
+    ``issuer`` replaces the whole URL, for a relay in front of the provider."""
+
+    SCRIPT = ROOT / "tests" / "oidc" / "provider.mjs"
+
+    def __init__(
+        self, log: Path, clients: list[dict[str, Any]], *, host: str = "127.0.0.1", issuer: str | None = None
+    ) -> None:
+        node = shutil.which("node")
+        if node is None:
+            missing("Node.js, which runs the test OpenID Provider,")
+        if not (self.SCRIPT.parent / "node_modules" / "oidc-provider").is_dir():
+            missing("tests/oidc/node_modules (`make install` runs npm ci there)")
+        self.node = str(node)
+        self.log = log
+        self.clients = clients
+        self.port = free_port()
+        self.issuer = issuer or f"http://{host}:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "OIDC_TEST_CLIENTS": json.dumps(self.clients)}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.node, str(self.SCRIPT), str(self.port), self.issuer],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the OpenID Provider did not start:\n{self.log.read_text(errors='replace')[-2000:]}"
+                )
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"the OpenID Provider does not listen on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

@@ -42,7 +42,7 @@ def _locale() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from web import ally, home, lead, outbox, recipient
+    from web import account, ally, home, invitations, lead, outbox, recipient, sso
     from web.auth import signed_in_context
 
     settings = app.config["ALLYLOOP"]
@@ -69,5 +69,6 @@ def register(app: Flask) -> None:
     app.context_processor(signed_in_context)
     app.jinja_env.globals["get_locale"] = get_locale
     app.register_blueprint(assets)
-    for module in (recipient, home, ally, lead, outbox):  # outbox: 404 except in development (web/outbox.py)
+    # outbox: 404 outside development (web/outbox.py)
+    for module in (recipient, home, ally, lead, invitations, account, outbox, sso):
         app.register_blueprint(module.bp)

@@ -1,25 +1,50 @@
-"""Pages for ERG leads: create a group, manage its members, read its insights, export CSV."""
+"""Pages for ERG leads: create a group, invite and manage its members, read its insights,
+export CSV.
+
+People join only by accepting an invitation mailed to them (web/invitations.py); inviting
+answers the same whoever the addresses belong to, so no page tells a lead who has an account.
+"""
 
 import csv
 import io
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from api.clock import utcnow
 from api.extensions import session
-from api.groups.schemas import GroupIn, MemberIn
-from api.jobs import release_settings
-from feedback.errors import Invalid, NotFound
-from feedback.services import groups, results
+from api.groups.schemas import GroupIn, OwnerIn, RoleIn
+from api.jobs import deliveries_waiting, letters, release_settings
+from feedback.errors import Forbidden, Invalid, NotFound
+from feedback.services import groups, invitations, results
 from web import insights
 from web.auth import login_required, me, protect
 from web.forms import errors_of, load
 
 bp = Blueprint("lead", __name__, url_prefix="/groups")
 bp.before_request(protect)
+
+INVITE_FIELDS = {"role": _l("Choose a role: ally or co-lead.")}
+_BETWEEN_ADDRESSES = re.compile(r"[,;\n]+")
+_ANGLED = re.compile(r"<([^<>]*)>")
+_ADDRESS_FIELD = re.compile(r"email\.([0-9]+)")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def _led_groups() -> list[Any]:
@@ -47,14 +72,40 @@ def create() -> Any:
     return redirect(url_for("lead.members", group_id=group.id))
 
 
-def _members_page(group_id: int, errors: dict[str, str], form: Any, status: int = 200) -> Any:
+def _members_page(
+    group_id: int, errors: dict[str, str], form: Any, status: int = 200, address_errors: list[str] | None = None
+) -> Any:
     group = groups.led_group(session(), me(), group_id)
     members = groups.list_members(session(), me(), group_id)
-    leads = sum(1 for _account, role in members if role == "lead")
     page = render_template(
-        "lead/members.html", group=group, members=members, leads=leads, errors=errors, form=form, me_id=me().id
+        "lead/members.html",
+        group=group,
+        members=members,
+        leads=sum(1 for _account, role in members if role == "lead"),
+        pending=invitations.pending(session(), me(), group_id, now=utcnow()),
+        invited=get_flashed_messages(category_filter=["invited"]),
+        errors=errors,
+        address_errors=address_errors or [],
+        form=form,
+        me_id=me().id,
     )
     return page, status
+
+
+def _refused(group_id: int, message: str) -> Any:
+    """What a lead may not do here (the service refused, and nothing changed): a 403 page."""
+    title = _("Only the group's owner can do that")
+    return render_template("lead/refused.html", title=title, message=message, group_id=group_id), 403
+
+
+def _owner_only(group_id: int) -> Any:
+    return _refused(
+        group_id,
+        _(
+            "A co-lead cannot remove the group's owner or change their role. "
+            "The owner can hand the group over to another lead first."
+        ),
+    )
 
 
 @bp.get("/<id:group_id>/members")
@@ -63,24 +114,120 @@ def members(group_id: int) -> Any:
     return _members_page(group_id, {}, {})
 
 
+def _addresses(text: str) -> list[str]:
+    """Addresses as leads paste them: one a line, or between commas, semicolons or spaces; a
+    mail program's "Sam Lee <sam@example.org>" gives the address in the angle brackets."""
+    found: list[str] = []
+    for part in _BETWEEN_ADDRESSES.split(text):
+        found.extend(_ANGLED.findall(part) or part.split())
+    return [address.strip() for address in found if address.strip()]
+
+
+def _invite_errors(fields: Mapping[str, str], typed: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The page's errors, and one line per address that cannot be invited, in the order typed.
+
+    The service names each address and why (``email.N``; ``email`` when one was given)."""
+    errors: dict[str, str] = {}
+    per_address: list[tuple[int, str]] = []
+    for name, message in fields.items():
+        numbered = _ADDRESS_FIELD.fullmatch(name)
+        if numbered:
+            per_address.append((int(numbered.group(1)), message))
+        elif name == "email" and 1 <= len(typed) <= invitations.MAX_AT_ONCE:
+            per_address.append((0, message))
+        elif name == "email":
+            errors["emails"] = _("Write from 1 to %(n)s work addresses.", n=invitations.MAX_AT_ONCE)
+        else:
+            errors[name] = str(INVITE_FIELDS.get(name, message))
+    if per_address:
+        errors["emails"] = ngettext(
+            "%(num)s address cannot be invited, so nobody was invited. Correct it or take it out, and invite again.",
+            "%(num)s addresses cannot be invited, so nobody was invited. "
+            "Correct them or take them out, and invite again.",
+            len(per_address),
+        )
+    return errors, [message for _index, message in sorted(per_address)]
+
+
 @bp.post("/<id:group_id>/members")
 @login_required
-def add_member(group_id: int) -> Any:
+def invite(group_id: int) -> Any:
     groups.led_group(session(), me(), group_id)  # 403 before reading the form
+    typed = _addresses(request.form.get("emails", ""))
     try:
-        body = load(MemberIn(), request.form)
-        groups.add_member(session(), me(), group_id, email=body["email"], role=body["role"])
+        body = load(RoleIn(), request.form)  # also refuses a NUL in any field, the addresses too
+        invited = invitations.invite(
+            session(),
+            me(),
+            group_id,
+            emails=typed,
+            role=body["role"],
+            now=utcnow(),
+            domains=current_app.config["ALLYLOOP"].org_email_domains,
+            letters=letters(),
+        )
     except ValidationError as exc:
-        return _members_page(group_id, errors_of(exc), request.form, 400)
-    except NotFound:
-        session().rollback()
-        message = _("There is no account with that email address. Ask them to create one first, then add them.")
-        return _members_page(group_id, {"email": message}, request.form, 404)
+        errors = errors_of(exc)
+        if not any("\x00" in value for value in request.form.values()):  # that message says what it is
+            errors = {name: str(INVITE_FIELDS.get(name, message)) for name, message in errors.items()}
+        return _members_page(group_id, errors, request.form, 400)
     except Invalid as exc:
         session().rollback()
-        return _members_page(group_id, {"role": exc.fields.get("role", exc.message)}, request.form, 400)
+        errors, address_errors = _invite_errors(exc.fields, typed)
+        return _members_page(group_id, errors, request.form, 400, address_errors)
     session().commit()
-    return redirect(url_for("lead.members", group_id=group_id))
+    deliveries_waiting()
+    # The same words whoever the addresses belong to: nothing says who has an account.
+    flash(ngettext("Invited %(num)s person.", "Invited %(num)s people.", invited), "invited")
+    return redirect(url_for("lead.members", group_id=group_id, _anchor="pending"))
+
+
+@bp.post("/<id:group_id>/invitations/<id:invitation_id>/withdraw")
+@login_required
+def withdraw(group_id: int, invitation_id: int) -> Any:
+    invitations.withdraw(session(), me(), group_id, invitation_id)  # 403 or 404: the error page
+    session().commit()
+    return redirect(url_for("lead.members", group_id=group_id, _anchor="pending"))
+
+
+@bp.post("/<id:group_id>/members/<id:account_id>/role")
+@login_required
+def set_role(group_id: int, account_id: int) -> Any:
+    groups.led_group(session(), me(), group_id)
+    try:
+        body = load(RoleIn(), request.form)
+        groups.set_role(session(), me(), group_id, account_id, role=body["role"])
+    except ValidationError:
+        return _members_page(group_id, {"members": str(INVITE_FIELDS["role"])}, {}, 400)
+    except Forbidden:
+        session().rollback()
+        return _owner_only(group_id)
+    except Invalid:
+        session().rollback()
+        message = _("A group needs at least one lead. Make someone else a co-lead first.")
+        return _members_page(group_id, {"members": message}, {}, 400)
+    session().commit()
+    if account_id == me().id and body["role"] != "lead":  # stepped down: no longer leads this group
+        return redirect(url_for("lead.index"))
+    return redirect(url_for("lead.members", group_id=group_id, _anchor=f"member-{account_id}"))
+
+
+@bp.get("/<id:group_id>/members/<id:account_id>/remove")
+@login_required
+def confirm_remove(group_id: int, account_id: int) -> Any:
+    """Who would be removed and what it means; the button POSTs to remove_member."""
+    group = groups.led_group(session(), me(), group_id)
+    members = groups.list_members(session(), me(), group_id)
+    found = [(account, role) for account, role in members if account.id == account_id]
+    if not found:
+        raise NotFound(_("This person is not a member of the group."))
+    (account, role) = found[0]
+    if group.owner_id == account_id and account_id != me().id:
+        return _owner_only(group_id)
+    last_lead = role == "lead" and sum(1 for _account, r in members if r == "lead") <= 1
+    return render_template(
+        "lead/remove.html", group=group, member=account, role=role, last_lead=last_lead, me_id=me().id
+    )
 
 
 @bp.post("/<id:group_id>/members/<id:account_id>/remove")
@@ -89,13 +236,34 @@ def remove_member(group_id: int, account_id: int) -> Any:
     groups.led_group(session(), me(), group_id)
     try:
         groups.remove_member(session(), me(), group_id, account_id)
+    except Forbidden:
+        session().rollback()
+        return _owner_only(group_id)
     except Invalid:
         session().rollback()
-        message = _("A group needs at least one lead. Add another lead before removing this one.")
-        return _members_page(group_id, {"remove": message}, {}, 400)
+        message = _("A group needs at least one lead. Make someone else a co-lead before removing this one.")
+        return _members_page(group_id, {"members": message}, {}, 400)
     session().commit()
     if account_id == me().id:  # a co-lead who removed themselves no longer leads this group
         return redirect(url_for("lead.index"))
+    return redirect(url_for("lead.members", group_id=group_id))
+
+
+@bp.post("/<id:group_id>/owner")
+@login_required
+def hand_over(group_id: int) -> Any:
+    groups.led_group(session(), me(), group_id)
+    chosen = request.form.get("account_id", "").strip()
+    try:
+        body = load(OwnerIn(), {"account_id": int(chosen) if _WHOLE_NUMBER.fullmatch(chosen) else chosen})
+        groups.hand_over(session(), me(), group_id, body["account_id"])
+    except (ValidationError, Invalid):
+        session().rollback()
+        return _members_page(group_id, {"owner": _("Choose one of the group's co-leads.")}, {}, 400)
+    except Forbidden:
+        session().rollback()
+        return _refused(group_id, _("Only the group's owner can hand it over."))
+    session().commit()
     return redirect(url_for("lead.members", group_id=group_id))
 
 

@@ -1,48 +1,165 @@
-"""Accounts and bearer tokens."""
+"""Accounts, their verification, bearer tokens and password resets.
 
+Nothing here tells whether an address has an account: sign-up and reset requests answer
+202 with the same body either way, and what differs goes by email.
+"""
+
+from datetime import UTC
 from typing import Any
 
 from flask import current_app, request
 
-from api.accounts.schemas import AccountIn, AccountOut, TokenIn, TokenOut
+from api.accounts.schemas import (
+    AccountIn,
+    NewPasswordIn,
+    PasswordChangeIn,
+    ResetIn,
+    StatusOut,
+    TokenIn,
+    TokenOut,
+    VerifiedOut,
+    VerifyIn,
+)
+from api.auth import bearer_token, current_account, login_required
 from api.clock import utcnow
-from api.extensions import Blueprint, limiter, session
+from api.extensions import Blueprint, client_key, limiter, session
+from api.jobs import deliveries_waiting, letters
 from crypto.tokens import rate_key
+from feedback.errors import Unverified
 from feedback.services import accounts
 
-blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, tokens and password resets")
+CHECK_EMAIL = {"status": "check your email"}
 
 
-def _login_key() -> str:
-    """Login attempts are limited per email address (hashed), never per client address."""
+def _email_key() -> str:
+    """Limits per email address (hashed), never per client address in clear."""
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # the view's parser answers 400 for such a body
         body = None
     email = body.get("email") if isinstance(body, dict) else None
-    return "login:" + rate_key("login", str(email).strip().lower())
+    return "email:" + rate_key("login", str(email).strip().lower())
+
+
+def _settings() -> Any:
+    return current_app.config["ALLYLOOP"]
 
 
 @blp.route("/accounts", methods=["POST"])
 @blp.arguments(AccountIn)
-@blp.response(201, AccountOut)
+@blp.response(202, StatusOut)
+@limiter.limit("5/hour", key_func=_email_key)
+@limiter.limit("30/hour", key_func=client_key)
 def create_account(body: dict[str, Any]) -> Any:
-    """Create an account"""
-    account = accounts.create_account(
-        session(), today=utcnow().date(), password_cost=current_app.config["ALLYLOOP"].password_cost, **body
+    """Sign up: a verification email goes to the address (the answer is the same for a known one)"""
+    cfg = _settings()
+    accounts.sign_up(
+        session(),
+        now=utcnow(),
+        password_cost=cfg.password_cost,
+        domains=cfg.org_email_domains,
+        letters=letters(),
+        **body,
     )
     session().commit()
-    return account
+    deliveries_waiting()
+    return CHECK_EMAIL
+
+
+@blp.route("/accounts/verify", methods=["POST"])
+@blp.arguments(VerifyIn)
+@blp.response(200, VerifiedOut)
+@limiter.limit("30/hour", key_func=client_key)
+def verify(body: dict[str, Any]) -> Any:
+    """Confirm an address with the token its verification email carries"""
+    accounts.verify(session(), body["token"], now=utcnow())
+    session().commit()
+    return {"verified": True}
 
 
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(TokenIn)
 @blp.response(201, TokenOut)
-@limiter.limit("10/minute", key_func=_login_key)
+@limiter.limit("10/minute", key_func=_email_key)
+@limiter.limit("60/hour", key_func=client_key)
 def create_token(body: dict[str, Any]) -> Any:
-    """Sign in: trade email and password for a bearer token"""
-    cost = current_app.config["ALLYLOOP"].password_cost
-    account = accounts.authenticate(session(), email=body["email"], password=body["password"], password_cost=cost)
-    token = accounts.issue_token(session(), account, now=utcnow())
+    """Sign in: trade email and password for a bearer token (403 unverified until the address is confirmed)"""
+    now = utcnow()
+    try:
+        account = accounts.authenticate(
+            session(),
+            email=body["email"],
+            password=body["password"],
+            password_cost=_settings().password_cost,
+            now=now,
+            letters=letters(),
+        )
+    except Unverified:
+        session().commit()  # the fresh verification email
+        deliveries_waiting()
+        raise
+    token = accounts.issue_token(session(), account, now=now)
     session().commit()
-    return {"token": token}
+    return {"token": token, "expires_at": (now + accounts.TOKEN_LIFETIME).replace(tzinfo=UTC)}
+
+
+@blp.route("/tokens/current", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def revoke_token() -> Any:
+    """Sign out this API token: it stops working at once"""
+    accounts.revoke_token(session(), bearer_token())
+    session().commit()
+
+
+@blp.route("/tokens", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def sign_out_everywhere() -> Any:
+    """Sign out everywhere: every API token and web session of the account stops working"""
+    accounts.end_sessions(session(), current_account())
+    session().commit()
+
+
+@blp.route("/password-resets", methods=["POST"])
+@blp.arguments(ResetIn)
+@blp.response(202, StatusOut)
+@limiter.limit("5/hour", key_func=_email_key)
+@limiter.limit("30/hour", key_func=client_key)
+def request_reset(body: dict[str, Any]) -> Any:
+    """Forgot your password: a reset link goes to the address, if it has an account (the answer is the same)"""
+    accounts.request_reset(session(), email=body["email"], now=utcnow(), letters=letters())
+    session().commit()
+    deliveries_waiting()
+    return CHECK_EMAIL
+
+
+@blp.route("/password-resets/<token>", methods=["POST"])
+@blp.arguments(NewPasswordIn)
+@blp.response(200, StatusOut)
+@limiter.limit("30/hour", key_func=client_key)
+def reset_password(body: dict[str, Any], token: str) -> Any:
+    """Set a new password with the reset link's token; every session and API token of the account ends"""
+    accounts.reset_password(
+        session(), token, password=body["password"], now=utcnow(), password_cost=_settings().password_cost
+    )
+    session().commit()
+    return {"status": "password changed; sign in again"}
+
+
+@blp.route("/me/password", methods=["POST"])
+@login_required
+@blp.arguments(PasswordChangeIn)
+@blp.response(200, StatusOut)
+def change_password(body: dict[str, Any]) -> Any:
+    """Change your password; every session and API token of the account ends, this one too"""
+    accounts.change_password(
+        session(),
+        current_account(),
+        current=body["current_password"],
+        password=body["password"],
+        password_cost=_settings().password_cost,
+    )
+    session().commit()
+    return {"status": "password changed; sign in again"}

@@ -1,4 +1,8 @@
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.extensions import MAX_ID
 
 
 class GroupIn(Schema):
@@ -12,13 +16,48 @@ class GroupOut(Schema):
 
 
 class MemberIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    """``email`` for one invitation, ``emails`` for many (a pasted list)."""
+
+    email = fields.String(validate=validate.Length(min=3, max=320))
+    emails = fields.List(
+        fields.String(validate=validate.Length(min=3, max=320)), validate=validate.Length(min=1, max=50)
+    )
+    role = fields.String(required=True, validate=validate.OneOf(["ally", "lead"]))
+
+    @validates_schema
+    def one_way(self, data: dict[str, Any], **_: Any) -> None:
+        if ("email" in data) == ("emails" in data):
+            raise ValidationError("give email (one address) or emails (a list)", "_body")
+
+
+class InvitedOut(Schema):
+    status = fields.String(metadata={"description": "invited, whatever the address: nothing says who has an account"})
+    invited = fields.Integer()
+
+
+class RoleIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(["ally", "lead"]))
 
 
 class MemberOut(Schema):
     group_id = fields.Integer()
     account_id = fields.Integer()
+    role = fields.String()
+
+
+class OwnerIn(Schema):
+    account_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class InvitationOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()
+    expires_on = fields.Date()
+
+
+class JoinedOut(Schema):
+    group_id = fields.Integer()
     role = fields.String()
 
 

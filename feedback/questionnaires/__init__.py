@@ -21,6 +21,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias, TypedDict, cast
 
+from feedback.text import clean
+
 __all__ = [
     "AUDIENCES",
     "AUDIENCE_LABELS",
@@ -298,9 +300,11 @@ class Questionnaire:
     def validate_comment(self, comment: object) -> Comment | None:
         """Check the optional comment and return a normalized copy, or ``None``.
 
-        The text is stripped and its line breaks normalized to ``\\n``; it must then
-        hold 1 to ``comment_max_chars`` characters and no control characters other
-        than newline and tab. The audience is one of ``AUDIENCES``.
+        The text must hold no control characters other than newline and tab; its line
+        breaks are normalized to ``\\n``, bidi controls and invisible format characters
+        removed (``feedback.text.clean``) and surrounding whitespace stripped; it must
+        then hold 1 to ``comment_max_chars`` characters. The audience is one of
+        ``AUDIENCES``.
         """
         if comment is None:
             return None
@@ -317,13 +321,16 @@ class Questionnaire:
         text, audience = comment.get("text"), comment.get("audience")
         if not isinstance(text, str):
             raise _ItemError("The comment text must be a string.")
-        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # Controls are refused, as the answer page refuses them before sealing; bidi overrides
+        # and invisible characters, which no page shows, are dropped: the reader sees what was meant.
+        if _FORBIDDEN_IN_COMMENT.search(text):
+            raise _ItemError("The comment contains characters that cannot be stored.")
+        text = clean(text, multiline=True)
         if not text:
             raise _ItemError("The comment is empty; leave it out to send no comment.")
         if len(text) > self.comment_max_chars:
             raise _ItemError(f"Please keep the comment to {self.comment_max_chars} characters or fewer.")
-        if _FORBIDDEN_IN_COMMENT.search(text):
-            raise _ItemError("The comment contains characters that cannot be stored.")
         if not isinstance(audience, str) or audience not in AUDIENCES:
             raise _ItemError("Choose who may read your comment.")
         return {"text": text, "audience": audience}
@@ -370,7 +377,8 @@ class Questionnaire:
         return answers, comment
 
     def _form_comment(self, form: Mapping[str, Sequence[str]]) -> Comment | None:
-        texts = _non_blank(form.get("comment", ()))
+        # A box holding only invisible characters was left blank: no comment, as when empty.
+        texts = [text for text in _non_blank(form.get("comment", ())) if clean(text, multiline=True)]
         if not texts:
             return None
         audiences = _non_blank(form.get("audience", ()))

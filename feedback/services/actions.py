@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import tokens
-from feedback import delivery, followups, kinds, questionnaires
+from feedback import delivery, followups, kinds, questionnaires, text
 from feedback.errors import Invalid, NotFound
 from feedback.models import Account, Action, Delivery, FeedbackRequest, Link
 from feedback.services.groups import membership
@@ -37,6 +37,7 @@ def log_action(
     today: date,
 ) -> Action:
     membership(session, ally.id, group_id)  # allies and leads may both log what they did
+    summary = text.clean(summary)  # recipients read it on their answer page: no bidi override or hidden characters
     errors = {}
     if kind not in kinds.KIND_PATHS:
         errors["kind"] = "must be one of " + ", ".join(kinds.KINDS)
@@ -44,7 +45,7 @@ def log_action(
         errors["visibility"] = "must be public or private"
     if occurred_on > today + timedelta(days=1):
         errors["occurred_on"] = "cannot be in the future"
-    if not summary.strip():
+    if not summary:
         errors["summary"] = "must not be blank"
     if errors:
         raise Invalid("the action is not valid", errors)
@@ -52,7 +53,7 @@ def log_action(
         group_id=group_id,
         ally_id=ally.id,
         kind=kind,
-        summary=summary.strip(),
+        summary=summary,
         occurred_on=occurred_on,
         visibility=visibility,
         created_on=today,

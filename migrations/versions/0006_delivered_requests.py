@@ -25,7 +25,7 @@ def upgrade():
     op.create_table(
         "delivery",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=True),
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -14,6 +14,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.conftest import inbox
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # git ignores it
 PHONE = {"width": 390, "height": 844}
@@ -108,10 +110,15 @@ def assert_accessible(page: Any) -> None:
 
 
 def sign_up(page: Any, server: LiveServer, name: str, email: str) -> None:
-    """Create an account through the sign-up page, as a person would; lands on "My groups"."""
+    """Create an account through the sign-up page and confirm the address from the email, as a
+    person would; lands on their home page, signed in."""
     page.goto(server.url + "/sign-up")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Work email").fill(email)
     page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="My groups").wait_for()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    token = inbox(server.app, email, "verify")[-1]  # the live server is this process's app
+    page.goto(f"{server.url}/verify/{token}")
+    page.get_by_role("button", name="Confirm my address").click()
+    page.get_by_role("heading", name=f"Welcome, {name}").wait_for()

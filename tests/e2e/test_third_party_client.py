@@ -36,7 +36,7 @@ def mailbox(tmp_path: Path) -> Iterator[SmtpSink]:
 
 @pytest.fixture
 def base_url(tmp_path: Path, mailbox: SmtpSink) -> Iterator[str]:
-    app = build_app(tmp_path, mail_url=mailbox.url)
+    app = build_app(tmp_path, mail_url=mailbox.url, mailbox=mailbox.messages)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

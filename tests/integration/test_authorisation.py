@@ -1,8 +1,15 @@
 """Who may read what: an ally only their own pooled results, a lead only their group's."""
 
-from flask.testing import FlaskClient
+from datetime import datetime
+from pathlib import Path
 
-from tests.conftest import Person, Recipient
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from api.extensions import db
+from feedback.models import Invitation
+from tests.conftest import Person, Recipient, build_app, inbox
 
 
 def full_cohort(ally: Person, group: int, recipient: Recipient) -> None:
@@ -72,11 +79,97 @@ def test_only_leads_add_members(client: FlaskClient, lead: Person, ally: Person)
     )
 
 
-def test_adding_an_unknown_email_is_404(lead: Person) -> None:
+def test_inviting_tells_a_lead_nothing_about_who_has_an_account(lead: Person, ally: Person) -> None:
+    """No account oracle: an address with an account and one without get the same answer."""
     group = lead.create_group()
-    response = lead.post(f"/api/v1/groups/{group}/members", {"email": "ghost@example.org", "role": "ally"})
-    assert response.status_code == 404
-    assert "email" in response.get_json()["error"]["fields"]
+    known = lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "ally"})
+    ghost = lead.post(f"/api/v1/groups/{group}/members", {"email": "ghost@example.org", "role": "ally"})
+    assert (
+        (known.status_code, known.get_json())
+        == (ghost.status_code, ghost.get_json())
+        == (
+            202,
+            {"status": "invited", "invited": 1},
+        )
+    )
+
+
+def test_an_invitation_adds_no_one_until_they_accept(app: Flask, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    assert lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "ally"}).status_code == 202
+    assert ally.get("/api/v1/groups").get_json() == []
+    body = {"group_id": group, "kind": "credit", "summary": "x", "occurred_on": "2026-01-02", "visibility": "public"}
+    assert ally.post("/api/v1/actions", body).status_code == 404, "not a member yet"
+    token = inbox(app, ally.email, "invitations")[-1]
+    assert ally.post(f"/api/v1/invitations/{token}", {}).get_json() == {"group_id": group, "role": "ally"}
+    assert ally.post(f"/api/v1/invitations/{token}", {}).status_code == 200, "a second accept answers the same"
+    assert [g["id"] for g in ally.get("/api/v1/groups").get_json()] == [group]
+
+
+def test_only_the_invited_address_can_accept(app: Flask, client: FlaskClient, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "lead"})
+    token = inbox(app, ally.email, "invitations")[-1]
+    other = Person(client, "Sock")
+    refused = other.post(f"/api/v1/invitations/{token}", {})
+    assert refused.status_code == 403
+    assert other.get("/api/v1/groups").get_json() == []
+
+
+def test_a_withdrawn_invitation_no_longer_works(app: Flask, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "ally"})
+    token = inbox(app, ally.email, "invitations")[-1]
+    (pending,) = lead.get(f"/api/v1/groups/{group}/invitations").get_json()
+    assert pending["email"] == ally.email and pending["role"] == "ally"
+    assert (
+        lead.client.delete(f"/api/v1/groups/{group}/invitations/{pending['id']}", headers=lead.headers).status_code
+        == 204
+    )
+    assert ally.post(f"/api/v1/invitations/{token}", {}).status_code == 404
+    assert lead.get(f"/api/v1/groups/{group}/invitations").get_json() == []
+
+
+def test_an_expired_invitation_is_gone(app: Flask, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.post(f"/api/v1/groups/{group}/members", {"email": ally.email, "role": "ally"})
+    token = inbox(app, ally.email, "invitations")[-1]
+    with app.app_context():
+        db.session.execute(update(Invitation).values(expires_at=datetime(2000, 1, 1)))
+        db.session.commit()
+    assert ally.post(f"/api/v1/invitations/{token}", {}).status_code == 410
+    assert ally.get("/api/v1/groups").get_json() == []
+
+
+def test_invitations_outside_the_organisations_domains_are_refused(tmp_path: Path) -> None:
+    app = build_app(tmp_path, org_email_domains=("example.org",))
+    try:
+        lead = Person(app.test_client(), "Lee")
+        group = lead.create_group()
+        response = lead.post(
+            f"/api/v1/groups/{group}/members", {"emails": ["ana@example.org", "eve@elsewhere.example"], "role": "ally"}
+        )
+        assert response.status_code == 400
+        assert list(response.get_json()["error"]["fields"]) == ["email.1"]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_co_lead_can_neither_remove_nor_demote_the_owner(client: FlaskClient, lead: Person, ally: Person) -> None:
+    group = lead.create_group()
+    lead.add(group, ally, role="lead")
+    url = f"/api/v1/groups/{group}/members/{lead.id}"
+    assert ally.client.delete(url, headers=ally.headers).status_code == 403
+    assert ally.client.patch(url, json={"role": "ally"}, headers=ally.headers).status_code == 403
+    assert (
+        ally.client.put(f"/api/v1/groups/{group}/owner", json={"account_id": ally.id}, headers=ally.headers).status_code
+        == 403
+    )
+    handed = lead.client.put(f"/api/v1/groups/{group}/owner", json={"account_id": ally.id}, headers=lead.headers)
+    assert handed.status_code == 200
+    assert ally.client.patch(url, json={"role": "ally"}, headers=ally.headers).status_code == 200, "now the owner may"
 
 
 def test_a_co_lead_reads_insights_and_manages_members(client: FlaskClient, lead: Person, ally: Person) -> None:

@@ -15,7 +15,7 @@ from api import create_app
 from api.extensions import db
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Link, Response
-from tests.conftest import SUITE, Person, Recipient, make_settings
+from tests.conftest import SUITE, Person, Recipient, make_settings, outbox
 
 
 @pytest.fixture
@@ -169,9 +169,23 @@ def test_invalid_action_fields_are_400(lead: Person, change: dict[str, Any], fie
     assert_error(lead.post("/api/v1/actions", {**body, **change}), 400, field)
 
 
-def test_signing_up_twice_with_one_email_is_409(client: FlaskClient, ally: Person) -> None:
+def test_signing_up_with_a_known_email_answers_as_for_a_new_one_and_changes_nothing(
+    client: FlaskClient, ally: Person
+) -> None:
+    """No account oracle: the owner is told by email; the caller learns nothing."""
     again = client.post("/api/v1/accounts", json={"email": ally.email, "password": "another long one", "name": "A"})
-    assert_error(again, 409, "email")
+    new = client.post(
+        "/api/v1/accounts", json={"email": "new.person@example.org", "password": "another long one", "name": "B"}
+    )
+    assert (
+        (again.status_code, again.get_json())
+        == (new.status_code, new.get_json())
+        == (202, {"status": "check your email"})
+    )
+    assert client.post("/api/v1/tokens", json={"email": ally.email, "password": "another long one"}).status_code == 401
+    ally.sign_in()  # the old password still works
+    notes = [m for m in outbox(client.application) if m["To"] == ally.email and "already" in m.get_content()]
+    assert len(notes) == 1 and "/reset-password" in notes[0].get_content()
 
 
 def test_a_wrong_password_is_401(client: FlaskClient, ally: Person) -> None:

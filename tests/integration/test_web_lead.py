@@ -1,4 +1,5 @@
-"""The ERG lead's pages through the Flask test client: groups, members, insights, CSV."""
+"""The ERG lead's pages through the Flask test client: groups, invitations and members, insights,
+CSV; and the invitation page where an invitee accepts."""
 
 import csv
 import io
@@ -16,8 +17,8 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
 from feedback import questionnaires
-from feedback.models import Account, Followup, Group
-from tests.conftest import Person, Recipient, build_app, make_due
+from feedback.models import Account, Followup, Group, Invitation
+from tests.conftest import Person, Recipient, build_app, inbox, make_due
 from tests.integration.load_scenario import Scenario, build_scenario, month_label, months_ago
 
 ANSWERS = [
@@ -89,30 +90,215 @@ def test_a_group_without_a_name_is_refused_with_the_form_again(app: Flask, lead:
     assert too_long.status_code == 400
 
 
-def test_a_lead_adds_an_ally_and_a_co_lead_by_email_and_removes_one(app: Flask, lead: Person, client: Any) -> None:
-    ally, co_lead = Person(client, "Kim"), Person(client, "Ola")
-    group = lead.create_group()
+def test_a_newcomers_home_offers_to_create_a_group_and_says_how_to_join_one(app: Flask, lead: Person) -> None:
     web = browser_for(app, lead)
-    page = f"/groups/{group}/members"
-    assert post(web, page, {"email": ally.email, "role": "ally"}, page).status_code == 302
-    assert post(web, page, {"email": co_lead.email.upper(), "role": "lead"}, page).status_code == 302
-    listing = web.get(page).get_data(as_text=True)
-    assert ally.email in listing and co_lead.email in listing
-    assert co_lead.get(f"/api/v1/groups/{group}/insights").status_code == 200, "the co-lead reads insights"
-    removed = post(web, f"{page}/{ally.id}/remove", {}, page)
-    assert removed.status_code == 302
-    assert ally.email not in web.get(page).get_data(as_text=True)
+    home = web.get("/").text
+    assert "You are not in a group yet" in home and "ask one of its ERG leads to invite you" in home
+    created = post(web, "/groups/", {"name": "Black Engineers Network"}, "/")
+    assert created.status_code == 302
+    assert web.get("/").headers["Location"] == "/ally/", "someone in a group goes to their groups"
 
 
-def test_adding_an_email_without_an_account_says_so(app: Flask, lead: Person) -> None:
+def invite(web: FlaskClient, group: int, emails: str, role: str = "ally") -> Any:
+    page = f"/groups/{group}/members"
+    return post(web, page, {"emails": emails, "role": role}, page)
+
+
+def test_a_lead_invites_a_pasted_list_and_sees_it_pending(app: Flask, lead: Person, client: Any) -> None:
+    has_account = Person(client, "Kim")
     group = lead.create_group()
     web = browser_for(app, lead)
+    pasted = f"{has_account.email}, new.one@example.org\nSam Lee <sam@example.org>"
+    invited = invite(web, group, pasted)
+    assert invited.status_code == 302
+    page = web.get(invited.headers["Location"]).text
+    assert "Invited 3 people." in page, "the same words whoever has an account"
+    pending = page[page.index('id="pending"') : page.index('id="members"')]
+    for email in (has_account.email, "new.one@example.org", "sam@example.org"):
+        assert email in pending
+    expires = (utcnow() + timedelta(days=14)).date().isoformat()
+    assert pending.count(f"until {expires}") == 3 and pending.count(">Withdraw<") == 3
+    assert has_account.get("/api/v1/groups").get_json() == [], "nobody joins before accepting"
+
+
+def test_inviting_says_the_same_whether_or_not_the_address_has_an_account(
+    app: Flask, lead: Person, client: Any
+) -> None:
+    has_account = Person(client, "Kim")
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    pages = []
+    for email in (has_account.email, "nobody@example.org"):
+        invited = invite(web, group, email)
+        landed = web.get(invited.headers["Location"]).text
+        said = landed[landed.index('role="status"') : landed.index("</p>", landed.index('role="status"'))]
+        pages.append((invited.status_code, invited.headers["Location"], said))
+    assert pages[0] == pages[1] and "Invited 1 person." in pages[0][2]
+
+
+def test_a_wrong_role_or_no_address_is_a_400_in_plain_words(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    bad_role = invite(web, group, "kim@example.org", role="overlord")
+    assert bad_role.status_code == 400 and "Choose a role: ally or co-lead." in bad_role.text
+    nobody = invite(web, group, " ,\n ")
+    assert nobody.status_code == 400 and "Write from 1 to 50 work addresses." in nobody.text
+
+
+def test_addresses_that_cannot_be_invited_are_named_and_the_typed_text_kept(tmp_path: Path) -> None:
+    app = build_app(tmp_path, org_email_domains=("example.org",))
+    lead = Person(app.test_client(), "Lee")
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    typed = "kim@example.org\nnot-an-address\npat@gmail.test"
+    refused = invite(web, group, typed)
+    text = refused.text
+    assert refused.status_code == 400
+    assert "2 addresses cannot be invited, so nobody was invited" in text
+    assert "not-an-address: not an email address" in text
+    assert "pat@gmail.test: must be an address of the organisation: example.org" in text
+    assert f">{typed}</textarea>" in text
+    assert "None: everyone invited has accepted" in text, "nobody was invited"
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_withdrawn_invitation_link_no_longer_works(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    invite(web, group, "kim@example.org")
+    token = inbox(app, "kim@example.org", "invitations")[-1]
+    (invitation,) = lead.get(f"/api/v1/groups/{group}/invitations").get_json()
     page = f"/groups/{group}/members"
-    missing = post(web, page, {"email": "nobody@example.org", "role": "ally"}, page)
-    assert missing.status_code == 404
-    assert "There is no account with that email address" in missing.get_data(as_text=True)
-    bad = post(web, page, {"email": "a@b.c", "role": "overlord"}, page)
-    assert bad.status_code == 400 and "Please check the following" in bad.get_data(as_text=True)
+    withdrawn = post(web, f"/groups/{group}/invitations/{invitation['id']}/withdraw", {}, page)
+    assert withdrawn.status_code == 302
+    assert "kim@example.org" not in web.get(page).text
+    gone = app.test_client().get(f"/invitations/{token}")
+    assert gone.status_code == 404 and "This invitation does not work" in gone.text
+
+
+def test_the_invitee_signs_in_from_the_invitation_and_accepts_it(app: Flask, lead: Person, client: Any) -> None:
+    kim = Person(client, "Kim")
+    group = lead.create_group("Women in Engineering")
+    invite(browser_for(app, lead), group, kim.email, role="lead")
+    token = inbox(app, kim.email, "invitations")[-1]
+    web = app.test_client()
+    here = f"/invitations/{token}"
+    shown = web.get(here)
+    assert shown.status_code == 200 and "Women in Engineering" in shown.text and kim.email in shown.text
+    assert f"/sign-in?next=/invitations/{token}" in shown.text, "signing in comes back here"
+    signed = post(web, "/sign-in", {"email": kim.email, "password": kim.password, "next": here}, "/sign-in")
+    assert signed.headers["Location"] == here
+    offer = web.get(here).text
+    assert "as a co-lead" in offer and "Accept and join Women in Engineering" in offer
+
+    for _ in range(2):  # a second press (a double click, another tab) ends the same
+        accepted = post(web, here, {}, here)
+        assert accepted.status_code == 302 and accepted.headers["Location"] == "/ally/"
+    assert "Women in Engineering" in web.get("/ally/").text
+    assert kim.get(f"/api/v1/groups/{group}/insights").status_code == 200, "joined as a co-lead"
+    assert "You accepted this invitation already" in web.get(here).text
+
+
+def test_a_newcomer_signs_up_from_an_invitation_and_comes_back_to_accept(app: Flask, lead: Person) -> None:
+    group = lead.create_group("Women in Engineering")
+    invite(browser_for(app, lead), group, "new@example.org")
+    token = inbox(app, "new@example.org", "invitations")[-1]
+    web = app.test_client()
+    here = f"/invitations/{token}"
+    form = {"name": "Noor", "email": "new@example.org", "password": "a long enough password", "next": here}
+    assert post(web, "/sign-up", form, f"/sign-up?next={here}").status_code == 302
+    verify = inbox(app, "new@example.org", "verify")[-1]
+    confirmed = post(web, f"/verify/{verify}", {}, f"/verify/{verify}")
+    assert confirmed.headers["Location"] == here
+    assert post(web, here, {}, here).headers["Location"] == "/ally/"
+    assert "Women in Engineering" in web.get("/ally/").text
+
+
+def test_an_invitation_opened_by_another_account_gets_a_403_page(app: Flask, lead: Person, client: Any) -> None:
+    other = Person(client, "Out")
+    group = lead.create_group()
+    invite(browser_for(app, lead), group, "kim@example.org")
+    token = inbox(app, "kim@example.org", "invitations")[-1]
+    web = browser_for(app, other)
+    shown = web.get(f"/invitations/{token}")
+    assert shown.status_code == 403 and "This invitation is for another address" in shown.text
+    assert "sign in (or create an account) with kim@example.org" in shown.text
+    pressed = web.post(f"/invitations/{token}", data={"csrf_token": csrf(web, "/groups/")})
+    assert pressed.status_code == 403
+    assert other.get("/api/v1/groups").get_json() == [], "nothing joined"
+
+
+def test_an_expired_invitation_gets_a_410_page(app: Flask, lead: Person) -> None:
+    group = lead.create_group()
+    invite(browser_for(app, lead), group, "kim@example.org")
+    token = inbox(app, "kim@example.org", "invitations")[-1]
+    with app.app_context():
+        db.session.execute(update(Invitation).values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    gone = app.test_client().get(f"/invitations/{token}")
+    assert gone.status_code == 410 and "This invitation has expired" in gone.text
+
+
+def test_removing_a_member_asks_for_confirmation_first(app: Flask, lead: Person, client: Any) -> None:
+    kim = Person(client, "Kim")
+    group = lead.create_group("Women in Engineering")
+    lead.add(group, kim)
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    confirm = f"{page}/{kim.id}/remove"
+    asked = web.get(confirm)
+    assert asked.status_code == 200
+    assert "Remove Kim from Women in Engineering?" in asked.text and "Nothing they logged is deleted" in asked.text
+    assert kim.email in web.get(page).text, "opening the question removes nobody"
+    assert post(web, confirm, {}, confirm).status_code == 302
+    assert kim.email not in web.get(page).text
+    assert kim.get("/api/v1/groups").get_json() == []
+
+
+def test_a_lead_makes_an_ally_a_co_lead_and_back(app: Flask, lead: Person, client: Any) -> None:
+    kim = Person(client, "Kim")
+    group = lead.create_group()
+    lead.add(group, kim)
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    assert post(web, f"{page}/{kim.id}/role", {"role": "lead"}, page).status_code == 302
+    assert kim.get(f"/api/v1/groups/{group}/insights").status_code == 200
+    assert post(web, f"{page}/{kim.id}/role", {"role": "ally"}, page).status_code == 302
+    assert kim.get(f"/api/v1/groups/{group}/insights").status_code == 403
+
+
+def test_a_co_lead_gets_no_controls_for_the_owner_and_cannot_remove_them(app: Flask, lead: Person, client: Any) -> None:
+    co_lead = Person(client, "Ola")
+    group = lead.create_group()
+    lead.add(group, co_lead, role="lead")
+    web = browser_for(app, co_lead)
+    page = f"/groups/{group}/members"
+    listing = web.get(page).text
+    owner_card = listing[listing.index(f'id="member-{lead.id}"') :]
+    owner_card = owner_card[: owner_card.index("</li>")]
+    assert "owner" in owner_card and "Remove" not in owner_card and "Make ally" not in owner_card
+    assert web.get(f"{page}/{lead.id}/remove").status_code == 403
+    removed = post(web, f"{page}/{lead.id}/remove", {}, page)
+    assert removed.status_code == 403 and "hand the group over" in removed.text
+    assert post(web, f"{page}/{lead.id}/role", {"role": "ally"}, page).status_code == 403
+    assert lead.get(f"/api/v1/groups/{group}/insights").status_code == 200, "the owner still leads"
+
+
+def test_the_owner_hands_the_group_over_to_a_co_lead(app: Flask, lead: Person, client: Any) -> None:
+    co_lead = Person(client, "Ola")
+    group = lead.create_group()
+    lead.add(group, co_lead, role="lead")
+    web = browser_for(app, lead)
+    page = f"/groups/{group}/members"
+    assert "Hand the group over" in web.get(page).text
+    handed = post(web, f"/groups/{group}/owner", {"account_id": str(co_lead.id)}, page)
+    assert handed.status_code == 302
+    assert "Hand the group over" not in web.get(page).text, "no longer the owner"
+    assert post(web, f"{page}/{co_lead.id}/remove", {}, page).status_code == 403, "the new owner is protected"
+    new_owner = browser_for(app, co_lead)
+    assert post(new_owner, f"{page}/{lead.id}/remove", {}, page).status_code == 302
 
 
 def test_the_last_lead_cannot_be_removed(app: Flask, lead: Person) -> None:
@@ -122,8 +308,9 @@ def test_the_last_lead_cannot_be_removed(app: Flask, lead: Person) -> None:
     refused = post(web, f"{page}/{lead.id}/remove", {}, page)
     assert refused.status_code == 400
     assert "A group needs at least one lead" in refused.get_data(as_text=True)
-    demoted = post(web, page, {"email": lead.email, "role": "ally"}, page)
-    assert demoted.status_code == 400 and "the last lead cannot step down" in demoted.get_data(as_text=True)
+    assert "A group needs at least one lead" in web.get(f"{page}/{lead.id}/remove").text, "said before asking"
+    demoted = post(web, f"{page}/{lead.id}/role", {"role": "ally"}, page)
+    assert demoted.status_code == 400 and "Make someone else a co-lead first" in demoted.text
     assert web.get(page).status_code == 200, "still the group's lead"
 
 
@@ -137,9 +324,10 @@ def test_an_ally_and_an_outsider_get_403_on_every_lead_page(app: Flask, lead: Pe
         for url in (f"/groups/{group}", f"/groups/{group}/members", f"/groups/{group}/insights.csv"):
             assert web.get(url).status_code == status, url
         added = web.post(
-            f"/groups/{group}/members", data={"csrf_token": token, "email": outsider.email, "role": "lead"}
+            f"/groups/{group}/members", data={"csrf_token": token, "emails": outsider.email, "role": "lead"}
         )
         assert added.status_code == status
+        assert web.get(f"/groups/{group}/members/{lead.id}/remove").status_code == status
         removed = web.post(f"/groups/{group}/members/{lead.id}/remove", data={"csrf_token": token})
         assert removed.status_code == status
     assert browser_for(app, lead).get("/groups/999999").status_code == 403
@@ -154,11 +342,11 @@ def test_a_post_without_the_csrf_token_is_refused(app: Flask, lead: Person, clie
     ally = Person(client, "Kim")
     group = lead.create_group()
     web = browser_for(app, lead)
-    refused = web.post(f"/groups/{group}/members", data={"email": ally.email, "role": "ally"})
+    refused = web.post(f"/groups/{group}/members", data={"emails": ally.email, "role": "ally"})
     assert refused.status_code == 400
     assert web.post("/groups/", data={"name": "Sneaky"}).status_code == 400
     assert "Sneaky" not in web.get("/groups/").get_data(as_text=True)
-    assert ally.email not in web.get(f"/groups/{group}/members").get_data(as_text=True)
+    assert ally.email not in web.get(f"/groups/{group}/members").get_data(as_text=True), "not even invited"
 
 
 def test_before_any_release_the_page_explains_what_it_waits_for(app: Flask, lead: Person) -> None:
@@ -385,7 +573,7 @@ def test_a_nul_character_in_a_member_email_is_a_400(app: Flask, lead: Person) ->
     group = lead.create_group()
     web = browser_for(app, lead)
     page = f"/groups/{group}/members"
-    response = post(web, page, {"email": "a\x00@example.org", "role": "ally"}, page)
+    response = post(web, page, {"emails": "a\x00@example.org", "role": "ally"}, page)
     assert response.status_code == 400 and "cannot be stored" in response.get_data(as_text=True)
 
 

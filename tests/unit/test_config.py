@@ -343,3 +343,84 @@ def test_organisation_domains_are_kept_lowercased_once_each(tmp_path: Path) -> N
 @pytest.mark.parametrize("value", ["example", "example.org,@example.com", "exa mple.org", "example.org;example.com"])
 def test_an_organisation_domain_that_is_not_a_domain_name_is_refused(tmp_path: Path, value: str) -> None:
     assert refusal(tmp_path, ORG_EMAIL_DOMAINS=value).startswith("ORG_EMAIL_DOMAINS: ")
+
+
+# --- Single sign-on (OpenID Connect) and password sign-in ---
+
+CLIENT_SECRET = "a-client-secret-that-must-never-show"
+OIDC = {
+    "OIDC_ISSUER": "https://login.example.org/realms/staff",
+    "OIDC_CLIENT_ID": "allyloop",
+    "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+}
+
+
+def test_by_default_there_is_no_single_sign_on_and_passwords_sign_in(tmp_path: Path) -> None:
+    configured = settings(tmp_path)
+    assert not configured.sso_enabled and configured.oidc_issuer is None
+    assert configured.password_sign_in
+
+
+def test_the_three_oidc_settings_turn_on_single_sign_on(tmp_path: Path) -> None:
+    configured = settings(tmp_path, **OIDC)
+    assert configured.sso_enabled
+    assert (configured.oidc_issuer, configured.oidc_client_id) == ("https://login.example.org/realms/staff", "allyloop")
+    assert configured.oidc_client_secret == CLIENT_SECRET
+
+
+def test_the_issuer_is_kept_exactly_as_given(tmp_path: Path) -> None:
+    """ID tokens must name the issuer to the character, trailing slash included (as some providers do)."""
+    assert settings(tmp_path, **{**OIDC, "OIDC_ISSUER": "https://tenant.example.org/"}).oidc_issuer == (
+        "https://tenant.example.org/"
+    )
+
+
+@pytest.mark.parametrize("left_out", ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"])
+def test_oidc_settings_come_all_three_or_none(tmp_path: Path, left_out: str) -> None:
+    env = {name: value for name, value in OIDC.items() if name != left_out}
+    message = refusal(tmp_path, **env)
+    assert message.startswith("OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together")
+    assert message.endswith(f"(missing: {left_out})")
+
+
+@pytest.mark.parametrize(
+    "issuer", ["http://login.example.org", "ftp://login.example.org", "https://", "login.example.org", "https://x/?a=1"]
+)
+def test_an_issuer_that_is_not_an_https_url_is_refused(tmp_path: Path, issuer: str) -> None:
+    assert refusal(tmp_path, **{**OIDC, "OIDC_ISSUER": issuer}).startswith("OIDC_ISSUER must be")
+
+
+@pytest.mark.parametrize("issuer", ["http://localhost:9000", "http://127.0.0.1:9000/op", "http://[::1]:9000"])
+def test_an_http_issuer_is_allowed_on_this_machine(tmp_path: Path, issuer: str) -> None:
+    assert settings(tmp_path, **{**OIDC, "OIDC_ISSUER": issuer}).oidc_issuer == issuer
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OIDC_CLIENT_SECRET": CLIENT_SECRET},
+        {"OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_ISSUER": "https://login.example.org"},
+        {**OIDC, "OIDC_ISSUER": "http://login.example.org"},
+    ],
+)
+def test_no_oidc_refusal_repeats_the_client_secret(tmp_path: Path, env: dict[str, str]) -> None:
+    assert CLIENT_SECRET not in refusal(tmp_path, **env)
+
+
+def test_the_client_secret_is_left_out_of_the_settings_repr(tmp_path: Path) -> None:
+    assert CLIENT_SECRET not in repr(settings(tmp_path, **OIDC))
+
+
+def test_password_sign_in_can_be_switched_off_when_single_sign_on_is_on(tmp_path: Path) -> None:
+    assert not settings(tmp_path, PASSWORD_SIGN_IN="off", **OIDC).password_sign_in
+    assert settings(tmp_path, PASSWORD_SIGN_IN="On", **OIDC).password_sign_in
+
+
+def test_password_sign_in_stays_on_without_single_sign_on(tmp_path: Path) -> None:
+    """Off with no identity provider would let nobody sign in."""
+    assert refusal(tmp_path, PASSWORD_SIGN_IN="off").startswith("PASSWORD_SIGN_IN=off needs single sign-on")
+
+
+@pytest.mark.parametrize("value", ["no", "false", "0", "of"])
+def test_password_sign_in_is_on_or_off(tmp_path: Path, value: str) -> None:
+    assert refusal(tmp_path, PASSWORD_SIGN_IN=value, **OIDC) == "PASSWORD_SIGN_IN must be on (the default) or off"
