@@ -7,7 +7,8 @@ import traceback
 from types import TracebackType
 
 # Link tokens travel in paths (/r/<token>, /api/v1/answer/<token>); IPs in server messages.
-_TOKEN_PATH = re.compile(r"(/r/|/answer/)[^\s/?\"']+")
+# Every path that carries a token: answer links, and the links of account and invitation emails.
+_TOKEN_PATH = re.compile(r"(/r/|/answer/|/verify/|/reset-password/|/password-resets/|/invitations/)[^\s/?\"']+")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 _IPV6_CANDIDATE = re.compile(r"(?<![\w:])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?![\w])")
 # The development server prefixes each request line with the client address and a date.

@@ -32,6 +32,7 @@ from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Followup
 from feedback.services import keys
+from tests.servers import SmtpSink
 
 KEK = keyring.new_kek()
 MAILBOX = "tests.mailbox"  # app.extensions key: how a test reads the mail its app sent
@@ -197,6 +198,15 @@ class Recipient:
 
     def answer(self, token: str, answers: dict[str, Any], comment: dict[str, str] | None = None) -> Any:
         return self.client.post(f"/api/v1/answer/{token}", json=self.envelope(token, answers, comment))
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """A real SMTP server in its own process (see tests.servers.SmtpSink), stopped after the test."""
+    sink = SmtpSink(tmp_path / "smtp")
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from feedback.errors import Conflict, Invalid, NotFound
 from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
-from web.forms import errors_of, load
+from web.forms import addresses, errors_of, load
 from web.labels import kind_text
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
@@ -100,10 +100,6 @@ REQUEST_FIELDS = {
 }
 NOTE_FIELDS = {"text": _l("Keep the note to %(n)s characters or fewer.", n=notes.MAX_CHARS)}
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
-# Addresses as people paste them: one a line, or between commas, semicolons or spaces; a
-# mail program's "Sam Lee <sam@example.org>" gives the address in the angle brackets.
-_BETWEEN_ADDRESSES = re.compile(r"[,;\n]+")
-_ANGLED = re.compile(r"<([^<>]*)>")
 _ADDRESS_FIELD = re.compile(r"recipients\.([0-9]+)")
 
 
@@ -123,13 +119,6 @@ def _form(*integers: str) -> dict[str, Any]:
 
 def _in_words(errors: dict[str, str], words: dict[str, Any]) -> dict[str, str]:
     return {name: str(words.get(name, message)) for name, message in errors.items()}
-
-
-def _addresses(text: str) -> list[str]:
-    found: list[str] = []
-    for part in _BETWEEN_ADDRESSES.split(text):
-        found.extend(_ANGLED.findall(part) or part.split())
-    return [address.strip() for address in found if address.strip()]
 
 
 def _address_errors(fields: Mapping[str, Any], typed: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -262,7 +251,7 @@ def ask(action_id: int) -> Any:
     """Ask colleagues by email (P8): Allyloop mails each their own link, and only their
     answers count toward results. The ally sees how many were emailed, never a link."""
     cfg = current_app.config["ALLYLOOP"]
-    typed = _addresses(request.form.get("recipients", ""))
+    typed = addresses(request.form.get("recipients", ""))
     data: dict[str, Any] = {"recipients": typed}
     if "stage" in request.form:
         data["stage"] = request.form["stage"]

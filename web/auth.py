@@ -67,4 +67,4 @@ def protect() -> None:
 
 
 def signed_in_context() -> dict[str, Any]:
-    return {"me": current_account() if request.blueprint in ("home", "ally", "lead") else None}
+    return {"me": current_account() if request.blueprint in ("home", "ally", "lead", "account") else None}

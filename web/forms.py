@@ -1,5 +1,6 @@
 """Forms on the signed-in pages are read with the API's own marshmallow schemas."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,3 +27,17 @@ def errors_of(error: ValidationError) -> dict[str, str]:
         str(field): " ".join(map(str, text)) if isinstance(text, list) else str(text)
         for field, text in messages.items()
     }
+
+
+# Addresses as people paste them: one a line, or between commas, semicolons or spaces; a
+# mail program's "Sam Lee <sam@example.org>" gives the address in the angle brackets.
+_BETWEEN_ADDRESSES = re.compile(r"[,;\n]+")
+_ANGLED = re.compile(r"<([^<>]*)>")
+
+
+def addresses(text: str) -> list[str]:
+    """The email addresses in a pasted list, in the order typed."""
+    found: list[str] = []
+    for part in _BETWEEN_ADDRESSES.split(text):
+        found.extend(_ANGLED.findall(part) or part.split())
+    return [address.strip() for address in found if address.strip()]

@@ -9,7 +9,17 @@ page on GET, with one button that POSTs: mail scanners fetch links, and must not
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as cookie
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -65,6 +75,15 @@ def _next() -> str | None:
     return local_path(request.values.get("next"))
 
 
+def _remember_next() -> None:
+    """Keep where to go once the emailed link confirms the address (opened in this browser)."""
+    after = _next()
+    if after:
+        cookie[AFTER_VERIFY] = after
+    else:
+        cookie.pop(AFTER_VERIFY, None)  # not an earlier sign-up's
+
+
 def _in_words(error: ValidationError, words: dict[str, Any]) -> dict[str, str]:
     """The schema's messages ("Length must be between 1 and 120.") in people's words. A
     character that cannot be stored keeps its own message: the words would not explain it."""
@@ -72,6 +91,13 @@ def _in_words(error: ValidationError, words: dict[str, Any]) -> dict[str, str]:
     if any("\x00" in value for value in request.form.values()):
         return errors
     return {name: str(words.get(name, message)) for name, message in errors.items()}
+
+
+def _passwords_on() -> None:
+    """With PASSWORD_SIGN_IN off, people sign in only through the organisation (web/sso.py):
+    the pages that take or set a password do not exist."""
+    if not _settings().password_sign_in:
+        abort(404)
 
 
 def _problem(status: int, title: str, message: str, links: list[tuple[str, str]]) -> Any:
@@ -93,6 +119,7 @@ def index() -> Any:
 @limiter.limit("5/hour", key_func=_email_key, methods=["POST"])
 @limiter.limit("30/hour", key_func=client_key, methods=["POST"])
 def sign_up() -> Any:
+    _passwords_on()
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -108,15 +135,16 @@ def sign_up() -> Any:
             )
         except ValidationError as exc:
             errors = _in_words(exc, SIGN_UP_FIELDS)
-        except Invalid:  # the only reason the service gives: an address outside the organisation
+        except Invalid as exc:  # an address outside the organisation, or a name of invisible characters
             session().rollback()
-            domains = ", ".join(_settings().org_email_domains)
-            errors = {"email": _("Use your work address: one ending in %(domains)s.", domains=domains)}
+            errors = {name: str(SIGN_UP_FIELDS.get(name, message)) for name, message in exc.fields.items()}
+            if "email" in exc.fields:
+                domains = ", ".join(_settings().org_email_domains)
+                errors["email"] = _("Use your work address: one ending in %(domains)s.", domains=domains)
         else:
             session().commit()
             deliveries_waiting()
-            if _next():
-                cookie[AFTER_VERIFY] = _next()
+            _remember_next()
             # The same answer for a new and a known address: the email says which it was.
             return redirect(url_for("home.check_email"))
     status = 400 if errors else 200
@@ -170,6 +198,7 @@ def sign_in_page() -> Any:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
+        _passwords_on()
         try:
             body = load(TokenIn(), request.form)
             account = accounts.authenticate(
@@ -185,8 +214,7 @@ def sign_in_page() -> Any:
         except Unverified:
             session().commit()  # the fresh verification email
             deliveries_waiting()
-            if _next():
-                cookie[AFTER_VERIFY] = _next()
+            _remember_next()
             errors = {"_form": _("Confirm your address first: we emailed you a new link. Open it to sign in.")}
             status = 403
         except Unauthenticated:
@@ -213,6 +241,7 @@ def sign_out_page() -> Any:
 @limiter.limit("5/hour", key_func=_email_key, methods=["POST"])
 @limiter.limit("30/hour", key_func=client_key, methods=["POST"])
 def reset_request() -> Any:
+    _passwords_on()
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -236,6 +265,7 @@ def reset_sent() -> Any:
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @limiter.limit("30/hour", key_func=client_key, methods=["POST"])
 def reset_password(token: str) -> Any:
+    _passwords_on()
     if not is_link_token(token):
         return _reset_unknown()
     errors: dict[str, str] = {}

@@ -35,14 +35,12 @@ from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.services import groups, invitations, results
 from web import insights
 from web.auth import login_required, me, protect
-from web.forms import errors_of, load
+from web.forms import addresses, errors_of, load
 
 bp = Blueprint("lead", __name__, url_prefix="/groups")
 bp.before_request(protect)
 
 INVITE_FIELDS = {"role": _l("Choose a role: ally or co-lead.")}
-_BETWEEN_ADDRESSES = re.compile(r"[,;\n]+")
-_ANGLED = re.compile(r"<([^<>]*)>")
 _ADDRESS_FIELD = re.compile(r"email\.([0-9]+)")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 
@@ -114,15 +112,6 @@ def members(group_id: int) -> Any:
     return _members_page(group_id, {}, {})
 
 
-def _addresses(text: str) -> list[str]:
-    """Addresses as leads paste them: one a line, or between commas, semicolons or spaces; a
-    mail program's "Sam Lee <sam@example.org>" gives the address in the angle brackets."""
-    found: list[str] = []
-    for part in _BETWEEN_ADDRESSES.split(text):
-        found.extend(_ANGLED.findall(part) or part.split())
-    return [address.strip() for address in found if address.strip()]
-
-
 def _invite_errors(fields: Mapping[str, str], typed: list[str]) -> tuple[dict[str, str], list[str]]:
     """The page's errors, and one line per address that cannot be invited, in the order typed.
 
@@ -153,7 +142,7 @@ def _invite_errors(fields: Mapping[str, str], typed: list[str]) -> tuple[dict[st
 @login_required
 def invite(group_id: int) -> Any:
     groups.led_group(session(), me(), group_id)  # 403 before reading the form
-    typed = _addresses(request.form.get("emails", ""))
+    typed = addresses(request.form.get("emails", ""))
     try:
         body = load(RoleIn(), request.form)  # also refuses a NUL in any field, the addresses too
         invited = invitations.invite(

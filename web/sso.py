@@ -31,7 +31,7 @@ from api.config import Settings
 from api.extensions import session
 from feedback.errors import Forbidden, Invalid
 from feedback.services import accounts
-from web.auth import sign_in
+from web.auth import current_account, sign_in
 from web.home import local_path
 
 bp = Blueprint("sso", __name__, url_prefix="/sso")
@@ -90,10 +90,11 @@ def _client() -> Any:
 
 
 def _failed(status: int, message: str) -> tuple[str, int]:
-    return render_template("sso/failed.html", message=message, password_sign_in=_settings().password_sign_in), status
+    return render_template("sso/failed.html", message=message), status
 
 
-def _unreachable(reason: str) -> tuple[str, int]:
+def _provider_trouble(reason: str) -> tuple[str, int]:
+    """The provider is away or answers what no conforming one would: the operator's to fix."""
     log.error("single sign-on: %s", reason)
     message = _("Allyloop could not reach your organisation's sign-in service. Try again in a few minutes.")
     return _failed(502, message)
@@ -119,9 +120,9 @@ def start() -> Any:
         _metadata(client)
         response = client.authorize_redirect(_settings().public_base_url + "/sso/callback")
     except ProviderProblem as exc:
-        return _unreachable(str(exc))
+        return _provider_trouble(str(exc))
     except (RequestException, ValueError) as exc:
-        return _unreachable(f"discovery failed ({type(exc).__name__})")
+        return _provider_trouble(f"discovery failed ({type(exc).__name__})")
     after = local_path(request.args.get("next"))
     if after:
         cookie[AFTER] = after
@@ -135,6 +136,8 @@ def callback() -> Any:
     try:
         claims = _verified_claims(client)
     except MismatchingStateError:
+        if current_account() is not None:  # the callback again (reloaded, or pressed twice): done already
+            return redirect(url_for("home.index"))
         log.warning("single sign-on refused: the state is unknown, used or from another browser")
         return _failed(400, _("This sign-in has expired or was started in another browser. Please start again."))
     except AuthlibBaseError as exc:  # the provider said no (access_denied, ...) or refused the code
@@ -145,9 +148,9 @@ def callback() -> Any:
         log.warning("single sign-on refused: the ID token failed its %s check", _word(what))
         return _failed(400, _("The answer from your organisation's sign-in could not be verified. Please start again."))
     except ProviderProblem as exc:
-        return _unreachable(str(exc))
+        return _provider_trouble(str(exc))
     except (RequestException, ValueError) as exc:
-        return _unreachable(f"a request to the provider failed ({type(exc).__name__})")
+        return _provider_trouble(f"a request to the provider failed ({type(exc).__name__})")
     try:
         account = accounts.sso_account(
             session(),

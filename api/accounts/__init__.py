@@ -25,7 +25,7 @@ from api.clock import utcnow
 from api.extensions import Blueprint, client_key, limiter, session
 from api.jobs import deliveries_waiting, letters
 from crypto.tokens import rate_key
-from feedback.errors import Unverified
+from feedback.errors import Forbidden, Unverified
 from feedback.services import accounts
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, tokens and password resets")
@@ -85,6 +85,8 @@ def verify(body: dict[str, Any]) -> Any:
 @limiter.limit("60/hour", key_func=client_key)
 def create_token(body: dict[str, Any]) -> Any:
     """Sign in: trade email and password for a bearer token (403 unverified until the address is confirmed)"""
+    if not _settings().password_sign_in:  # PASSWORD_SIGN_IN=off: people sign in through the identity provider
+        raise Forbidden("password sign-in is off here: sign in with your organisation, then make a token at /account")
     now = utcnow()
     try:
         account = accounts.authenticate(

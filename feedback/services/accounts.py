@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto import passwords, tokens
-from feedback import addresses, delivery
+from feedback import addresses, delivery, text
 from feedback.errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.mail import Mail
 from feedback.models import Account, AccountToken, ApiToken
@@ -117,6 +117,9 @@ def sign_up(
     an account already, email its owner a note instead. Either way the caller learns nothing
     and the work is the same: one password hash, one email queued."""
     check_domain(email, domains)
+    name = text.clean(name)  # others read it: no bidi overrides or invisible characters
+    if not name:
+        raise Invalid("give your name", {"name": "must not be blank"})
     email = normalise_email(email)
     password_hash = passwords.hash_password(password, cost=password_cost)
     account = session.scalar(select(Account).where(Account.email == email))
@@ -124,7 +127,7 @@ def sign_up(
         try:
             with session.begin_nested():
                 account = Account(
-                    email=email, name=name.strip(), password_hash=password_hash, created_on=now.date(), verified=False
+                    email=email, name=name, password_hash=password_hash, created_on=now.date(), verified=False
                 )
                 session.add(account)
         except IntegrityError:  # the same address signed up at the same moment
@@ -301,7 +304,7 @@ def sso_account(
     email = normalise_email(email)
     account = session.scalar(select(Account).where(Account.email == email))
     if account is None:
-        account = Account(email=email, name=name.strip()[:120] or email, password_hash=None, created_on=today)
+        account = Account(email=email, name=text.clean(name)[:120] or email, password_hash=None, created_on=today)
         session.add(account)
     account.sso_subject = subject
     account.verified = True

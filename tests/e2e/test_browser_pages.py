@@ -3,6 +3,7 @@
 from typing import Any
 
 from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
+from tests.conftest import inbox
 
 
 def test_a_new_ally_signs_up_and_sees_their_groups(live_server: LiveServer, page: Any) -> None:
@@ -15,8 +16,14 @@ def test_a_new_ally_signs_up_and_sees_their_groups(live_server: LiveServer, page
     page.get_by_label("Work email").fill("robin@example.org")
     page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="My groups").wait_for()
+    page.get_by_role("heading", name="Check your email").wait_for()
     assert_accessible(page)
+    token = inbox(live_server.app, "robin@example.org", "verify")[-1]  # what the email links to
+    page.goto(f"{live_server.url}/verify/{token}")
+    page.get_by_role("button", name="Confirm my address").click()
+    page.get_by_role("heading", name="Welcome, Robin").wait_for()
+    assert_accessible(page)
+    screenshot(page, "empty-home")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Learn whether your help helped").wait_for()
 

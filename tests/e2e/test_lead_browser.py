@@ -1,5 +1,6 @@
-"""An ERG lead's whole flow in a real browser: sign up, create a group, add allies, read the
-insights once answers are released, download the CSV. Axe checks every page."""
+"""An ERG lead's whole flow in a real browser: sign up, create a group, invite a co-lead who
+accepts in their own browser, remove them after asking, read the insights once answers are
+released, download the CSV. Axe checks every page."""
 
 import csv
 import io
@@ -10,8 +11,8 @@ from sqlalchemy import update
 
 from api.extensions import db
 from feedback.models import Cohort, FeedbackRequest
-from tests.conftest import Person
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
+from tests.conftest import Person, inbox
+from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot, sign_up
 from tests.integration.load_scenario import month_label, months_ago
 from tests.integration.test_web_lead import fill_group
 
@@ -48,23 +49,52 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     api = live_server.app.test_client()
     lead = SignedUpInBrowser(api, "lee.lead@example.org", "a long enough password")
 
-    page.get_by_label("Their work email").fill("nobody@example.org")
-    page.get_by_role("button", name="Add member").click()
-    page.get_by_text("There is no account with that email address").first.wait_for()
+    page.get_by_label("Their work email addresses").fill("not-an-address")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    page.get_by_text("not-an-address: not an email address").wait_for()
     assert_accessible(page)
-    screenshot(page, "lead-members-no-account")
+    screenshot(page, "lead-members-invite-errors")
     co_lead = Person(api, "Cora")
-    page.get_by_label("Their work email").fill(co_lead.email)
+    page.get_by_label("Their work email addresses").fill(f"{co_lead.email}\nsam@example.org")
     page.get_by_label("Co-lead").check()
-    page.get_by_role("button", name="Add member").click()
-    page.get_by_text(co_lead.email).wait_for()
-    page.get_by_role("button", name="Remove Cora").click()
+    page.get_by_role("button", name="Invite", exact=True).click()
+    page.get_by_text("Invited 2 people.").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-members-pending")
+    page.get_by_role("button", name="Withdraw the invitation to sam@example.org").click()
+    page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
+    assert page.get_by_text("sam@example.org").count() == 0
+
+    # Cora, in her own browser, opens the invitation, signs in, and comes back to accept it.
+    invitee = page.context.browser.new_context(viewport=PHONE)
+    cora = invitee.new_page()
+    cora.goto(f"{live_server.url}/invitations/{inbox(live_server.app, co_lead.email, 'invitations')[-1]}")
+    cora.get_by_role("link", name="Sign in").first.click()
+    cora.get_by_label("Email").fill(co_lead.email)
+    cora.get_by_label("Password").fill(co_lead.password)
+    cora.get_by_role("button", name="Sign in").click()
+    cora.get_by_role("button", name="Accept and join Women in Engineering").wait_for()
+    assert_accessible(cora)
+    screenshot(cora, "invitation")
+    cora.get_by_role("button", name="Accept and join Women in Engineering").click()
+    cora.get_by_role("heading", name="My groups").wait_for()
+    invitee.close()
+
+    page.reload()
+    page.get_by_text(co_lead.email, exact=True).wait_for()
+    page.get_by_role("link", name="Remove Cora").click()
+    page.get_by_role("heading", name="Remove Cora from Women in Engineering?").wait_for()
+    assert_accessible(page)
+    screenshot(page, "lead-remove-confirm")
+    page.get_by_role("button", name="Yes, remove Cora").click()
     page.get_by_role("heading", name="Members of Women in Engineering").wait_for()
     assert page.get_by_text(co_lead.email).count() == 0
-    page.get_by_role("button", name="Remove Lee Lead").click()  # the last lead stays
+    page.get_by_role("link", name="Leave Lee Lead").click()  # the last lead stays
     page.get_by_text("A group needs at least one lead").first.wait_for()
+    assert page.get_by_role("button", name="Yes, leave the group").count() == 0
     assert_accessible(page)
     screenshot(page, "lead-members-last-lead")
+    page.get_by_role("link", name="Back to the members").click()
 
     page.get_by_role("link", name="Insights for Women in Engineering").click()
     page.get_by_role("heading", name="Nothing released yet").wait_for()

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from werkzeug.serving import make_server
 
 from api.extensions import db
 from crypto import keyring
-from tests.conftest import build_app
+from tests.conftest import Mailbox, build_app, outbox
+from tests.servers import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,8 +30,20 @@ def fetch(url: str) -> int:
         return error.code
 
 
-def make_link(base: str) -> str:
-    """Sign up, make a group and an action, and ask for one link, all over HTTP."""
+def verification_token(mail: Mailbox, to: str) -> str:
+    """The token of the verification link emailed to ``to``, once it has arrived."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for message in mail():
+            found = re.search(r"/verify/([A-Za-z0-9_-]{22})", message.get_content())
+            if message["To"] == to and found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no verification email reached {to}")
+
+
+def make_link(base: str, mail: Mailbox) -> str:
+    """Sign up (verifying from the email), make a group and an action, and ask for one link, all over HTTP."""
     import json
 
     def call(path: str, body: dict[str, object], token: str | None = None) -> dict[str, object]:
@@ -39,6 +53,7 @@ def make_link(base: str) -> str:
             return dict(json.loads(response.read()))
 
     call("/api/v1/accounts", {"email": "a@example.org", "password": "a long passphrase", "name": "A"})
+    call("/api/v1/accounts/verify", {"token": verification_token(mail, "a@example.org")})
     token = str(call("/api/v1/tokens", {"email": "a@example.org", "password": "a long passphrase"})["token"])
     group = call("/api/v1/groups", {"name": "G"}, token)["id"]
     action = {"group_id": group, "kind": "credit", "summary": "s", "occurred_on": "2026-01-05", "visibility": "public"}
@@ -55,7 +70,7 @@ def test_the_development_server_logs_no_token_or_address(tmp_path: Path, caplog:
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        token = make_link(base)
+        token = make_link(base, lambda: outbox(app))
         assert fetch(f"{base}/r/{token}") == 200
         assert fetch(f"{base}/api/v1/answer/{token}") == 200
         assert fetch(f"{base}/r/AAAAAAAAAAAAAAAAAAAAAA") == 404
@@ -73,10 +88,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_gunicorn_as_the_procfile_runs_it_logs_no_token_or_address(tmp_path: Path) -> None:
+def test_gunicorn_as_the_procfile_runs_it_logs_no_token_or_address(tmp_path: Path, smtp_sink: SmtpSink) -> None:
     port = free_port()
     env = {
         **os.environ,
+        "MAIL_URL": smtp_sink.url,  # the web process's own mail thread sends the verification
         "SECRET_KEY": "s" * 40,
         "KEY_ENCRYPTION_KEY": keyring.new_kek(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -103,7 +119,7 @@ def test_gunicorn_as_the_procfile_runs_it_logs_no_token_or_address(tmp_path: Pat
                     break
                 except OSError:
                     time.sleep(0.1)
-            token = make_link(base)
+            token = make_link(base, smtp_sink.messages)
             assert fetch(f"{base}/r/{token}") == 200
             assert fetch(f"{base}/api/v1/answer/{token}") == 200
         finally:

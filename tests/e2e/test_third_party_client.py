@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -63,11 +64,13 @@ class Client:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
 
-    def sign_up(self, email: str, name: str) -> "Client":
+    def sign_up(self, email: str, name: str, mailbox: SmtpSink) -> "Client":
         status, _ = self.call(
             "POST", "/api/v1/accounts", {"email": email, "password": "a long passphrase", "name": name}
         )
-        assert status == 201
+        assert status == 202
+        status, _ = self.call("POST", "/api/v1/accounts/verify", {"token": token_mailed_to(mailbox, email, "verify")})
+        assert status == 200
         status, body = self.call("POST", "/api/v1/tokens", {"email": email, "password": "a long passphrase"})
         assert status == 201
         return Client(self.base_url, body["token"])
@@ -94,6 +97,22 @@ def seal_answer(page: dict[str, Any], answers: dict[str, Any], comment: dict[str
     return {"kid": page["key"]["kid"], "sealed": b64u(suite.encrypt(plaintext, public, unb64u(page["info"])))}
 
 
+def token_mailed_to(mailbox: SmtpSink, address: str, path: str) -> str:
+    """The token of the last ``/{path}/<token>`` link emailed to this address, as its owner reads it."""
+    for _ in range(200):
+        found = [
+            match.group(1)
+            for m in mailbox.messages()
+            if m["To"] == address
+            for match in [re.search(rf"/{path}/([A-Za-z0-9_-]{{22}})", m.get_content())]
+            if match
+        ]
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no /{path}/ link reached {address}")
+
+
 def link_mailed_to(mailbox: SmtpSink, address: str) -> str:
     """The answer link in the one email this colleague received."""
     (mail,) = [m for m in mailbox.messages() if m["To"] == address]
@@ -102,16 +121,17 @@ def link_mailed_to(mailbox: SmtpSink, address: str) -> str:
 
 def test_a_third_party_client_walks_the_whole_loop(base_url: str, mailbox: SmtpSink) -> None:
     anonymous = Client(base_url)
-    lead = anonymous.sign_up("lead@example.org", "Lee")
-    allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}") for i in range(3)]
+    lead = anonymous.sign_up("lead@example.org", "Lee", mailbox)
+    allies = [anonymous.sign_up(f"ally{i}@example.org", f"Ally {i}", mailbox) for i in range(3)]
 
     status, group = lead.call("POST", "/api/v1/groups", {"name": "Black Engineers Network"})
     assert status == 201
-    for i in range(3):
-        status, _ = lead.call(
-            "POST", f"/api/v1/groups/{group['id']}/members", {"email": f"ally{i}@example.org", "role": "ally"}
-        )
-        assert status == 201
+    emails = [f"ally{i}@example.org" for i in range(3)]
+    status, invited = lead.call("POST", f"/api/v1/groups/{group['id']}/members", {"emails": emails, "role": "ally"})
+    assert status == 202 and invited == {"status": "invited", "invited": 3}
+    for email, ally in zip(emails, allies, strict=True):  # each accepts from their own email
+        status, joined = ally.call("POST", f"/api/v1/invitations/{token_mailed_to(mailbox, email, 'invitations')}")
+        assert status == 200 and joined == {"group_id": group["id"], "role": "ally"}
 
     for n, ally in enumerate(allies):
         action = {

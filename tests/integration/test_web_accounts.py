@@ -132,6 +132,10 @@ def test_sign_up_mistakes_are_explained_in_plain_words_and_the_form_kept(app: Fl
     assert "Write your name" in text and "like name@example.org" in text and "at least 10 characters" in text
     assert "Length must be" not in text and "Not a valid email" not in text
     assert 'value="not-an-address"' in text
+    blank = post(
+        app.test_client(), "/sign-up", {"name": " \u200b ", "email": "robin@example.org", "password": PASSWORD}
+    )
+    assert blank.status_code == 400 and "Write your name" in blank.text, "a name of invisible characters"
 
 
 def test_sign_up_outside_the_organisation_is_refused_by_name_of_its_domains(tmp_path: Path) -> None:

@@ -117,7 +117,7 @@ def test_a_lead_invites_a_pasted_list_and_sees_it_pending(app: Flask, lead: Pers
     for email in (has_account.email, "new.one@example.org", "sam@example.org"):
         assert email in pending
     expires = (utcnow() + timedelta(days=14)).date().isoformat()
-    assert pending.count(f"until {expires}") == 3 and pending.count(">Withdraw<") == 3
+    assert pending.count(f"expires on {expires}") == 3 and pending.count(">Withdraw<") == 3
     assert has_account.get("/api/v1/groups").get_json() == [], "nobody joins before accepting"
 
 
@@ -158,7 +158,7 @@ def test_addresses_that_cannot_be_invited_are_named_and_the_typed_text_kept(tmp_
     assert "not-an-address: not an email address" in text
     assert "pat@gmail.test: must be an address of the organisation: example.org" in text
     assert f">{typed}</textarea>" in text
-    assert "None: everyone invited has accepted" in text, "nobody was invited"
+    assert "No invitations are waiting" in text, "nobody was invited"
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -103,7 +103,17 @@ def test_install_twice_still_logs_each_message_once(werkzeug_log: Captured) -> N
 
 @pytest.mark.parametrize(
     "path",
-    [f"/r/{TOKEN}", f"/api/v1/answer/{TOKEN}", f"/r/{TOKEN}?lang=en", f"/api/v1/answer/{TOKEN}/"],
+    [
+        f"/r/{TOKEN}",
+        f"/api/v1/answer/{TOKEN}",
+        f"/r/{TOKEN}?lang=en",
+        f"/api/v1/answer/{TOKEN}/",
+        f"/verify/{TOKEN}",
+        f"/reset-password/{TOKEN}",
+        f"/api/v1/password-resets/{TOKEN}",
+        f"/invitations/{TOKEN}",
+        f"/api/v1/invitations/{TOKEN}",
+    ],
 )
 def test_link_tokens_in_paths_are_scrubbed(app_log: Captured, path: str) -> None:
     app_log.logger.error("Exception on %s [POST]", path)

@@ -89,7 +89,8 @@
   function readComment() {
     var box = form.elements.namedItem("comment");
     var text = box ? box.value.replace(/\r\n?/g, "\n").trim() : "";
-    if (!text) return null;
+    // Only invisible characters (which the server drops) is no comment, as without JavaScript.
+    if (!text.replace(/[\p{Cf}\s]/gu, "")) return null;
     var max = parseInt(box.getAttribute("maxlength"), 10);
     if (Array.from(text).length > max) throw invalid(box, message("too-long"));
     if (CONTROL.test(text) || LONE_SURROGATE.test(text)) throw invalid(box, message("characters"));
