@@ -14,14 +14,15 @@ $(BIN)/flask: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-# The OpenID Provider the single sign-on tests start (tests/oidc) runs on Node.js. Without npm
-# it is skipped here, and those tests skip with the reason (CI installs npm).
+# The OpenID Provider the single sign-on tests start (tests/oidc) runs on Node.js; only the
+# tests need it, so `make run` does not install it. Without npm it is skipped here, and those
+# tests skip with the reason (CI installs npm).
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/oidc --no-audit --no-fund && touch $@; \
 	else echo "npm is not installed: skipping tests/oidc (the single sign-on tests will skip)"; fi
 
-install: $(BIN)/flask $(OIDC_PROVIDER)
+install: $(BIN)/flask
 
 # Local secrets for the embedded default, made once and never committed.
 .env:
@@ -45,7 +46,7 @@ typecheck: install
 
 # Everything on the embedded SQLite default. Tests that need redis-server, PostgreSQL or
 # Chromium skip with the reason when those are not installed (and fail in CI).
-unit: install
+unit: install $(OIDC_PROVIDER)
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 
 # With TEST_DATABASE_URL set (.ci/run sets it), the database-backed suites run again on it.
@@ -54,7 +55,7 @@ test: lint typecheck unit
 
 # The database-backed suites against TEST_DATABASE_URL (a PostgreSQL URL). The tests on
 # real services are left out here: they bring their own PostgreSQL and ran already.
-test-db: install
+test-db: install $(OIDC_PROVIDER)
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL to a PostgreSQL URL" && false)
 	@echo "== the integration and end-to-end suites again, on PostgreSQL"
 	$(BIN)/pytest tests/integration tests/e2e --ignore=tests/integration/test_real_services.py
