@@ -46,6 +46,13 @@ def _settings() -> Any:
     return current_app.config["ALLYLOOP"]
 
 
+def _passwords_on() -> None:
+    """With PASSWORD_SIGN_IN=off people sign in through the identity provider only: no
+    password is taken, made or reset here."""
+    if not _settings().password_sign_in:
+        raise Forbidden("password sign-in is off here: sign in with your organisation, then make a token at /account")
+
+
 @blp.route("/accounts", methods=["POST"])
 @blp.arguments(AccountIn)
 @blp.response(202, StatusOut)
@@ -53,6 +60,7 @@ def _settings() -> Any:
 @limiter.limit("30/hour", key_func=client_key)
 def create_account(body: dict[str, Any]) -> Any:
     """Sign up: a verification email goes to the address (the answer is the same for a known one)"""
+    _passwords_on()
     cfg = _settings()
     accounts.sign_up(
         session(),
@@ -85,8 +93,7 @@ def verify(body: dict[str, Any]) -> Any:
 @limiter.limit("60/hour", key_func=client_key)
 def create_token(body: dict[str, Any]) -> Any:
     """Sign in: trade email and password for a bearer token (403 unverified until the address is confirmed)"""
-    if not _settings().password_sign_in:  # PASSWORD_SIGN_IN=off: people sign in through the identity provider
-        raise Forbidden("password sign-in is off here: sign in with your organisation, then make a token at /account")
+    _passwords_on()
     now = utcnow()
     try:
         account = accounts.authenticate(
@@ -131,6 +138,7 @@ def sign_out_everywhere() -> Any:
 @limiter.limit("30/hour", key_func=client_key)
 def request_reset(body: dict[str, Any]) -> Any:
     """Forgot your password: a reset link goes to the address, if it has an account (the answer is the same)"""
+    _passwords_on()
     accounts.request_reset(session(), email=body["email"], now=utcnow(), letters=letters())
     session().commit()
     deliveries_waiting()
@@ -143,6 +151,7 @@ def request_reset(body: dict[str, Any]) -> Any:
 @limiter.limit("30/hour", key_func=client_key)
 def reset_password(body: dict[str, Any], token: str) -> Any:
     """Set a new password with the reset link's token; every session and API token of the account ends"""
+    _passwords_on()
     accounts.reset_password(
         session(), token, password=body["password"], now=utcnow(), password_cost=_settings().password_cost
     )

@@ -452,3 +452,13 @@ def test_with_password_sign_in_off_the_api_refuses_even_a_right_password(
     )
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_with_password_sign_in_off_the_api_makes_and_resets_no_password(
+    make_app: Callable[..., Flask], relay: Relay
+) -> None:
+    client = make_app(**oidc(relay.url, password_sign_in=False)).test_client()
+    body = {"email": "ana@example.org", "password": "correct horse battery", "name": "Ana"}
+    assert client.post("/api/v1/accounts", json=body).status_code == 403
+    assert client.post("/api/v1/password-resets", json={"email": "ana@example.org"}).status_code == 403
+    assert client.post("/api/v1/password-resets/AAAAAAAAAAAAAAAAAAAAAA", json={"password": "x" * 12}).status_code == 403
