@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 from tests.conftest import inbox
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot, sign_up
 
 
 def test_a_new_ally_signs_up_and_sees_their_groups(live_server: LiveServer, page: Any) -> None:
