@@ -28,7 +28,7 @@ from requests import RequestException
 
 from api.clock import utcnow
 from api.config import Settings
-from api.extensions import session
+from api.extensions import client_key, limiter, session
 from feedback.errors import Forbidden, Invalid
 from feedback.services import accounts
 from web.auth import current_account, sign_in
@@ -113,6 +113,7 @@ def _metadata(client: Any) -> dict[str, Any]:
 
 
 @bp.get("/start")
+@limiter.limit("30/minute", key_func=client_key)  # each start asks the provider's discovery document
 def start() -> Any:
     """Off to the organisation's sign-in page, with a fresh state, nonce and PKCE challenge."""
     client = _client()
@@ -130,6 +131,7 @@ def start() -> Any:
 
 
 @bp.get("/callback")
+@limiter.limit("30/minute", key_func=client_key)
 def callback() -> Any:
     """Where the provider sends the person back: check everything, then sign them in."""
     client = _client()
