@@ -1,10 +1,12 @@
 """SQLite, the embedded default: real transactions (so SAVEPOINT works), foreign keys, WAL
 and a busy wait, and a write lock taken only by transactions that may write.
 
-Also ``scrub``, which jobs call after deleting envelopes so the deleted ciphertext leaves
-the database's files (SQLite's, and as far as the app can reach, PostgreSQL's)."""
+Also ``connect``, a connection tuned the same for api/commit.py's committer, and ``scrub``,
+which jobs call after deleting envelopes so the deleted ciphertext leaves the database's
+files (SQLite's, and as far as the app can reach, PostgreSQL's)."""
 
 import logging
+import sqlite3
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -17,6 +19,16 @@ BUSY_TIMEOUT_MS = 10_000
 # While a truncating checkpoint waits for readers, new writers (answers) wait behind it: so
 # it waits only this long, and what it could not finish, the next scrub does.
 SCRUB_WAIT_MS = 200
+# WAL keeps readers off the writer's way; synchronous stays FULL, so an answer acknowledged
+# with 202 survives even a power cut (P7). secure_delete zeroes deleted rows and freed
+# pages, whatever the build's default: a deleted envelope leaves no ciphertext in the file.
+PRAGMAS = (
+    "foreign_keys=ON",
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
+    "secure_delete=ON",
+)
 
 
 def tune(engine: Engine) -> None:
@@ -24,12 +36,7 @@ def tune(engine: Engine) -> None:
     def connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # WAL keeps readers off the writer's way; synchronous stays FULL, so an answer
-        # acknowledged with 202 survives even a power cut (P7). secure_delete zeroes deleted
-        # rows and freed pages, whatever the build's default: a deleted envelope leaves no
-        # ciphertext in the database file.
-        pragmas = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_MS}")
-        for pragma in (*pragmas, "secure_delete=ON"):
+        for pragma in PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -38,6 +45,18 @@ def tune(engine: Engine) -> None:
         # Take the write lock up front: two writers never deadlock upgrading a read lock.
         # Transactions that only read (feedback.transactions.reading) leave it to writers.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE")
+
+
+def connect(path: str, *, shared: bool = False) -> sqlite3.Connection:
+    """A connection outside the engine's pool, tuned like the pool's, for api/commit.py's
+    committer. Autocommit mode: its owner writes BEGIN and COMMIT itself. ``shared``: used by
+    one thread at a time, but not always the same one."""
+    connection = sqlite3.connect(
+        path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not shared
+    )
+    for pragma in PRAGMAS:
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
 
 
 def scrub(engine: Engine) -> None:

@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -437,13 +438,15 @@ def notes(a: web.WebResult | None, b: list[dict[str, Any]] | None, c: dict[str, 
     return out
 
 
-def _load_section() -> str:
-    """The load test's section (bench/load_pg.py writes it), kept when this script rewrites the page."""
-    from bench.load_pg import BEGIN, END
+# Sections other scripts write (bench/load_pg.py, the answer path's and the reads'
+# comparisons), each between "<!-- name: ... -->" and "<!-- /name -->": kept as they are
+# when this script rewrites the page.
+_KEPT = re.compile(r"<!-- (\w+): [^>]*-->.*?<!-- /\1 -->", re.DOTALL)
 
+
+def _kept_sections() -> str:
     old = DOC.read_text() if DOC.exists() else ""
-    start, end = old.find(BEGIN), old.find(END)
-    return "\n" + old[start : end + len(END)] + "\n" if start >= 0 and end > start else ""
+    return "".join("\n" + match.group(0) + "\n" for match in _KEPT.finditer(old))
 
 
 def _options() -> str:
@@ -522,7 +525,7 @@ def main() -> int:
     print(f"\ntotal {seconds / 60:.1f} min")
     if not args.no_doc:
         DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(document(args, info, rows, a, b, c, started, seconds) + _load_section())
+        DOC.write_text(document(args, info, rows, a, b, c, started, seconds) + _kept_sections())
         print(f"wrote {DOC.relative_to(ROOT)}")
     # Targets missed are reported, not fatal; a submit that was not accepted is.
     for run in (a, a_pg):

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -202,7 +203,7 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -c gunicorn.conf.py -b 127.0.0.1:PORT -w N APP`` with the given environment."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path) -> None:
+    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path, threads: int = 1) -> None:
         self.port = free_port()
         self.log = log
         self.args = [
@@ -213,6 +214,7 @@ class Gunicorn:
             f"127.0.0.1:{self.port}",
             "-w",
             str(workers),
+            *(("--threads", str(threads)) if threads > 1 else ()),  # gthread: several requests a worker
             app,
         ]
         self.env = env
@@ -225,10 +227,13 @@ class Gunicorn:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
-            if "Booting worker" in self.log.read_text() and self._accepts():
+            if self._booted() and self._accepts():
                 return self
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+
+    def _booted(self) -> bool:
+        return "Booting worker" in self.log.read_text()
 
     def _accepts(self) -> bool:
         try:
@@ -364,3 +369,168 @@ def summary(result: WebResult) -> dict[str, Any]:
         "ratio": result.ratio,
         "statuses": dict(result.submit.statuses),
     }
+
+
+class FlaskRun(Gunicorn):
+    """``flask run`` (what ``make run`` serves with): one process, a thread per request."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__("api:create_app()", env, 1, log)
+        self.args = [str(BIN / "flask"), "run", "--port", str(self.port), "--host", "127.0.0.1"]
+
+    def _booted(self) -> bool:
+        return "Running on" in self.log.read_text()
+
+
+# Issue 15: the answer path against the durable floor, in interleaved rounds.
+APPS = {
+    "hello": "bench.hello:create_app()",
+    "floor": "bench.floor:create_app()",
+    "floor-group": "bench.floor:create_group_app()",
+    "allyloop": "api:create_app()",
+}
+
+
+@dataclass
+class Rounds:
+    """Requests/s of each app per round, and each round's latencies of every app."""
+
+    rates: dict[str, list[float]]
+    statuses: dict[str, dict[int, int]]
+
+    def ratio(self, app: str, base: str) -> list[float]:
+        return [a / b for a, b in zip(self.rates[app], self.rates[base], strict=True)]
+
+
+def _copies(env: dict[str, str], workdir: Path, names: list[str]) -> dict[str, dict[str, str]]:
+    """An environment per app, each on its own copy of the prepared database (links fresh)."""
+    out = {}
+    for name in names:
+        copy = _copy_sqlite(env["DATABASE_URL"], workdir / f"{name}.sqlite3")
+        out[name] = dict(env, DATABASE_URL=f"sqlite:///{copy}")
+    return out
+
+
+def compare(
+    workdir: Path,
+    *,
+    rounds: int,
+    submits: int,
+    warmup: int,
+    workers: int,
+    threads: int,
+    processes: int,
+    clients: int,
+    allies: int = 8,
+    seed: int = 1,
+    apps: tuple[str, ...] = tuple(APPS),
+) -> Rounds:
+    """Every app in every round, the order turning each round, each on fresh links."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = environment(workdir)
+    per_round = submits + warmup
+    work = prepare(workdir, env, rounds * per_round, allies, seed)
+    envs = _copies(env, workdir, [a for a in apps if a != "hello"])
+    envs["hello"] = env
+    rates: dict[str, list[float]] = {a: [] for a in apps}
+    statuses: dict[str, Counter[int]] = {a: Counter() for a in apps}
+    for index in range(rounds):
+        chunk = work[index * per_round : (index + 1) * per_round]
+        order = apps[index % len(apps) :] + apps[: index % len(apps)]
+        for name in order:
+            log = workdir / f"{name}-{index}.log"
+            with Gunicorn(APPS[name], envs[name], workers, log, threads) as server:
+                load.run("127.0.0.1", server.port, chunk[:warmup], processes=processes, threads=clients)
+                result = load.run("127.0.0.1", server.port, chunk[warmup:], processes=processes, threads=clients)
+            rates[name].append(result.rate)
+            statuses[name].update(result.statuses)
+            statuses[name]["errors"] += len(result.errors)  # type: ignore[index]
+            print(f"  round {index + 1} {name:<12} {result.rate:7.0f}/s {dict(result.statuses)}", flush=True)
+    return Rounds(rates, {a: dict(c) for a, c in statuses.items()})
+
+
+def burst(
+    workdir: Path, *, server: str, rounds: int, at_once: int, workers: int, threads: int, seed: int = 3
+) -> list[tuple[float, float, dict[int, int]]]:
+    """``at_once`` recipients submitting together, once per round, each round on a fresh
+    server: (p50, p95, statuses) per round. ``server``: "gunicorn" (the Procfile's web line)
+    or "flask-run" (what ``make run`` serves with)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = environment(workdir)
+    work = prepare(workdir, env, rounds * (at_once + 1), 8, seed)
+    out = []
+    for index in range(rounds):
+        chunk = work[index * (at_once + 1) : (index + 1) * (at_once + 1)]
+        log = workdir / f"burst-{server}-{index}.log"
+        runner: Gunicorn = (
+            FlaskRun(env, log) if server == "flask-run" else Gunicorn("api:create_app()", env, workers, log, threads)
+        )
+        with runner as running:
+            # one request first, so that the app has loaded and opened its database
+            load.run("127.0.0.1", running.port, chunk[:1], processes=1, threads=1)
+            result = load.run("127.0.0.1", running.port, chunk[1:], processes=1, threads=at_once)
+        out.append((result.percentile(0.5), result.percentile(0.95), dict(result.statuses)))
+        p50, p95, seen = out[-1]
+        print(f"  burst {server} round {index + 1}: p50 {p50 * 1e3:.0f} ms, p95 {p95 * 1e3:.0f} ms {seen}", flush=True)
+    return out
+
+
+def _spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
+    ordered = sorted(v * scale for v in values)
+    median = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1 :][:2]) / 2
+    return f"{median:.{digits}f} ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f})"
+
+
+def main() -> None:
+    """Issue 15's figures: ``python -m bench.web compare`` or ``python -m bench.web burst``."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("what", choices=["compare", "burst"])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--submits", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread above 1)")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--client-threads", type=int, default=4)
+    parser.add_argument("--server", choices=["gunicorn", "flask-run"], default="gunicorn")
+    parser.add_argument("--at-once", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="allyloop-bench-") as tmp:
+        if args.what == "compare":
+            got = compare(
+                Path(tmp),
+                rounds=args.rounds,
+                submits=args.submits,
+                warmup=args.warmup,
+                workers=args.workers,
+                threads=args.threads,
+                processes=args.client_processes,
+                clients=args.client_threads,
+            )
+            for name, rates in got.rates.items():
+                print(f"{name:<12} requests/s {_spread(rates, digits=0)}  statuses {got.statuses[name]}")
+            for app, base in (
+                ("allyloop", "floor-group"),
+                ("allyloop", "hello"),
+                ("floor-group", "hello"),
+                ("floor", "hello"),
+                ("allyloop", "floor"),
+            ):
+                print(f"{app} / {base}: {_spread(got.ratio(app, base))}")
+        else:
+            runs = burst(
+                Path(tmp),
+                server=args.server,
+                rounds=args.rounds,
+                at_once=args.at_once,
+                workers=args.workers,
+                threads=args.threads,
+            )
+            print(f"p50 ms {_spread([r[0] for r in runs], 1e3, 0)}; p95 ms {_spread([r[1] for r in runs], 1e3, 0)}")
+
+
+if __name__ == "__main__":
+    main()

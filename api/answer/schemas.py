@@ -2,7 +2,11 @@ from marshmallow import Schema, fields, validate
 
 
 class EnvelopeIn(Schema):
-    kid = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    # Key ids are ASCII ("rk-" and hex); the pattern also keeps text no database stores
+    # (NUL, lone surrogates) out of the lookup.
+    kid = fields.String(
+        required=True, validate=[validate.Length(min=1, max=40), validate.Regexp(r"^[A-Za-z0-9_.-]+\Z")]
+    )
     sealed = fields.String(required=True, validate=validate.Length(min=1, max=32768))
 
 

@@ -6,11 +6,14 @@ not seen before) but never opened here: the web tier holds public keys only.
 
 import functools
 import hashlib
+import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -117,26 +120,154 @@ def open_link(session: Session, token: str, *, now: datetime) -> OpenLink:
     return OpenLink(action=link.action, questionnaire=questionnaire, kid=kid, public_key=public_key, info=info)
 
 
-def submit_sealed(session: Session, token: str, *, kid: str, sealed: str, now: datetime, people_key: bytes) -> str:
-    """Store a browser-sealed envelope for this link and spend the link. Returns a receipt.
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """A browser-sealed answer that passed every check: what storing it writes (plain values)."""
 
-    The checks read in a transaction of their own, so that the write after them holds
-    SQLite's lock for its three statements only, not for the checks as well.
+    link_id: int
+    response: dict[str, Any]  # the response row
+    kid: str
+    info: bytes
+    sealed: bytes
+    digest: bytes
+
+    @property
+    def receipt(self) -> str:
+        return self.digest.hex()[:20]
+
+
+DBAPIConnection = sqlite3.Connection | psycopg.Connection[Any]
+
+# The answer path runs on the driver's own connection (the ORM session, engine and events
+# cost more than SQLite's statements themselves). One read: the link, its request and action,
+# whether it is live, and whether the key id may be sealed to.
+_CHECK = (
+    "SELECT link.id, link.used, link.expires_at > :now, link.recipient_hash, request.questionnaire_id,"
+    " request.stage, request.ally_scope_id, request.group_scope_id, action.ally_id, action.kind,"
+    " action.visibility, (SELECT retired FROM response_key WHERE kid = :kid)"
+    " FROM link JOIN feedback_request AS request ON link.request_id = request.id"
+    " JOIN action ON request.action_id = action.id WHERE link.token_hash = :token_hash"
+)
+_SPEND = "UPDATE link SET used = 1 WHERE id = ? AND used = 0"
+_INSERT_RESPONSE = (
+    "INSERT INTO response (ally_scope_id, group_scope_id, ally_id, kind, visibility, stage, person, invalid)"
+    " VALUES (:ally_scope_id, :group_scope_id, :ally_id, :kind, :visibility, :stage, :person, 0) RETURNING id"
+)
+_INSERT_ENVELOPE = "INSERT INTO envelope (response_id, kid, info, sealed, digest) VALUES (?, ?, ?, ?, ?)"
+# PostgreSQL: spend the link and store the response and its envelope in one statement, run
+# in autocommit so that it is its own synced transaction (one round trip). A replayed
+# envelope breaks the digest's unique constraint and the whole statement rolls back.
+_STORE_POSTGRES = (
+    "WITH spent AS (UPDATE link SET used = true WHERE id = %(link_id)s AND NOT used RETURNING id),"
+    " answer AS (INSERT INTO response"
+    " (ally_scope_id, group_scope_id, ally_id, kind, visibility, stage, person, invalid)"
+    " SELECT %(ally_scope_id)s, %(group_scope_id)s, %(ally_id)s, %(kind)s::text, %(visibility)s::text,"
+    " %(stage)s::text, %(person)s::bytea, false FROM spent RETURNING id),"
+    " sealed AS (INSERT INTO envelope (response_id, kid, info, sealed, digest)"
+    " SELECT id, %(kid)s::text, %(info)s, %(sealed)s, %(digest)s FROM answer RETURNING response_id)"
+    " SELECT count(*) FROM sealed"
+)
+
+
+def check_sealed(
+    connection: DBAPIConnection, token: str, *, kid: str, sealed: str, now: datetime, people_key: bytes
+) -> CheckedAnswer:
+    """Every check of a browser-sealed envelope for this link, in one read; nothing written.
+
+    Refusals come in the order a client can act on: no such link (404), used or expired
+    (410), then what is wrong with the envelope (400).
     """
-    with reading(session):
-        link = _live_link(session, token, now)
-        questionnaire = questionnaires.load(link.questionnaire_id)
-        try:
-            blob = b64u_decode(sealed)
-        except ValueError:
-            raise Invalid("the envelope is not base64url", {"sealed": "must be base64url without padding"}) from None
-        expected = envelope.sealed_length(questionnaire.pad_to)
-        if len(blob) != expected:
-            raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
-        if not keys.is_usable(session, kid):  # after the free checks: this one asks the database
-            raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
+    if not tokens.is_link_token(token):
+        raise NotFound("this link does not exist")
+    postgres = not isinstance(connection, sqlite3.Connection)
+    params = {
+        "token_hash": tokens.link_lookup_hash(token),
+        "kid": kid,
+        # SQLite keeps times as text in SQLAlchemy's format, which compares in time order.
+        "now": now if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
+    row = connection.execute(_check_query(postgres), params).fetchone()
+    if row is None:
+        raise NotFound("this link does not exist")
+    (
+        link_id,
+        used,
+        live,
+        recipient,
+        questionnaire_id,
+        stage,
+        ally_scope,
+        group_scope,
+        ally,
+        kind,
+        visibility,
+        retired,
+    ) = row
+    if used:
+        raise Gone("this link has been used already")
+    if not live:
+        raise Gone("this link has expired")
+    questionnaire = questionnaires.load(questionnaire_id)
+    try:
+        blob = b64u_decode(sealed)
+    except ValueError:
+        raise Invalid("the envelope is not base64url", {"sealed": "must be base64url without padding"}) from None
+    expected = envelope.sealed_length(questionnaire.pad_to)
+    if len(blob) != expected:
+        raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
+    if retired is None or retired:
+        raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
+    response = {
+        "ally_scope_id": ally_scope,
+        "group_scope_id": group_scope,
+        "ally_id": ally,
+        "kind": kind,
+        "visibility": visibility,
+        "stage": stage,
+        # Who answered, as far as counting distinct people needs (P8): only delivered links count.
+        "person": None if recipient is None else tokens.person_tag(people_key, recipient),
+    }
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return _store(session, link, kid=kid, info=info, blob=blob, people_key=people_key)
+    return CheckedAnswer(link_id, response, kid, info, blob, hashlib.sha256(blob).digest())
+
+
+def store_checked(connection: sqlite3.Connection, answer: CheckedAnswer) -> str:
+    """SQLite: spend the link and store the answer, inside the caller's transaction (a
+    savepoint of api/commit.py's batch). Returns the receipt; the caller commits."""
+    # A conditional update, so that two racing submissions cannot both count (P6).
+    if connection.execute(_SPEND, (answer.link_id,)).rowcount != 1:
+        raise Gone("this link has been used already")
+    (response_id,) = connection.execute(_INSERT_RESPONSE, answer.response).fetchone()
+    try:
+        connection.execute(_INSERT_ENVELOPE, (response_id, answer.kid, answer.info, answer.sealed, answer.digest))
+    except sqlite3.IntegrityError:  # the digest is unique: this exact envelope was stored before
+        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
+    return answer.receipt
+
+
+def store_checked_postgres(connection: psycopg.Connection[Any], answer: CheckedAnswer) -> str:
+    """PostgreSQL: spend the link and store the answer in one statement and one round trip,
+    committed when it returns (the connection must be in autocommit). Returns the receipt."""
+    params = {
+        "link_id": answer.link_id,
+        **answer.response,
+        "kid": answer.kid,
+        "info": answer.info,
+        "sealed": answer.sealed,
+        "digest": answer.digest,
+    }
+    try:
+        row = connection.execute(_STORE_POSTGRES, params).fetchone()
+    except psycopg.errors.UniqueViolation:  # the digest is unique: this exact envelope was stored before
+        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
+    if row is None or row[0] != 1:
+        raise Gone("this link has been used already")
+    return answer.receipt
+
+
+@functools.cache
+def _check_query(postgres: bool) -> str:
+    return re.sub(r":(\w+)", r"%(\1)s", _CHECK) if postgres else _CHECK
 
 
 def submit_form(

@@ -1,0 +1,124 @@
+"""The answer submit's lean path: what it stores is released once, a 202 only ever follows
+the commit that holds the answer (P7), racing submits count once (P6), and the OpenAPI
+document still describes the call."""
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from api import commit, sqlite
+from api.extensions import db
+from api.jobs import run_due_now
+from feedback.models import Cohort, Response
+from tests.conftest import Person, Recipient
+
+
+@pytest.fixture
+def links(lead: Person, ally: Person) -> list[str]:
+    group = lead.create_group()
+    lead.add(group, ally)
+    return ally.ask(ally.log_action(group), count=5)
+
+
+def stored(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Response)) or 0
+
+
+def on_sqlite(app: Flask) -> str:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("group commit is the embedded default's (SQLite) way to the synced commit")
+    return url.database or ""
+
+
+class CommitFails(sqlite3.Connection):
+    """A database whose COMMIT fails, as a full or failing disk makes it."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().execute(sql, *args)
+
+
+def test_answers_stored_by_the_submit_are_released_once(
+    app: Flask, links: list[str], recipient: Recipient, ally: Person
+) -> None:
+    for token in links:
+        assert recipient.answer(token, {"wanted": "yes", "felt_recognised": 5}).status_code == 202
+    with app.app_context():
+        run_due_now()  # a second pass finds nothing left to release
+    view = ally.get("/api/v1/me/feedback").get_json()["released"]
+    assert view["responses"] == 5
+    assert view["items"]["immediate.v1"]["felt_recognised"] == {"answered": 5, "counts": {"5": 5}}
+    with app.app_context():
+        # One ally: only the ally's scope releases (a group cell needs two allies, P5).
+        assert db.session.scalar(select(func.coalesce(func.sum(Cohort.responses), 0))) == 5
+
+
+def test_a_failed_commit_is_a_503_that_stores_nothing_and_leaves_the_link_live(
+    app: Flask, links: list[str], recipient: Recipient
+) -> None:
+    path = on_sqlite(app)
+    envelope = recipient.envelope(links[0], {"wanted": "yes"})
+    failing = commit.Committer(
+        lambda: sqlite3.connect(path, isolation_level=None, factory=CommitFails), Path(path + ".w")
+    )
+    commit.install(app, failing)
+    response = recipient.client.post(f"/api/v1/answer/{links[0]}", json=envelope)
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert stored(app) == 0
+    failing.close()
+    commit.install(app, commit.Committer(lambda: sqlite.connect(path, shared=True), Path(path + ".w")))
+    assert recipient.client.post(f"/api/v1/answer/{links[0]}", json=envelope).status_code == 202, (
+        "sent again, it counts"
+    )
+    assert stored(app) == 1
+
+
+def test_no_answer_is_accepted_while_the_committer_is_stopped(
+    app: Flask, links: list[str], recipient: Recipient
+) -> None:
+    path = on_sqlite(app)
+    stopped = commit.Committer(lambda: sqlite.connect(path, shared=True), Path(path + ".w"))
+    stopped.close()
+    commit.install(app, stopped)
+    assert recipient.answer(links[0], {"wanted": "yes"}).status_code == 503
+    assert stored(app) == 0
+
+
+def test_two_racing_answers_to_one_link_count_once(app: Flask, links: list[str], recipient: Recipient) -> None:
+    envelopes = [recipient.envelope(links[0], {"wanted": answer}) for answer in ("yes", "no")]
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send(envelope: dict[str, str]) -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(client.post(f"/api/v1/answer/{links[0]}", json=envelope).status_code)
+
+    racers = [threading.Thread(target=send, args=(envelope,)) for envelope in envelopes]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sorted(statuses) == [202, 410]
+    assert stored(app) == 1
+
+
+def test_the_openapi_document_describes_the_submit(app: Flask) -> None:
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    submit = spec["paths"]["/api/v1/answer/{token}"]["post"]
+    assert submit["summary"]
+    assert {"202", "400", "404", "410", "413"} <= set(submit["responses"])
+    body = submit["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[1]
+    assert {"kid", "sealed"} <= set(spec["components"]["schemas"][name]["properties"])
+    assert set(spec["components"]["schemas"][name]["required"]) == {"kid", "sealed"}
