@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := api:create_app
 
-.PHONY: messages run test test-db test-services lint typecheck unit install migrate bench bench-pg clean
+.PHONY: messages run test test-db test-services lint typecheck unit install migrate bench bench-pg erg clean
 
 # constraints.txt pins every transitive dependency too, so installs are repeatable.
 $(BIN)/flask: pyproject.toml constraints.txt
@@ -76,6 +76,12 @@ bench: install
 # 200 recipients at once; writes its section of docs/benchmarks.md.
 bench-pg: install
 	$(BIN)/python bench/load_pg.py
+
+# A simulated ERG of 8, 15 and 30 allies over 180 days, through the real code and pages (issue 14);
+# loopback only, a few minutes; prints the figures that docs/erg.md records. Fails if any shown
+# figure breaks the release rules. Page lengths need Chromium; without it: ARGS=--no-browser.
+erg: install
+	$(BIN)/python bench/erg.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
