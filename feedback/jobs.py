@@ -9,12 +9,12 @@ import json
 import logging
 import secrets
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,9 +30,10 @@ from feedback.models import (
     ReleasedComment,
     Response,
     Scope,
+    ScopeView,
 )
 from feedback.opening import Counting, KeyLoader, Row
-from feedback.release import NotReleasable, ready_voices, rule_for
+from feedback.release import Combined, NotReleasable, ready_voices, rule_for
 from feedback.transactions import reading
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
@@ -93,6 +94,8 @@ def _scope_column(scope: Scope) -> InstrumentedAttribute[int]:
 
 
 def _pending(scope: Scope) -> tuple[ColumnElement[bool], ...]:
+    # The pending index's own terms (``feedback.models._pending_index``): SQLite uses a partial
+    # index only for a query that repeats them, and then never reads the scope's history.
     return (_scope_column(scope) == scope.id, _cohort_column(scope).is_(None), Response.invalid.is_(False))
 
 
@@ -104,6 +107,8 @@ def due_scope_ids(session: Session, k: int) -> list[int]:
         (Response.ally_scope_id, Response.ally_cohort_id),
         (Response.group_scope_id, Response.group_cohort_id),
     ):
+        # Reads pending answers only: those of the pending index (see ``_pending``), or, where
+        # SQLite's planner prefers it, the cohort column's index at NULL.
         rows = session.execute(
             select(scope_col)
             .where(cohort_col.is_(None), Response.invalid.is_(False), Response.person.is_not(None))
@@ -194,7 +199,47 @@ def _release(
                 for about, text in counted.comments[start : start + _BATCH]
             ]
             connection.execute(insert(ReleasedComment), rows)
+        _add_to_view(connection, cohort, counted.document, comments=len(counted.comments))
     return cohort, invalid
+
+
+def _add_to_view(connection: Connection, cohort: Cohort, document: Mapping[str, Any], *, comments: int) -> None:
+    """Add a cohort being released to its scope's ``ScopeView``, in the release's transaction,
+    so that the view is always the sum of the scope's cohorts: the cohort, its comments and
+    its view change commit together or not at all. Releases of one scope take turns here
+    (the scope row is locked), and each costs the same however many cohorts came before.
+    """
+    row = connection.execute(
+        select(
+            ScopeView.cohorts,
+            ScopeView.responses,
+            ScopeView.comments,
+            ScopeView.view,
+            ScopeView.uncut,
+            ScopeView.months,
+        ).where(ScopeView.scope_id == cohort.scope_id)
+    ).one_or_none()
+    combined = Combined() if row is None else Combined.resume(row.view, row.uncut)
+    combined.add(document)
+    months: dict[str, Any] = {} if row is None else dict(row.months)
+    month = cohort.released_on.strftime("%Y-%m")
+    before = months.get(month, {"responses": 0, "declined": 0})
+    months[month] = {
+        "responses": before["responses"] + cohort.responses,
+        "declined": before["declined"] + int(document["declined"]),
+    }
+    values = {
+        "cohorts": combined.cohorts,
+        "responses": cohort.responses + (0 if row is None else row.responses),
+        "comments": comments + (0 if row is None else row.comments),
+        "view": combined.view(),
+        "uncut": sorted(combined.uncut),
+        "months": dict(sorted(months.items())),
+    }
+    if row is None:
+        connection.execute(insert(ScopeView).values(scope_id=cohort.scope_id, **values))
+    else:
+        connection.execute(update(ScopeView).where(ScopeView.scope_id == cohort.scope_id).values(**values))
 
 
 def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings) -> _Counted | None:

@@ -9,8 +9,21 @@ threat model for what the database engine's own bookkeeping may still reveal).
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    and_,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -218,6 +231,26 @@ class Response(Base):
     group_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), nullable=True, index=True)
 
 
+def _pending_index(name: str, scope: InstrumentedAttribute[int], cohort: InstrumentedAttribute[int | None]) -> Index:
+    """An index of one view's pending answers, the only rows a release tick looks for: those
+    not yet released to that view and not found invalid, so the tick's queries cost the same
+    with a million released answers as with none.
+
+    Its condition is written as the queries in ``feedback.jobs`` write theirs: SQLite uses a
+    partial index only for a query whose WHERE holds the index's own terms. It holds every
+    column those queries read (the cohort and invalid columns cost a byte each), because
+    SQLite keeps no statistics here and would otherwise rate it no better than the plain
+    index on the scope, which holds the scope's whole history.
+    """
+    waiting = and_(cohort.is_(None), Response.invalid.is_(False))
+    columns = (scope, Response.person, Response.ally_id, cohort, Response.invalid)
+    return Index(name, *columns, sqlite_where=waiting, postgresql_where=waiting)
+
+
+_pending_index("ix_response_pending_ally", Response.ally_scope_id, Response.ally_cohort_id)
+_pending_index("ix_response_pending_group", Response.group_scope_id, Response.group_cohort_id)
+
+
 class Envelope(Base):
     """What a recipient sent, sealed: only ciphertext, its key id and HPKE info.
 
@@ -286,3 +319,29 @@ class AllyNote(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), unique=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     updated_on: Mapped[date] = mapped_column(Date)
+
+
+class ScopeView(Base):
+    """What a scope's readers see, kept up to date by each release in its own transaction
+    (DESIGN §7: views are read, not recomputed). Released cohorts never change, so this is
+    always the sum of the scope's cohorts, read as one row however many there are.
+
+    ``view`` is ``feedback.release.combine`` of the cohort documents and ``uncut`` what
+    ``feedback.release.Combined`` needs beside it to add the next one. ``months`` holds, per
+    month of release ("YYYY-MM"), the answers released (``Cohort.responses``) and how many
+    of them were "I'd rather not answer". ``comments`` counts released comment rows.
+    """
+
+    __tablename__ = "scope_view"
+
+    # Deleted with its scope (an ally's own results go with their account).
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="CASCADE"), primary_key=True)
+    cohorts: Mapped[int] = mapped_column(Integer)
+    responses: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer)
+    view: Mapped[dict[str, Any]] = mapped_column(JSON)
+    uncut: Mapped[list[str]] = mapped_column(JSON)
+    months: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The newest cohort released before views were kept (0: none). Only those may hold
+    # comments released before comments named their ally (``atrest.legacy_comment_context``).
+    legacy_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

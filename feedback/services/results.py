@@ -1,21 +1,30 @@
-"""What allies and leads may read: sums of released cohort documents, never one answer."""
+"""What allies and leads may read: sums of released cohort documents, never one answer.
+
+The sums are read, not recomputed (DESIGN §7): each release adds its cohort to its scope's
+``ScopeView`` in the same transaction, so a view costs one row per scope however many
+cohorts it holds. Comments stay encrypted at rest, so reading them costs a decryption each:
+a reader may ask for the newest few with the count of all.
+"""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
 from feedback import followups, kinds
 from feedback.measures import chosen, pick, ratio, scale_sum
-from feedback.models import Account, Action, Cohort, ReleasedComment, Scope
-from feedback.release import GROUP_RULE, combine
+from feedback.models import Account, Action, Cohort, ReleasedComment, Response, Scope, ScopeView
+from feedback.release import GROUP_RULE
 from feedback.services import load
 from feedback.services.groups import require_lead
+
+# Cohorts whose comments are read at a time, newest first, for a page of comments.
+_COHORT_CHUNK = 200
 
 
 def _scopes(session: Session, kind: str, subject_id: int) -> Sequence[Scope]:
@@ -24,8 +33,35 @@ def _scopes(session: Session, kind: str, subject_id: int) -> Sequence[Scope]:
     ).all()
 
 
-def _cohorts(session: Session, scope_ids: list[int]) -> Sequence[Cohort]:
-    return session.scalars(select(Cohort).where(Cohort.scope_id.in_(scope_ids)).order_by(Cohort.id)).all()
+@dataclass(frozen=True)
+class _View:
+    """One scope's ``ScopeView`` row, as read."""
+
+    questionnaire_id: str
+    scope_id: int
+    cohorts: int
+    responses: int
+    comments: int
+    view: dict[str, Any]
+    months: dict[str, Any]
+    legacy_through: int
+
+
+def _views(session: Session, scopes: Sequence[Scope]) -> list[_View]:
+    """The views of the scopes that released anything, in the order of ``scopes``."""
+    rows = session.execute(
+        select(
+            ScopeView.scope_id,
+            ScopeView.cohorts,
+            ScopeView.responses,
+            ScopeView.comments,
+            ScopeView.view,
+            ScopeView.months,
+            ScopeView.legacy_through,
+        ).where(ScopeView.scope_id.in_([s.id for s in scopes]))
+    )
+    by_scope = {row.scope_id: row for row in rows}
+    return [_View(s.questionnaire_id, *by_scope[s.id]) for s in scopes if s.id in by_scope]
 
 
 @dataclass(frozen=True)
@@ -38,65 +74,179 @@ class Reader:
     may_read_legacy: bool
 
 
-def _comments(
-    session: Session, cohorts: Sequence[Cohort], comment_key: bytes, reader: Reader | None = None
-) -> tuple[list[str], int]:
-    """Released comments, cohort by cohort, each cohort in its random order. With ``reader``
-    (a lead reading the group's), none about the reader (P9).
+_UNREADABLE = object()  # a comment that no longer decrypts (SECRET_KEY was changed)
+_HIDDEN = object()  # one the reader may not read (P9)
 
-    A comment that no longer decrypts (SECRET_KEY was changed) is counted, not shown.
-    """
-    if not cohorts:
+
+def _open(comment_key: bytes, cohort_id: int, blob: bytes, reader: Reader | None) -> object:
+    """A released comment's text; ``_HIDDEN`` if it is about ``reader`` (or, for a reader who
+    may be the one it is about, names no one); ``_UNREADABLE`` if it does not decrypt."""
+    try:
+        comment = json.loads(atrest.decrypt(comment_key, blob, atrest.comment_context(cohort_id)))
+    except atrest.AtRestError:
+        try:
+            legacy = atrest.decrypt(comment_key, blob, atrest.legacy_comment_context(cohort_id)).decode()
+        except atrest.AtRestError:
+            return _UNREADABLE
+        return legacy if reader is None or reader.may_read_legacy else _HIDDEN
+    return comment["text"] if reader is None or comment["about"] != reader.account_id else _HIDDEN
+
+
+def _comments(
+    session: Session, views: Sequence[_View], comment_key: bytes, reader: Reader | None = None
+) -> tuple[list[str], int]:
+    """Every released comment of the views, cohort by cohort, each cohort in its random
+    order, and how many no longer decrypt. With ``reader`` (a lead reading the group's),
+    none about the reader (P9)."""
+    if not views:
         return [], 0
     rows = session.execute(
         select(ReleasedComment.cohort_id, ReleasedComment.ciphertext)
-        .where(ReleasedComment.cohort_id.in_([c.id for c in cohorts]))
-        .order_by(ReleasedComment.cohort_id, ReleasedComment.position)
+        .join(Cohort, Cohort.id == ReleasedComment.cohort_id)
+        .where(Cohort.scope_id.in_([v.scope_id for v in views]))
+        .order_by(ReleasedComment.cohort_id, ReleasedComment.position, ReleasedComment.id)
     )
     readable, unreadable = [], 0
     for cohort_id, blob in rows:
-        try:
-            comment = json.loads(atrest.decrypt(comment_key, blob, atrest.comment_context(cohort_id)))
-        except atrest.AtRestError:
-            try:
-                legacy = atrest.decrypt(comment_key, blob, atrest.legacy_comment_context(cohort_id)).decode()
-            except atrest.AtRestError:
-                unreadable += 1
-                continue
-            if reader is None or reader.may_read_legacy:
-                readable.append(legacy)
-            continue
-        if reader is None or comment["about"] != reader.account_id:
-            readable.append(comment["text"])
+        text = _open(comment_key, cohort_id, blob, reader)
+        if text is _UNREADABLE:
+            unreadable += 1
+        elif text is not _HIDDEN:
+            readable.append(str(text))
     return readable, unreadable
 
 
+def _newest_rows(session: Session, views: Sequence[_View]) -> Iterator[tuple[int, bytes]]:
+    """The views' released comments, newest first (the reverse of ``_comments``' order).
+
+    Walks the cohorts back a chunk at a time, each scope's by its index, so a page of the
+    newest comments reads about as many rows as it shows, however long the history."""
+    left = {v.scope_id: v.comments for v in views if v.comments}  # comments not yet read, per scope
+    before: int | None = None
+    while left:
+        newest: list[tuple[int, int]] = []  # (cohort id, scope id)
+        for scope_id in left:
+            query = select(Cohort.id).where(Cohort.scope_id == scope_id)
+            if before is not None:
+                query = query.where(Cohort.id < before)
+            ids = session.scalars(query.order_by(Cohort.id.desc()).limit(_COHORT_CHUNK)).all()
+            newest += [(cohort_id, scope_id) for cohort_id in ids]
+        if not newest:
+            return
+        chunk = sorted(newest, reverse=True)[:_COHORT_CHUNK]
+        before = chunk[-1][0]
+        rows = session.execute(
+            select(ReleasedComment.cohort_id, ReleasedComment.ciphertext)
+            .where(ReleasedComment.cohort_id.in_([cohort_id for cohort_id, _ in chunk]))
+            .order_by(ReleasedComment.cohort_id.desc(), ReleasedComment.position.desc(), ReleasedComment.id.desc())
+        ).all()
+        scope_of = dict(chunk)
+        for cohort_id, blob in rows:
+            left[scope_of[cohort_id]] -= 1
+            yield cohort_id, blob
+        left = {scope_id: n for scope_id, n in left.items() if n > 0}
+
+
+def _hidden(session: Session, views: Sequence[_View], comment_key: bytes, reader: Reader) -> int:
+    """How many of a group's released comments that still decrypt ``reader`` may not read (P9).
+
+    Decrypts only where such a comment can be: in the cohorts that hold answers about the
+    reader (comments name the ally the answer was about), and, for a reader who acted in
+    the group, in cohorts released before views were kept, the only ones that may hold
+    comments naming no one.
+    """
+    in_view = {v.scope_id for v in views}
+    theirs = session.scalars(select(Scope.id).where(Scope.kind == "ally", Scope.subject_id == reader.account_id)).all()
+    cohorts: set[int] = set()
+    if theirs:
+        # By the reader's own scopes only, whose index holds their answers alone: the
+        # group's index would read every answer the group ever released.
+        for group_scope_id, cohort_id in session.execute(
+            select(Response.group_scope_id, Response.group_cohort_id)
+            .where(Response.ally_scope_id.in_(theirs))
+            .distinct()
+        ):
+            if cohort_id is not None and group_scope_id in in_view:
+                cohorts.add(cohort_id)
+    if not reader.may_read_legacy:
+        for v in views:
+            if v.legacy_through:
+                older = select(Cohort.id).where(Cohort.scope_id == v.scope_id, Cohort.id <= v.legacy_through)
+                cohorts.update(session.scalars(older))
+    hidden = 0
+    ids = sorted(cohorts)
+    for start in range(0, len(ids), _COHORT_CHUNK):
+        rows = session.execute(
+            select(ReleasedComment.cohort_id, ReleasedComment.ciphertext).where(
+                ReleasedComment.cohort_id.in_(ids[start : start + _COHORT_CHUNK])
+            )
+        ).tuples()
+        hidden += sum(1 for cohort_id, blob in rows if _open(comment_key, cohort_id, blob, reader) is _HIDDEN)
+    return hidden
+
+
+def _newest_comments(
+    session: Session, views: Sequence[_View], comment_key: bytes, reader: Reader | None, limit: int
+) -> tuple[list[str], int, int]:
+    """The newest ``limit`` comments ``reader`` may read, in ``_comments``' order (they are
+    the end of its list); how many of those newer than the oldest shown no longer decrypt
+    (all of them, once there are fewer than ``limit``); and how many comments ``_comments``
+    would count in all, shown or unreadable."""
+    shown: list[str] = []
+    unreadable = 0
+    if limit > 0:
+        for cohort_id, blob in _newest_rows(session, views):
+            text = _open(comment_key, cohort_id, blob, reader)
+            if text is _UNREADABLE:
+                unreadable += 1
+            elif text is not _HIDDEN:
+                shown.append(str(text))
+                if len(shown) == limit:
+                    break
+    total = sum(v.comments for v in views)
+    if reader is not None and total:
+        total -= _hidden(session, views, comment_key, reader)
+    return shown[::-1], unreadable, total
+
+
 def _released(
-    session: Session, kind: str, subject_id: int, comment_key: bytes, reader: Reader | None = None
+    session: Session,
+    kind: str,
+    subject_id: int,
+    comment_key: bytes,
+    reader: Reader | None = None,
+    comments: int | None = None,
 ) -> dict[str, Any]:
-    scopes = _scopes(session, kind, subject_id)
-    cohorts = _cohorts(session, [s.id for s in scopes])
-    by_scope: dict[int, list[Cohort]] = {}
-    for cohort in cohorts:
-        by_scope.setdefault(cohort.scope_id, []).append(cohort)
-    questionnaires = {}
-    for scope in scopes:
-        mine = by_scope.get(scope.id, [])
-        if mine:
-            questionnaires[scope.questionnaire_id] = combine(c.document for c in mine)
+    """A subject's released views, one row per scope, and its comments.
+
+    ``comments`` lists every released comment the reader may read, and
+    ``unreadable_comments`` counts those that no longer decrypt. With ``comments`` set
+    (a number, 0 or more), only the newest that many are decrypted and listed (the end of
+    the full list), and ``unreadable_comments`` counts only those met on the way; either
+    way ``comments_total`` is how many the full list and its unreadable count hold together.
+    """
+    if comments is not None and comments < 0:
+        raise ValueError("comments must be 0 or more")
+    views = _views(session, _scopes(session, kind, subject_id))
+    questionnaires = {v.questionnaire_id: v.view for v in views}
     trend: dict[str, int] = {}
-    for cohort in cohorts:
-        month = cohort.released_on.strftime("%Y-%m")
-        trend[month] = trend.get(month, 0) + cohort.responses
-    comments, unreadable = _comments(session, cohorts, comment_key, reader)
+    for v in views:
+        for month, released in v.months.items():
+            trend[month] = trend.get(month, 0) + int(released["responses"])
+    if comments is None:
+        shown, unreadable = _comments(session, views, comment_key, reader)
+        total = len(shown) + unreadable
+    else:
+        shown, unreadable, total = _newest_comments(session, views, comment_key, reader, comments)
     return {
-        "responses": sum(c.responses for c in cohorts),
-        "cohorts": len(cohorts),
+        "responses": sum(v.responses for v in views),
+        "cohorts": sum(v.cohorts for v in views),
         "items": {qid: view["items"] for qid, view in questionnaires.items()},
         "questionnaires": questionnaires,
         "trend": [{"month": month, "responses": n} for month, n in sorted(trend.items())],
-        "comments": comments,
+        "comments": shown,
         "unreadable_comments": unreadable,
+        "comments_total": total,
         "lasting": does_it_last(questionnaires),
     }
 
@@ -176,28 +326,42 @@ def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _reader(session: Session, lead: Account, group_id: int) -> Reader:
-    acted = session.scalar(select(exists().where(Action.group_id == group_id, Action.ally_id == lead.id)))
+    # By the lead's own actions alone: the group's index would read every action it ever logged.
+    acted = group_id in session.scalars(select(Action.group_id).where(Action.ally_id == lead.id).distinct()).all()
     return Reader(account_id=lead.id, may_read_legacy=not acted)
 
 
-def ally_feedback(session: Session, ally: Account, *, k: int, comment_key: bytes) -> dict[str, Any]:
-    """The ally's pooled results across all their requests, and comments meant for them."""
-    return {"k": k, "released": _released(session, "ally", ally.id, comment_key)}
+def ally_feedback(
+    session: Session, ally: Account, *, k: int, comment_key: bytes, comments: int | None = None
+) -> dict[str, Any]:
+    """The ally's pooled results across all their requests, and comments meant for them.
+
+    With ``comments``, only the newest that many comments are read (see ``_released``)."""
+    return {"k": k, "released": _released(session, "ally", ally.id, comment_key, comments=comments)}
 
 
 def group_insights(
-    session: Session, lead: Account, group_id: int, *, k: int, comment_key: bytes, today: date | None = None
+    session: Session,
+    lead: Account,
+    group_id: int,
+    *,
+    k: int,
+    comment_key: bytes,
+    today: date | None = None,
+    comments: int | None = None,
 ) -> dict[str, Any]:
     """Released group aggregates, for the group's leads only (Forbidden for anyone else).
 
     With ``today``, also the share of actions whose ally followed up (``followed_up``) and
     the response load by month (``response_load``), both shown only under the group pool rule.
+    With ``comments``, only the newest that many comments are read (see ``_released``).
     """
     require_lead(session, lead.id, group_id)
+    reader = _reader(session, lead, group_id)
     insights = {
         "k": k,
         "min_allies": GROUP_RULE.min_allies,
-        "released": _released(session, "group", group_id, comment_key, _reader(session, lead, group_id)),
+        "released": _released(session, "group", group_id, comment_key, reader, comments=comments),
     }
     if today is not None:
         insights["followed_up"] = followups.followup_rate(session, group_id, today=today, k=k)
