@@ -97,6 +97,23 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """build_app with settings of the test's choosing, each app on a database of its own;
+    their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        made.append(build_app(tmp_path / str(len(made)), **settings))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -26,29 +26,13 @@ from api.jobs import run_due_now
 from feedback import followups
 from feedback.mail import Mail, Send, Unavailable
 from feedback.models import Followup
-from tests.conftest import Person, Recipient, build_app, make_due
+from tests.conftest import Person, Recipient, make_due
 
 LASTED = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
 
 
 def today() -> date:
     return utcnow().date()
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Any]:
-    """build_app with settings of the test's choosing; its connections are closed after."""
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        made.append(build_app(tmp_path, **settings))
-        return made[-1]
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def member(lead: Person, group: int, name: str) -> Person:

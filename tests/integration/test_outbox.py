@@ -2,9 +2,7 @@
 the emails the app sent and follows their links; anywhere else the page does not exist."""
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import datetime, time
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -12,26 +10,10 @@ import pytest
 from flask import Flask
 
 from api.clock import utcnow
-from api.extensions import db
-from tests.conftest import Person, build_app, make_due
+from tests.conftest import Person, make_due
 
 LOCAL = "http://localhost:5000"
 HERE = {"REMOTE_ADDR": "127.0.0.1"}
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        made.append(build_app(tmp_path / str(len(made)), **settings))
-        return made[-1]
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def run_due(app: Flask) -> None:

@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -31,7 +30,6 @@ from sqlalchemy import select
 from api.extensions import db
 from crypto import passwords
 from feedback.models import Account
-from tests.conftest import build_app
 from tests.servers import OidcProvider, free_port
 
 APP_URL = "http://allyloop.test"  # the tests' PUBLIC_BASE_URL (tests/conftest.make_settings)
@@ -129,21 +127,6 @@ def oidc(issuer: str, **overrides: Any) -> dict[str, Any]:
         "org_email_domains": ("example.org",),
     }
     return {**settings, **overrides}
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        made.append(build_app(tmp_path / str(len(made)), **settings))
-        return made[-1]
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
