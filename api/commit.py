@@ -16,9 +16,14 @@ request.
 
 Committers of different processes take turns on a file lock beside the database, so that a
 writer waits in a queue rather than polling SQLite's busy timeout.
+
+``store_answer`` is the one way an answer is written, from the JSON API and the no-JavaScript
+form alike: checked on a pooled connection of the driver's own, then stored through this
+committer on SQLite, or in one statement on PostgreSQL.
 """
 
 import fcntl
+import functools
 import logging
 import os
 import sqlite3
@@ -28,10 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from flask import Flask
+import psycopg
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from api import sqlite
+from api.extensions import db
+from feedback.services import answers
 
 log = logging.getLogger("allyloop")
 T = TypeVar("T")
@@ -166,3 +175,29 @@ def install(app: Flask, committer: Committer) -> None:
 
 
 _making = threading.Lock()
+
+
+def store_answer(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswer]) -> str:
+    """Check an answer on a pooled connection of the driver's own (``check`` reads and raises
+    the request's refusal), then store it: on SQLite through this process's committer, on
+    PostgreSQL in one statement. Either way the answer is committed, with a sync to disk,
+    before this returns its receipt (P7). The database busy or away, or the commit that held
+    the answer failed: SQLAlchemy's OperationalError (every route's 503), nothing stored."""
+    try:
+        pooled = db.engine.raw_connection()
+        try:
+            connection = pooled.driver_connection
+            if isinstance(connection, sqlite3.Connection):  # autocommit: the read is a transaction of its own
+                checked = check(connection)
+            else:
+                assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
+                connection.autocommit = True  # each statement commits as it returns: one round trip to store
+                try:
+                    return answers.store_checked_postgres(connection, check(connection))
+                finally:
+                    connection.autocommit = False
+        finally:
+            pooled.close()  # back to the pool before waiting for the committer
+        return for_app(current_app).write(functools.partial(answers.store_checked, answer=checked))
+    except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
+        raise OperationalError(None, None, exc) from exc

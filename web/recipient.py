@@ -6,10 +6,12 @@ rendered into the form's data- attributes. Without JavaScript the plain form pos
 and the server seals it at once.
 """
 
+import functools
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from api import commit
 from api.answer import link_rate_key
 from api.clock import utcnow
 from api.extensions import limiter, session
@@ -35,14 +37,14 @@ def answer_page(token: str) -> Any:
 @limiter.limit("10/minute", key_func=link_rate_key)
 def answer_submit(token: str) -> Any:
     try:
-        receipt = answers.submit_form(
-            session(),
-            token,
+        seal = functools.partial(
+            answers.seal_form,
+            token=token,
             form=request.form.to_dict(flat=False),
             now=utcnow(),
             people_key=current_app.config["RECIPIENT_KEY"],
         )
-        session().commit()
+        receipt = commit.store_answer(seal)  # the JSON API's store: committed and synced (P7)
     except Invalid as exc:  # show the form again, with what needs a second look
         session().rollback()
         return _answer_form(token, 400, exc.fields)

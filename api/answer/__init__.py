@@ -2,22 +2,19 @@
 
 import functools
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from limits import parse
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import TooManyRequests
 
 from api import commit
 from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
-from api.extensions import Blueprint, ErrorOut, db, limiter, session
+from api.extensions import Blueprint, ErrorOut, limiter, session
 from api.jobs import answers_arrived
 from crypto.encoding import b64u_encode
 from crypto.envelope import SUITE_NAME
@@ -83,14 +80,18 @@ def submit(token: str) -> ResponseReturnValue:
     """Send the sealed answer; the link is spent"""
     try:
         body = _envelope()
-        receipt = _store(token, body["kid"], body["sealed"])
+        check = functools.partial(
+            answers.check_sealed,
+            token=token,
+            kid=body["kid"],
+            sealed=body["sealed"],
+            now=utcnow(),
+            people_key=current_app.config["RECIPIENT_KEY"],
+        )
+        receipt = commit.store_answer(check)  # committed and synced when it returns (P7)
     except Invalid:
         _count_refusal(token)
         raise
-    except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
-        # The database is busy or away, or the commit holding this answer failed: nothing of
-        # it was stored and its link is still live. The same 503 as every other route.
-        raise OperationalError(None, None, exc) from exc
     answers_arrived()
     return jsonify(receipt=receipt), 202
 
@@ -110,30 +111,6 @@ def _envelope() -> dict[str, str]:
         messages = exc.messages_dict.items()
         fields = {name: " ".join(map(str, m)) if isinstance(m, list) else str(m) for name, m in messages}
         raise Invalid("some fields are not valid", fields) from None
-
-
-def _store(token: str, kid: str, sealed: str) -> str:
-    """Check on a pooled connection of the driver's own, then store: on SQLite through this
-    process's committer (group commit), on PostgreSQL in one statement. Either way the answer
-    is committed, with a sync to disk, before this returns (P7)."""
-    check = functools.partial(
-        answers.check_sealed, kid=kid, sealed=sealed, now=utcnow(), people_key=current_app.config["RECIPIENT_KEY"]
-    )
-    pooled = db.engine.raw_connection()
-    try:
-        connection = pooled.driver_connection
-        if isinstance(connection, sqlite3.Connection):  # autocommit: the read is a transaction of its own
-            checked = check(connection, token)
-        else:
-            assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
-            connection.autocommit = True  # each statement commits as it returns: one round trip to store
-            try:
-                return answers.store_checked_postgres(connection, check(connection, token))
-            finally:
-                connection.autocommit = False
-    finally:
-        pooled.close()  # back to the pool before waiting for the committer
-    return commit.for_app(current_app).write(functools.partial(answers.store_checked, answer=checked))
 
 
 LINK_LIMIT = parse("10/minute")

@@ -14,16 +14,14 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from crypto import envelope, tokens
 from crypto.encoding import b64u_decode
 from feedback import questionnaires
 from feedback.errors import Gone, Invalid, NotFound
-from feedback.models import Action, Envelope, FeedbackRequest, Link, Response
+from feedback.models import Action, FeedbackRequest, Link
 from feedback.services import keys
 from feedback.transactions import reading
 
@@ -169,14 +167,27 @@ _STORE_POSTGRES = (
 )
 
 
-def check_sealed(
-    connection: DBAPIConnection, token: str, *, kid: str, sealed: str, now: datetime, people_key: bytes
-) -> CheckedAnswer:
-    """Every check of a browser-sealed envelope for this link, in one read; nothing written.
+_CURRENT_KEY = "SELECT kid, public_key FROM response_key WHERE NOT retired ORDER BY created_at DESC LIMIT 1"
 
-    Refusals come in the order a client can act on: no such link (404), used or expired
-    (410), then what is wrong with the envelope (400).
-    """
+
+@dataclass(frozen=True)
+class _CheckedLink:
+    """The one read's row for a live link, and whether the key id asked about is retired
+    (None: no such key)."""
+
+    id: int
+    recipient: bytes | None
+    questionnaire_id: str
+    stage: str
+    ally_scope_id: int
+    group_scope_id: int
+    ally_id: int
+    kind: str
+    visibility: str
+    retired: bool | None
+
+
+def _check_link(connection: DBAPIConnection, token: str, *, kid: str, now: datetime) -> _CheckedLink:
     if not tokens.is_link_token(token):
         raise NotFound("this link does not exist")
     postgres = not isinstance(connection, sqlite3.Connection)
@@ -189,25 +200,39 @@ def check_sealed(
     row = connection.execute(_check_query(postgres), params).fetchone()
     if row is None:
         raise NotFound("this link does not exist")
-    (
-        link_id,
-        used,
-        live,
-        recipient,
-        questionnaire_id,
-        stage,
-        ally_scope,
-        group_scope,
-        ally,
-        kind,
-        visibility,
-        retired,
-    ) = row
+    link_id, used, live, recipient, *rest = row
     if used:
         raise Gone("this link has been used already")
     if not live:
         raise Gone("this link has expired")
-    questionnaire = questionnaires.load(questionnaire_id)
+    return _CheckedLink(link_id, recipient, *rest)
+
+
+def _checked(link: _CheckedLink, *, token: str, kid: str, blob: bytes, people_key: bytes) -> CheckedAnswer:
+    response = {
+        "ally_scope_id": link.ally_scope_id,
+        "group_scope_id": link.group_scope_id,
+        "ally_id": link.ally_id,
+        "kind": link.kind,
+        "visibility": link.visibility,
+        "stage": link.stage,
+        # Who answered, as far as counting distinct people needs (P8): only delivered links count.
+        "person": None if link.recipient is None else tokens.person_tag(people_key, link.recipient),
+    }
+    info = envelope.build_info(kid, link.questionnaire_id, tokens.link_binding(token))
+    return CheckedAnswer(link.id, response, kid, info, blob, hashlib.sha256(blob).digest())
+
+
+def check_sealed(
+    connection: DBAPIConnection, token: str, *, kid: str, sealed: str, now: datetime, people_key: bytes
+) -> CheckedAnswer:
+    """Every check of a browser-sealed envelope for this link, in one read; nothing written.
+
+    Refusals come in the order a client can act on: no such link (404), used or expired
+    (410), then what is wrong with the envelope (400).
+    """
+    link = _check_link(connection, token, kid=kid, now=now)
+    questionnaire = questionnaires.load(link.questionnaire_id)
     try:
         blob = b64u_decode(sealed)
     except ValueError:
@@ -215,20 +240,38 @@ def check_sealed(
     expected = envelope.sealed_length(questionnaire.pad_to)
     if len(blob) != expected:
         raise Invalid("the envelope has the wrong length", {"sealed": f"must be {expected} bytes"})
-    if retired is None or retired:
+    if link.retired is None or link.retired:
         raise Invalid("the envelope is sealed to an unknown or retired key", {"kid": "unknown or retired key"})
-    response = {
-        "ally_scope_id": ally_scope,
-        "group_scope_id": group_scope,
-        "ally_id": ally,
-        "kind": kind,
-        "visibility": visibility,
-        "stage": stage,
-        # Who answered, as far as counting distinct people needs (P8): only delivered links count.
-        "person": None if recipient is None else tokens.person_tag(people_key, recipient),
-    }
+    return _checked(link, token=token, kid=kid, blob=blob, people_key=people_key)
+
+
+def seal_form(
+    connection: DBAPIConnection,
+    token: str,
+    *,
+    form: Mapping[str, Sequence[str]],
+    now: datetime,
+    people_key: bytes,
+) -> CheckedAnswer:
+    """The no-JavaScript path: check the form and seal it here at once to the current key;
+    nothing written (it is stored as a browser-sealed envelope is, by ``store_checked``).
+
+    The plaintext exists only inside this call; it is never stored or logged.
+    """
+    key = connection.execute(_CURRENT_KEY).fetchone()
+    kid, public_key = key if key is not None else ("", b"")
+    link = _check_link(connection, token, kid=kid, now=now)
+    if key is None:
+        raise NotFound("no response key yet: run 'flask keys rotate'")
+    questionnaire = questionnaires.load(link.questionnaire_id)
+    try:
+        clean, clean_comment = questionnaire.parse_form(form)
+    except questionnaires.InvalidAnswers as exc:
+        raise Invalid("some answers are not valid", exc.fields) from None
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    return CheckedAnswer(link_id, response, kid, info, blob, hashlib.sha256(blob).digest())
+    plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
+    blob = envelope.seal(bytes(public_key), info, plaintext)
+    return _checked(link, token=token, kid=kid, blob=blob, people_key=people_key)
 
 
 def store_checked(connection: sqlite3.Connection, answer: CheckedAnswer) -> str:
@@ -268,70 +311,3 @@ def store_checked_postgres(connection: psycopg.Connection[Any], answer: CheckedA
 @functools.cache
 def _check_query(postgres: bool) -> str:
     return re.sub(r":(\w+)", r"%(\1)s", _CHECK) if postgres else _CHECK
-
-
-def submit_form(
-    session: Session, token: str, *, form: Mapping[str, Sequence[str]], now: datetime, people_key: bytes
-) -> str:
-    """The no-JavaScript path: check the form, seal it here at once, store it like any envelope.
-
-    The plaintext exists only inside this call; it is never stored or logged.
-    """
-    with reading(session):
-        link = _live_link(session, token, now)
-        questionnaire = questionnaires.load(link.questionnaire_id)
-        try:
-            clean, clean_comment = questionnaire.parse_form(form)
-        except questionnaires.InvalidAnswers as exc:
-            raise Invalid("some answers are not valid", exc.fields) from None
-        key = keys.current_key(session)
-        kid, public_key = key.kid, key.public_key
-    info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))
-    plaintext = envelope.padded_plaintext(clean, clean_comment, questionnaire.pad_to)
-    blob = envelope.seal(public_key, info, plaintext)
-    return _store(session, link, kid=kid, info=info, blob=blob, people_key=people_key)
-
-
-def _store(session: Session, link: LiveLink, *, kid: str, info: bytes, blob: bytes, people_key: bytes) -> str:
-    # Three fixed statements on the session's connection: the ORM would only add bookkeeping
-    # (for the update, finding loaded links to refresh), and this runs on every answer.
-    connection = session.connection()
-    # Spend the link with a conditional update, so two racing submissions cannot both count.
-    spent = connection.execute(_spend_link(), {"link_id": link.id})
-    if spent.rowcount != 1:
-        raise Gone("this link has been used already")
-    digest = hashlib.sha256(blob).digest()
-    row = {
-        "ally_scope_id": link.ally_scope_id,
-        "group_scope_id": link.group_scope_id,
-        "ally_id": link.ally_id,
-        "kind": link.action.kind,
-        "visibility": link.visibility,
-        "stage": link.stage,
-        # Who answered, as far as counting distinct people needs (P8): only delivered links count.
-        "person": None if link.recipient is None else tokens.person_tag(people_key, link.recipient),
-        "invalid": False,
-    }
-    response_id = connection.execute(_insert_response(), row).scalar_one()
-    try:
-        connection.execute(
-            _insert_envelope(), {"response_id": response_id, "kid": kid, "info": info, "sealed": blob, "digest": digest}
-        )
-    except IntegrityError:  # the digest is unique: this exact envelope was stored before
-        raise Invalid("this envelope was sent before", {"sealed": "replayed envelope"}) from None
-    return digest.hex()[:20]
-
-
-@functools.cache
-def _spend_link() -> Update:
-    return update(Link).where(Link.id == bindparam("link_id"), Link.used.is_(False)).values(used=True)
-
-
-@functools.cache
-def _insert_response() -> ReturningInsert[tuple[int]]:
-    return insert(Response).returning(Response.id)
-
-
-@functools.cache
-def _insert_envelope() -> Insert:
-    return insert(Envelope)

@@ -83,6 +83,23 @@ def test_a_failed_commit_is_a_503_that_stores_nothing_and_leaves_the_link_live(
     assert stored(app) == 1
 
 
+def test_the_plain_form_waits_for_the_same_synced_commit(app: Flask, links: list[str], recipient: Recipient) -> None:
+    """The no-JavaScript form is stored by the committer too: its receipt only follows the
+    commit that holds its answer (P7), and a failed commit stores nothing."""
+    path = on_sqlite(app)
+    failing = commit.Committer(
+        lambda: sqlite3.connect(path, isolation_level=None, factory=CommitFails), Path(path + ".w")
+    )
+    commit.install(app, failing)
+    form = {"item-wanted": "yes", "decline": "1"}
+    assert recipient.client.post(f"/r/{links[0]}", data=form).status_code == 503
+    assert stored(app) == 0
+    failing.close()
+    commit.install(app, commit.Committer(lambda: sqlite.connect(path, shared=True), Path(path + ".w")))
+    assert recipient.client.post(f"/r/{links[0]}", data=form).status_code == 200, "sent again, it counts"
+    assert stored(app) == 1
+
+
 def test_no_answer_is_accepted_while_the_committer_is_stopped(
     app: Flask, links: list[str], recipient: Recipient
 ) -> None:
