@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from feedback import mail
 from feedback.errors import Conflict
+from feedback.figures import FollowupRate
 from feedback.kinds import N_, kind_name
 from feedback.models import Account, Action, Followup, Membership
 from feedback.release import GROUP_RULE, safe_shares
@@ -269,7 +270,7 @@ def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _s
 FOLLOW_UP_WINDOW = timedelta(days=30)
 
 
-def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> dict[str, Any]:
+def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> FollowupRate:
     """The share of the group's actions whose ally followed up, as a group aggregate.
 
     An action counts as followed up when its first follow-up was asked within
@@ -306,11 +307,6 @@ def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> di
             counted += batch
             batch, shares = [], Counter()
     if not counted:
-        return {"as_of": cutoff.isoformat(), "suppressed": True}
+        return FollowupRate(as_of=cutoff)
     done = sum(1 for a in counted if (asked := first[a][1]) is not None and asked <= first[a][0] + FOLLOW_UP_WINDOW)
-    return {
-        "as_of": cutoff.isoformat(),
-        "actions": len(counted),
-        "followed_up": done,
-        "share": round(done / len(counted), 2),
-    }
+    return FollowupRate(as_of=cutoff, actions=len(counted), followed_up=done)

@@ -10,9 +10,10 @@ Next steps are codes; the page words them (and translates them).
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
-from feedback import kinds, questionnaires
+from feedback import figures, kinds, questionnaires
+from feedback.figures import AllyFeedback, ItemCounts, Released
 from feedback.measures import chosen
 
 # Next-step codes, most important first.
@@ -84,10 +85,10 @@ class Reading:
         return self.responses > 0
 
 
-def _items_by_construct(released: Mapping[str, Any]) -> dict[str, list[tuple[questionnaires.Item, Mapping[str, Any]]]]:
+def _items_by_construct(released: Released) -> dict[str, list[tuple[questionnaires.Item, ItemCounts]]]:
     """construct -> [(item, released counts)] across every questionnaire with released answers."""
-    found: dict[str, list[tuple[questionnaires.Item, Mapping[str, Any]]]] = {}
-    for questionnaire_id, items in sorted(released.get("items", {}).items()):
+    found: dict[str, list[tuple[questionnaires.Item, ItemCounts]]] = {}
+    for questionnaire_id, items in sorted(released.items.items()):
         try:
             questionnaire = questionnaires.load(questionnaire_id)
         except questionnaires.UnknownQuestionnaire:
@@ -98,16 +99,16 @@ def _items_by_construct(released: Mapping[str, Any]) -> dict[str, list[tuple[que
     return found
 
 
-def _tally(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> Tally:
+def _tally(entries: Iterable[tuple[questionnaires.Item, ItemCounts]]) -> Tally:
     answered, counts, labels = 0, Counter[str](), {}
     for item, released in entries:
-        answered += int(released["answered"])
-        counts.update({str(v): int(n) for v, n in released["counts"].items()})
+        answered += released.answered
+        counts.update(released.counts)
         labels.update({option.value: option.label for option in item.options})
     return Tally(answered=answered, counts=dict(counts), labels=labels)
 
 
-def _strength(entries: Iterable[tuple[questionnaires.Item, Mapping[str, Any]]]) -> Strength:
+def _strength(entries: Iterable[tuple[questionnaires.Item, ItemCounts]]) -> Strength:
     released = (counts for _item, counts in entries)
     strong, rated = chosen(released, STRONG_POINTS | STRONG_CHOICES, ignore=UNSURE_CHOICES)
     return Strength(strong=strong, rated=rated)
@@ -143,10 +144,10 @@ def next_steps(
     return tuple(steps)
 
 
-def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
+def read(feedback: AllyFeedback, action_kinds: Iterable[str]) -> Reading:
     """Read ``ally_feedback``'s value alongside the kinds of the ally's own actions."""
-    released = feedback["released"]
-    k = int(feedback["k"])
+    released = feedback.released
+    k = feedback.k
     paths = Counter(kinds.path_of(kind) for kind in action_kinds if kind in kinds.KIND_PATHS)
     logged_signaling = paths[kinds.SIGNALING]
     logged_mitigation = sum(paths[p] for p in kinds.MITIGATION_PATHS)
@@ -155,15 +156,14 @@ def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
     felt_signaling = _strength(by_construct.get("signaling", []))
     felt_mitigation = _strength(by_construct.get("mitigation", []))
     lasting = _strength(by_construct.get("lasting", []))
-    questionnaire_views = released.get("questionnaires", {})
     by_stage = Counter[str]()
-    for questionnaire_id, view in questionnaire_views.items():
+    for questionnaire_id, view in released.questionnaires.items():
         stage = questionnaire_id.split(".", 1)[0]
-        by_stage[stage] += int(view.get("responses", 0))
+        by_stage[stage] += view.responses
     return Reading(
         k=k,
-        responses=int(released.get("responses", 0)),
-        cohorts=int(released.get("cohorts", 0)),
+        responses=released.responses,
+        cohorts=released.cohorts,
         logged_signaling=logged_signaling,
         logged_mitigation=logged_mitigation,
         wanted=wanted,
@@ -172,8 +172,8 @@ def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
         felt_signaling=felt_signaling,
         felt_mitigation=felt_mitigation,
         lasting=lasting,
-        comments=list(released.get("comments", [])),
-        unreadable_comments=int(released.get("unreadable_comments", 0)),
+        comments=list(released.comments),
+        unreadable_comments=released.unreadable_comments,
         next_steps=next_steps(
             logged_signaling=logged_signaling,
             logged_mitigation=logged_mitigation,
@@ -184,7 +184,7 @@ def read(feedback: Mapping[str, Any], action_kinds: Iterable[str]) -> Reading:
             answered_later=by_stage["followup"],
             k=k,
         ),
-        over_time=did_it_last(released.get("lasting")),
+        over_time=did_it_last(released.lasting),
     )
 
 
@@ -233,41 +233,48 @@ class Lasting:
         return any(moment.state == SHOWN for moment in self.moments)
 
 
-def _percent(share: Any) -> int | None:
-    return None if share is None else round(float(share) * 100)
+def _percent(share: float | None) -> int | None:
+    return None if share is None else round(share * 100)
 
 
-def _one_decimal(mean: Any) -> float | None:
-    return None if mean is None else round(float(mean), 1)
+def _one_decimal(mean: float | None) -> float | None:
+    return None if mean is None else round(mean, 1)
 
 
-def _moment(stage: str, cell: Mapping[str, Any] | None) -> Moment:
+def _moment(stage: str, cell: figures.Immediate | figures.Later | figures.Suppressed | None) -> Moment:
     if cell is None:
         return Moment(stage, NOT_YET)
-    if cell.get("suppressed"):
+    if isinstance(cell, figures.Suppressed):
         return Moment(stage, SUPPRESSED)
+    if isinstance(cell, figures.Immediate):
+        return Moment(
+            stage,
+            SHOWN,
+            responses=cell.responses,
+            partial=cell.complete is False,
+            wanted=_percent(cell.wanted),
+            signaling=_one_decimal(cell.signaling),
+            mitigation=_one_decimal(cell.mitigation),
+        )
     return Moment(
         stage,
         SHOWN,
-        responses=int(cell.get("responses", 0)),
-        partial=cell.get("complete") is False,
-        wanted=_percent(cell.get("wanted")),
-        signaling=_one_decimal(cell.get("signaling")),
-        mitigation=_one_decimal(cell.get("mitigation")),
-        lasting=_one_decimal(cell.get("lasting")),
-        recurred_less=_percent(cell.get("recurred_less")),
+        responses=cell.responses,
+        partial=cell.complete is False,
+        lasting=_one_decimal(cell.lasting),
+        recurred_less=_percent(cell.recurred_less),
     )
 
 
-def did_it_last(lasting: Mapping[str, Any] | None) -> Lasting:
+def did_it_last(lasting: figures.Lasting | None) -> Lasting:
     """Right after vs 30 days vs 90 days, overall, from ``released.lasting``.
 
     The verdict follows the latest follow-up with a lasting score: held from
     ``HELD_FROM``, faded below ``FADED_BELOW``, mixed between; too early without one.
     Every number was already released under the cohort rules; nothing is recomputed.
     """
-    overall = (lasting or {}).get("overall", {})
-    moments = tuple(_moment(stage, overall.get(stage)) for stage in MOMENTS)
+    overall = None if lasting is None else lasting.overall
+    moments = tuple(_moment(stage, None if overall is None else getattr(overall, stage)) for stage in MOMENTS)
     scores = [m.lasting for m in moments[1:] if m.state == SHOWN and m.lasting is not None]
     if not scores:
         verdict = TOO_EARLY

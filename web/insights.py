@@ -8,11 +8,11 @@ per ally. A suppressed cell stays suppressed in every table, chart and CSV row.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask_babel import gettext as _
 
-from feedback import kinds, questionnaires
+from feedback import figures, kinds, questionnaires
+from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum
 from web.charts import Chart, Point, bar_chart
 from web.labels import kind_label
@@ -185,13 +185,13 @@ class _Measure:
 
     label: str
     kind: str  # "mean" or "percent"
-    compute: Callable[[Mapping[str, Any]], Value]  # a cell's items -> its value
+    compute: Callable[[Items], Value]  # a cell's items -> its value
     chart: str  # "means" or "rates"
     top: float  # a full bar: the top of the scale, or 100 (%)
     explain: str  # how it is computed, in words, under the table
 
 
-def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Mapping[str, Any]], Value]:
+def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Items], Value]:
     item_ids = [item.id for item in item_list]
     low = min(int(item.min or 0) for item in item_list)
     high = max(int(item.max or 0) for item in item_list)
@@ -200,8 +200,8 @@ def _scale_mean(item_list: Sequence[questionnaires.Item]) -> Callable[[Mapping[s
 
 def _share_of(
     item: questionnaires.Item, values: frozenset[str], *, complement: bool = False
-) -> Callable[[Mapping[str, Any]], Value]:
-    def compute(items: Mapping[str, Any]) -> Value:
+) -> Callable[[Items], Value]:
+    def compute(items: Items) -> Value:
         hits, answered = chosen(pick(items, item.id), values)
         return percent(answered - hits if complement else hits, answered)
 
@@ -264,20 +264,20 @@ def _chart_for(
 
 
 def slice_table(
-    qid: str, dimension: str, view: Mapping[str, Any], cells: Mapping[str, Any], found: list[_Measure], k: int
+    qid: str, dimension: str, view: QuestionnaireView, cells: Mapping[str, figures.Slice], found: list[_Measure], k: int
 ) -> Table:
     title, header = dimension_title(dimension)
     columns = (_("Responses"), *(m.label + (_(" (mean)") if m.kind == "mean" else _(" (%)")) for m in found))
-    rows = [Row(_("All released"), (count(int(view["responses"])), *(m.compute(view["items"]) for m in found)))]
+    rows = [Row(_("All released"), (count(view.responses), *(m.compute(view.items) for m in found)))]
     partial = False
     for cell, shown in cells.items():
         label = cell_label(dimension, cell)
-        if shown.get("suppressed"):
+        if isinstance(shown, Suppressed):
             rows.append(Row(label, tuple(suppressed(k) for _ in columns)))
             continue
-        note = "" if shown.get("complete", True) else "*"
+        note = "" if shown.complete else "*"
         partial = partial or bool(note)
-        rows.append(Row(label, (count(int(shown["responses"])), *(m.compute(shown["items"]) for m in found)), note))
+        rows.append(Row(label, (count(shown.responses), *(m.compute(shown.items) for m in found)), note))
     table_id = f"{qid.replace('.', '-')}-{dimension}"
     charts = []
     for chart, chart_title in (
@@ -294,10 +294,10 @@ def slice_table(
     return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes))
 
 
-def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any], responses: int) -> Table:
-    data = view_items.get(item.id, {"answered": 0, "counts": {}})
-    answered = int(data.get("answered", 0))
-    counts = {str(v): int(n) for v, n in data.get("counts", {}).items()}
+def item_table(qid: str, item: questionnaires.Item, view_items: Items, responses: int) -> Table:
+    data = view_items.get(item.id, ItemCounts(0, {}))
+    answered = data.answered
+    counts = data.counts
     options: list[tuple[str, str]]
     if item.type == "scale":
         low, high = int(item.min or 1), int(item.max or 5)
@@ -332,28 +332,26 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Mapping[str, Any
     )
 
 
-def questionnaire_section(qid: str, view: Mapping[str, Any], k: int) -> Section:
+def questionnaire_section(qid: str, view: QuestionnaireView, k: int) -> Section:
     questionnaire = _load(qid)
     title, intro = section_title(qid, questionnaire)
     found = measures(questionnaire)
-    slices = view.get("slices", {})
+    slices = view.slices
     tables = tuple(
         slice_table(qid, dimension, view, slices[dimension], found, k)
         for dimension in DIMENSIONS
         if dimension in slices
     )
     items = questionnaire.items if questionnaire is not None else ()
-    featured = tuple(
-        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct in FEATURED
-    )
+    featured = tuple(item_table(qid, item, view.items, view.responses) for item in items if item.construct in FEATURED)
     details = tuple(
-        item_table(qid, item, view["items"], int(view["responses"])) for item in items if item.construct not in FEATURED
+        item_table(qid, item, view.items, view.responses) for item in items if item.construct not in FEATURED
     )
     summary = _(
         "%(responses)s responses in %(cohorts)s releases; %(declined)s chose not to answer.",
-        responses=view["responses"],
-        cohorts=view["cohorts"],
-        declined=view.get("declined", 0),
+        responses=view.responses,
+        cohorts=view.cohorts,
+        declined=view.declined,
     )
     return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, featured, details)
 
@@ -385,28 +383,28 @@ def _scaled(value: float | None, unit: str, *, percent_of_one: bool = False) -> 
     )
 
 
-def _helped(side: Mapping[str, Any], path: str) -> float | None:
+def _helped(side: figures.Immediate, path: str) -> float | None:
     """Right after: the mean of the path's own scales (signaling, or mitigation)."""
-    value = side.get("mitigation" if path in kinds.MITIGATION_PATHS else "signaling")
-    return None if value is None else float(value)
+    return side.mitigation if path in kinds.MITIGATION_PATHS else side.signaling
 
 
-def _stage_values(stage: str, side: Mapping[str, Any] | None, path: str, k: int) -> tuple[Value, ...]:
+def _stage_values(
+    stage: str, side: figures.Immediate | figures.Later | Suppressed | None, path: str, k: int
+) -> tuple[Value, ...]:
     """A stage's cells in one row: responses, then its measures; words where nothing shows."""
     width = 2 if stage == "immediate" else 3
     if side is None:
         return tuple(not_released() for _ in range(width))
-    if side.get("suppressed"):
+    if isinstance(side, Suppressed):
         return tuple(suppressed(k) for _ in range(width))
-    mark = "" if side.get("complete", True) else " *"
-    responses = Value(f"{side['responses']}{mark}", str(side["responses"]), "responses", int(side["responses"]))
-    if stage == "immediate":
+    mark = "" if side.complete is not False else " *"
+    responses = Value(f"{side.responses}{mark}", str(side.responses), "responses", side.responses)
+    if isinstance(side, figures.Immediate):
         return responses, _scaled(_helped(side, path), "mean 1-5")
-    lasting = side.get("lasting")
     return (
         responses,
-        _scaled(None if lasting is None else float(lasting), "mean 1-5"),
-        _scaled(side.get("recurred_less"), "", percent_of_one=True),
+        _scaled(side.lasting, "mean 1-5"),
+        _scaled(side.recurred_less, "", percent_of_one=True),
     )
 
 
@@ -418,7 +416,7 @@ def _headline(values: tuple[Value, ...]) -> Point:
     return Point(mean_value.number, mean_value.text)
 
 
-def lasting_table(dimension: str, rows_in: Mapping[str, Any], k: int) -> Table:
+def lasting_table(dimension: str, rows_in: Mapping[str, figures.LastingRow], k: int) -> Table:
     title = _("Does it last? By path") if dimension == "path" else _("Does it last? By kind of action")
     header = _("Path") if dimension == "path" else _("Kind of action (path)")
     columns = (
@@ -435,11 +433,11 @@ def lasting_table(dimension: str, rows_in: Mapping[str, Any], k: int) -> Table:
     headline: list[list[Point]] = []
     partial = pooled_only = False
     for cell, row in rows_in.items():
-        path = str(row["path"])
-        pooled = row.get("followup")
-        staged = [row.get(stage) for stage in LASTING_STAGES[1:]]
+        path = row.path
+        pooled = row.followup
+        staged = [row.followup_30, row.followup_90]
         pooled_only = pooled_only or (pooled is not None and all(side is None for side in staged))
-        per_stage = [_stage_values(stage, row.get(stage), path, k) for stage in LASTING_STAGES]
+        per_stage = [_stage_values(stage, getattr(row, stage), path, k) for stage in LASTING_STAGES]
         partial = partial or any(v.text.endswith(" *") for values in per_stage for v in values)
         rows.append(Row(cell_label(dimension, cell), tuple(v for values in per_stage for v in values)))
         headline.append([_headline(values) for values in per_stage])
@@ -478,14 +476,14 @@ def lasting_table(dimension: str, rows_in: Mapping[str, Any], k: int) -> Table:
     return Table(table_id, title, header, columns, tuple(rows), charts, tuple(notes))
 
 
-def followed_up_table(rate: Mapping[str, Any] | None, k: int) -> Table | None:
+def followed_up_table(rate: figures.FollowupRate | None, k: int) -> Table | None:
     """'Allies who followed up: N% of M actions', or why it is not shown, in words."""
     if rate is None:
         return None
     label = _("Allies who followed up")
-    as_of = str(rate.get("as_of", ""))
+    as_of = rate.as_of.isoformat()
     rows: tuple[Row, ...]
-    if rate.get("suppressed"):
+    if rate.actions is None or rate.followed_up is None:
         value = Value(
             text=_(
                 "not enough yet (suppressed: fewer than %(k)s actions due for a follow-up, or too few allies)",
@@ -496,7 +494,7 @@ def followed_up_table(rate: Mapping[str, Any] | None, k: int) -> Table | None:
         )
         rows = (Row(label, (value,)),)
     else:
-        actions, done = int(rate["actions"]), int(rate["followed_up"])
+        actions, done = rate.actions, rate.followed_up
         share = round(100 * done / actions) if actions else 0
         text = _("%(share)s%% of %(actions)s actions", share=share, actions=actions)
         rows = (
@@ -514,12 +512,9 @@ def followed_up_table(rate: Mapping[str, Any] | None, k: int) -> Table | None:
     return Table("followed-up", _("Did allies follow up?"), _("Measure"), (_("Value"),), rows, (), (note,))
 
 
-def lasting_section(lasting: Mapping[str, Any] | None, k: int) -> Section:
-    tables = tuple(
-        lasting_table(dimension, (lasting or {}).get(f"by_{dimension}", {}), k)
-        for dimension in ("path", "kind")
-        if (lasting or {}).get(f"by_{dimension}")
-    )
+def lasting_section(lasting: figures.Lasting | None, k: int) -> Section:
+    by = {} if lasting is None else {"path": lasting.by_path, "kind": lasting.by_kind}
+    tables = tuple(lasting_table(dimension, by[dimension], k) for dimension in ("path", "kind") if by.get(dimension))
     intro = _(
         "Right after an action, and again 30 and 90 days later: did the help make a difference, and did "
         "it last? Signaling (helping someone feel valued) sits beside the mitigation paths (removing a barrier)."
@@ -530,22 +525,22 @@ def lasting_section(lasting: Mapping[str, Any] | None, k: int) -> Section:
 # --- response load ------------------------------------------------------------------------
 
 
-def period_label(period: Mapping[str, Any]) -> str:
-    first, last = str(period["first_month"]), str(period["last_month"])
+def period_label(period: figures.Period) -> str:
+    first, last = period.first.strftime("%Y-%m"), period.last.strftime("%Y-%m")
     return first if first == last else _("%(first)s to %(last)s", first=first, last=last)
 
 
-def _load_row(period: Mapping[str, Any], k: int) -> Row:
-    answers, declined = int(period["answers"]), int(period["declined"])
-    if period.get("suppressed"):
+def _load_row(period: figures.Period, k: int) -> Row:
+    answers, declined = period.answers, period.declined
+    if period.links is None:
         text = _("suppressed (fewer than %(k)s links, or too few allies)", k=k)
         links = Value(text=text, csv="suppressed", unit="")
     else:
-        links = count(int(period["links"]), "links")
+        links = count(period.links, "links")
     return Row(period_label(period), (links, count(answers), count(declined), percent(declined, answers)))
 
 
-def load_by_month(periods: Sequence[Mapping[str, Any]], k: int) -> Table:
+def load_by_month(periods: Sequence[figures.Period], k: int) -> Table:
     columns = (_("Answer links sent"), _("Answers released"), _("I'd rather not answer"), _("Declined (%)"))
     rows = tuple(_load_row(period, k) for period in periods)
     title = _("Links sent and answers released, by month")
@@ -572,14 +567,14 @@ def load_by_month(periods: Sequence[Mapping[str, Any]], k: int) -> Table:
     return Table("load-by-month", title, _("Months"), columns, rows, (chart,), notes)
 
 
-def response_rate_table(load: Mapping[str, Any], k: int) -> Table:
+def response_rate_table(load: figures.ResponseLoad, k: int) -> Table:
     label = _("Answers released per link sent")
-    shown = [p for p in load.get("periods", []) if not p.get("suppressed")]
+    shown = load.shown
     if not shown:
         text = _("not enough yet (suppressed: fewer than %(k)s links, or too few allies)", k=k)
         rows: tuple[Row, ...] = (Row(label, (Value(text=text, csv="suppressed", unit=""),)),)
         return Table("response-rate", _("Response rate"), _("Measure"), (_("Value"),), rows)
-    links, answers, declined = int(load["links"]), int(load["answers"]), int(load["declined"])
+    links, answers, declined = load.links, load.answers, load.declined
     rate = percent(answers, links)
     rows = (
         Row(
@@ -597,22 +592,22 @@ def response_rate_table(load: Mapping[str, Any], k: int) -> Table:
     note = _(
         "From %(first)s to %(last)s: answers released by the end of %(last)s, per link sent by then. Answers "
         "still waiting for a release of at least %(k)s are not in it yet, so the true rate is at least this.",
-        first=shown[0]["first_month"],
-        last=shown[-1]["last_month"],
+        first=shown[0].first.strftime("%Y-%m"),
+        last=shown[-1].last.strftime("%Y-%m"),
         k=k,
     )
     return Table("response-rate", _("Response rate"), _("Measure"), (_("Value"),), rows, (), (note,))
 
 
-def load_section(load: Mapping[str, Any] | None, k: int) -> Section | None:
+def load_section(load: figures.ResponseLoad | None, k: int) -> Section | None:
     if load is None:
         return None
-    periods = load.get("periods", [])
+    periods = load.periods
     tables = (load_by_month(periods, k), response_rate_table(load, k)) if periods else ()
     intro = _(
         "How often the people this group's allies help are asked for feedback, and how many answer: asking "
         "is a burden too. Months count once they have ended (before %(as_of)s).",
-        as_of=load.get("as_of", ""),
+        as_of=load.as_of.isoformat(),
     )
     return Section("response-load", _("Response load"), intro, tables)
 
@@ -621,13 +616,13 @@ def _section_key(qid: str) -> tuple[int, str]:
     return (STAGE_ORDER.get(qid.split(".", 1)[0], len(STAGE_ORDER)), qid)
 
 
-def build(insights: Mapping[str, Any]) -> Insights:
+def build(insights: GroupInsights) -> Insights:
     """The page and CSV content from ``feedback.services.results.group_insights``."""
-    k = int(insights["k"])
-    released = insights["released"]
-    views: Mapping[str, Any] = released.get("questionnaires", {})
+    k = insights.k
+    released = insights.released
+    views = released.questionnaires
     sections = tuple(questionnaire_section(qid, views[qid], k) for qid in sorted(views, key=_section_key))
-    trend_rows = tuple(Row(point["month"], (count(int(point["responses"])),)) for point in released.get("trend", []))
+    trend_rows = tuple(Row(point.month, (count(point.responses),)) for point in released.trend)
     trend = None
     if trend_rows:
         chart = bar_chart(
@@ -639,30 +634,30 @@ def build(insights: Mapping[str, Any]) -> Insights:
         )
         trend = Table("trend", _("Trend by month"), _("Month released"), (_("Responses"),), trend_rows, (chart,))
     summary_rows = [
-        Row(_("Responses released"), (count(int(released["responses"])),)),
-        Row(_("Releases (cohorts)"), (Value(str(released["cohorts"]), str(released["cohorts"]), "cohorts"),)),
+        Row(_("Responses released"), (count(released.responses),)),
+        Row(_("Releases (cohorts)"), (Value(str(released.cohorts), str(released.cohorts), "cohorts"),)),
     ]
     summary_rows += [
         Row(
             _("Responses: %(section)s", section=section_title(qid, _load(qid))[0]),
-            (count(int(views[qid]["responses"])),),
+            (count(views[qid].responses),),
         )
         for qid in sorted(views, key=_section_key)
     ]
     summary = Table("summary", _("Released so far"), _("Measure"), (_("Value"),), tuple(summary_rows))
     return Insights(
         k=k,
-        min_allies=int(insights.get("min_allies", 2)),
-        responses=int(released["responses"]),
-        cohorts=int(released["cohorts"]),
+        min_allies=insights.min_allies,
+        responses=released.responses,
+        cohorts=released.cohorts,
         sections=sections,
-        comments=tuple(str(c) for c in released.get("comments", [])),
-        unreadable_comments=int(released.get("unreadable_comments", 0)),
+        comments=released.comments,
+        unreadable_comments=released.unreadable_comments,
         trend=trend,
         summary=summary,
-        lasting=lasting_section(released.get("lasting"), k),
-        followed_up=followed_up_table(insights.get("followed_up"), k),
-        load=load_section(insights.get("response_load"), k),
+        lasting=lasting_section(released.lasting, k),
+        followed_up=followed_up_table(insights.followed_up, k),
+        load=load_section(insights.response_load, k),
     )
 
 

@@ -10,7 +10,6 @@ from api.extensions import Blueprint, client_key, limiter, session
 from api.groups.schemas import (
     GroupIn,
     GroupOut,
-    InsightsOut,
     InvitationOut,
     InvitedOut,
     JoinedOut,
@@ -20,6 +19,7 @@ from api.groups.schemas import (
     RoleIn,
 )
 from api.jobs import deliveries_waiting, letters, release_settings
+from api.released import InsightsOut
 from feedback.services import groups, invitations, results
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")

@@ -1,15 +1,12 @@
 from marshmallow import Schema, fields, validate
 
+from api.released import FeedbackOut
+
 
 class MeOut(Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
-
-
-class FeedbackOut(Schema):
-    k = fields.Integer()
-    released = fields.Dict()
 
 
 class ReminderOut(Schema):

@@ -25,27 +25,14 @@ What it reads, and why it is safe (P3, P5):
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback.measures import ratio
+from feedback.figures import Period, ResponseLoad
 from feedback.models import Action, Cohort, FeedbackRequest, Group, Scope
 from feedback.release import GROUP_RULE, safe_shares
-
-
-@dataclass(frozen=True)
-class Period:
-    """One or more whole months, first to last. ``links`` is None while suppressed."""
-
-    first: date
-    last: date
-    links: int | None
-    answers: int
-    declined: int
 
 
 def month_of(day: date) -> date:
@@ -122,14 +109,10 @@ def _answers_by_month(session: Session, group_id: int, cutoff: date) -> dict[dat
     return by_month
 
 
-def _month(month: date) -> str:
-    return month.strftime("%Y-%m")
-
-
-def response_load(session: Session, group_id: int, *, today: date, k: int) -> dict[str, Any]:
+def response_load(session: Session, group_id: int, *, today: date, k: int) -> ResponseLoad:
     """The group's response load over closed months, as periods (see the module's text).
 
-    ``links``, ``answers`` and ``declined`` at the top sum the shown periods only, and
+    Its ``links``, ``answers`` and ``declined`` sum the shown periods only, and its
     ``response_rate`` is their answers per link sent: every answer released by the end of
     the last shown period answered a link sent by then, so it is a floor (answers still
     waiting for a cohort are not in it). Callers check that the reader leads the group.
@@ -140,23 +123,4 @@ def response_load(session: Session, group_id: int, *, today: date, k: int) -> di
     group = session.get(Group, group_id)
     starts = [*links, *answers, *([month_of(group.created_on)] if group is not None else [])]
     found = periods(months_between(min(starts), cutoff), links, answers, k=k) if starts else []
-    shown = [p for p in found if p.links is not None]
-    sent = sum(p.links or 0 for p in shown)
-    answered = sum(p.answers for p in shown)
-    return {
-        "as_of": cutoff.isoformat(),
-        "periods": [
-            {
-                "first_month": _month(p.first),
-                "last_month": _month(p.last),
-                **({"suppressed": True} if p.links is None else {"links": p.links}),
-                "answers": p.answers,
-                "declined": p.declined,
-            }
-            for p in found
-        ],
-        "links": sent,
-        "answers": answered,
-        "declined": sum(p.declined for p in shown),
-        "response_rate": ratio(answered, sent),
-    }
+    return ResponseLoad(as_of=cutoff, periods=tuple(found))

@@ -7,17 +7,33 @@ a reader may ask for the newest few with the count of all.
 """
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
 from feedback import followups, kinds
-from feedback.measures import chosen, pick, ratio, scale_sum
+from feedback.figures import (
+    AllyFeedback,
+    GroupInsights,
+    Immediate,
+    Items,
+    Lasting,
+    LastingRow,
+    Later,
+    Moments,
+    Month,
+    QuestionnaireView,
+    Released,
+    Suppressed,
+    share,
+    view_from_json,
+)
+from feedback.measures import chosen, pick, scale_sum
 from feedback.models import Account, Action, Cohort, ReleasedComment, Response, Scope, ScopeView
 from feedback.release import GROUP_RULE
 from feedback.services import load
@@ -216,8 +232,8 @@ def _released(
     comment_key: bytes,
     reader: Reader | None = None,
     comments: int | None = None,
-) -> dict[str, Any]:
-    """A subject's released views, one row per scope, and its comments.
+) -> Released:
+    """A subject's released views, one per questionnaire, and its comments.
 
     ``comments`` lists every released comment the reader may read, and
     ``unreadable_comments`` counts those that no longer decrypt. With ``comments`` set
@@ -228,7 +244,7 @@ def _released(
     if comments is not None and comments < 0:
         raise ValueError("comments must be 0 or more")
     views = _views(session, _scopes(session, kind, subject_id))
-    questionnaires = {v.questionnaire_id: v.view for v in views}
+    questionnaires = {v.questionnaire_id: view_from_json(v.view) for v in views}
     trend: dict[str, int] = {}
     for v in views:
         for month, released in v.months.items():
@@ -238,17 +254,16 @@ def _released(
         total = len(shown) + unreadable
     else:
         shown, unreadable, total = _newest_comments(session, views, comment_key, reader, comments)
-    return {
-        "responses": sum(v.responses for v in views),
-        "cohorts": sum(v.cohorts for v in views),
-        "items": {qid: view["items"] for qid, view in questionnaires.items()},
-        "questionnaires": questionnaires,
-        "trend": [{"month": month, "responses": n} for month, n in sorted(trend.items())],
-        "comments": shown,
-        "unreadable_comments": unreadable,
-        "comments_total": total,
-        "lasting": does_it_last(questionnaires),
-    }
+    return Released(
+        responses=sum(v.responses for v in views),
+        cohorts=sum(v.cohorts for v in views),
+        questionnaires=questionnaires,
+        trend=tuple(Month(month, n) for month, n in sorted(trend.items())),
+        comments=tuple(shown),
+        unreadable_comments=unreadable,
+        comments_total=total,
+        lasting=does_it_last(questionnaires),
+    )
 
 
 # What "does it last?" compares: the immediate questionnaire's measures against the follow-up's.
@@ -258,71 +273,74 @@ SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
 MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 
 
-def _immediate_measures(items: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "wanted": ratio(*chosen(pick(items, "wanted"), ("yes",))),
-        "signaling": ratio(*scale_sum(pick(items, *SIGNALING_ITEMS))),
-        "mitigation": ratio(*scale_sum(pick(items, *MITIGATION_ITEMS))),
-    }
+def _immediate(responses: int, items: Items, complete: bool | None = None) -> Immediate:
+    return Immediate(
+        responses=responses,
+        wanted=share(*chosen(pick(items, "wanted"), ("yes",))),
+        signaling=share(*scale_sum(pick(items, *SIGNALING_ITEMS))),
+        mitigation=share(*scale_sum(pick(items, *MITIGATION_ITEMS))),
+        complete=complete,
+    )
 
 
-def _followup_measures(items: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "lasting": ratio(*scale_sum(pick(items, "lasting_difference"))),
-        "recurred_less": ratio(*chosen(pick(items, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",))),
-        "ally_checked_back": ratio(*chosen(pick(items, "ally_checked_back"), ("yes",))),
-    }
+def _later(responses: int, items: Items, complete: bool | None = None) -> Later:
+    return Later(
+        responses=responses,
+        lasting=share(*scale_sum(pick(items, "lasting_difference"))),
+        recurred_less=share(*chosen(pick(items, "recurred"), ("not_at_all", "less"), ignore=("not_applicable",))),
+        ally_checked_back=share(*chosen(pick(items, "ally_checked_back"), ("yes",))),
+        complete=complete,
+    )
 
 
-def _side(view: Mapping[str, Any] | None, dimension: str, cell: str, measures: Any) -> dict[str, Any] | None:
-    """One released cell, summarised; {"suppressed": True} as released; None if nothing was."""
-    if view is None or cell not in view["slices"].get(dimension, {}):
-        return None
-    shown = view["slices"][dimension][cell]
-    if shown.get("suppressed"):
-        return {"suppressed": True}
-    return {"responses": shown["responses"], "complete": shown["complete"], **measures(shown["items"])}
+_Side = TypeVar("_Side", Immediate, Later)
 
 
-def does_it_last(views: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def _side(
+    view: QuestionnaireView | None, dimension: str, cell: str, measures: Callable[[int, Items, bool], _Side]
+) -> _Side | Suppressed | None:
+    """One released cell, summarised; Suppressed as released; None if nothing was."""
+    shown = None if view is None else view.slices.get(dimension, {}).get(cell)
+    if shown is None or isinstance(shown, Suppressed):
+        return shown
+    return measures(shown.responses, shown.items, shown.complete)
+
+
+def does_it_last(views: Mapping[str, QuestionnaireView]) -> Lasting:
     """Immediate vs 30-day vs 90-day results, overall, by path (signaling, or a mitigation
     path) and by action kind.
 
     ``followup`` pools both follow-up stages; ``followup_30`` and ``followup_90`` are read
     from the stage slices of the follow-up cohorts (``stage``, ``stage_path``,
     ``stage_kind``). Cohorts released before those slices existed count in ``followup``
-    only, and make the stage cells ``complete: false``.
+    only, and make the stage cells incomplete.
 
     Built only from released cohort views, cell by cell, so every number here already
     passed the release rules; a cell the release suppressed stays suppressed.
     """
     immediate, followup = views.get(IMMEDIATE), views.get(FOLLOWUP)
-    overall: dict[str, Any] = {
-        "immediate": None
-        if immediate is None
-        else {"responses": immediate["responses"], **_immediate_measures(immediate["items"])},
-        "followup": None
-        if followup is None
-        else {"responses": followup["responses"], **_followup_measures(followup["items"])},
-    }
-    for stage in FOLLOWUP_STAGES:
-        overall[stage] = _side(followup, "stage", stage, _followup_measures)
-    out: dict[str, Any] = {"overall": overall}
+    overall = Moments(
+        immediate=None if immediate is None else _immediate(immediate.responses, immediate.items),
+        followup=None if followup is None else _later(followup.responses, followup.items),
+        followup_30=_side(followup, "stage", "followup_30", _later),
+        followup_90=_side(followup, "stage", "followup_90", _later),
+    )
+    by: dict[str, dict[str, LastingRow]] = {}
     for dimension, cells in (("path", kinds.PATHS), ("kind", kinds.KINDS)):
-        rows: dict[str, Any] = {}
+        rows: dict[str, LastingRow] = {}
         for cell in cells:
-            sides = {
-                "immediate": _side(immediate, dimension, cell, _immediate_measures),
-                "followup": _side(followup, dimension, cell, _followup_measures),
-            }
-            for stage in FOLLOWUP_STAGES:
-                sides[stage] = _side(followup, f"stage_{dimension}", f"{stage}:{cell}", _followup_measures)
-            if all(side is None for side in sides.values()):
+            moments = Moments(
+                immediate=_side(immediate, dimension, cell, _immediate),
+                followup=_side(followup, dimension, cell, _later),
+                followup_30=_side(followup, f"stage_{dimension}", f"followup_30:{cell}", _later),
+                followup_90=_side(followup, f"stage_{dimension}", f"followup_90:{cell}", _later),
+            )
+            if all(side is None for side in vars(moments).values()):
                 continue
             path = cell if dimension == "path" else kinds.path_of(cell)
-            rows[cell] = {"path": path, "mitigation": path in kinds.MITIGATION_PATHS, **sides}
-        out[f"by_{dimension}"] = rows
-    return out
+            rows[cell] = LastingRow(**vars(moments), path=path, mitigation=path in kinds.MITIGATION_PATHS)
+        by[dimension] = rows
+    return Lasting(overall=overall, by_path=by["path"], by_kind=by["kind"])
 
 
 def _reader(session: Session, lead: Account, group_id: int) -> Reader:
@@ -333,11 +351,11 @@ def _reader(session: Session, lead: Account, group_id: int) -> Reader:
 
 def ally_feedback(
     session: Session, ally: Account, *, k: int, comment_key: bytes, comments: int | None = None
-) -> dict[str, Any]:
+) -> AllyFeedback:
     """The ally's pooled results across all their requests, and comments meant for them.
 
     With ``comments``, only the newest that many comments are read (see ``_released``)."""
-    return {"k": k, "released": _released(session, "ally", ally.id, comment_key, comments=comments)}
+    return AllyFeedback(k=k, released=_released(session, "ally", ally.id, comment_key, comments=comments))
 
 
 def group_insights(
@@ -349,7 +367,7 @@ def group_insights(
     comment_key: bytes,
     today: date | None = None,
     comments: int | None = None,
-) -> dict[str, Any]:
+) -> GroupInsights:
     """Released group aggregates, for the group's leads only (Forbidden for anyone else).
 
     With ``today``, also the share of actions whose ally followed up (``followed_up``) and
@@ -358,12 +376,13 @@ def group_insights(
     """
     require_lead(session, lead.id, group_id)
     reader = _reader(session, lead, group_id)
-    insights = {
-        "k": k,
-        "min_allies": GROUP_RULE.min_allies,
-        "released": _released(session, "group", group_id, comment_key, reader, comments=comments),
-    }
-    if today is not None:
-        insights["followed_up"] = followups.followup_rate(session, group_id, today=today, k=k)
-        insights["response_load"] = load.response_load(session, group_id, today=today, k=k)
-    return insights
+    released = _released(session, "group", group_id, comment_key, reader, comments=comments)
+    if today is None:
+        return GroupInsights(k=k, min_allies=GROUP_RULE.min_allies, released=released)
+    return GroupInsights(
+        k=k,
+        min_allies=GROUP_RULE.min_allies,
+        released=released,
+        followed_up=followups.followup_rate(session, group_id, today=today, k=k),
+        response_load=load.response_load(session, group_id, today=today, k=k),
+    )

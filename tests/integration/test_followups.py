@@ -24,6 +24,7 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs import run_due_now
 from feedback import followups
+from feedback.figures import FollowupRate
 from feedback.mail import Mail, Send, Unavailable
 from feedback.models import Followup
 from tests.conftest import Person, Recipient, make_due
@@ -395,7 +396,7 @@ def test_nothing_lasts_before_a_cohort_is_released(app: Flask, lead: Person, rec
 # --- The follow-up rate ---
 
 
-def rate_with(app: Flask, lead: Person, actions_per_ally: list[int], followed: int) -> dict[str, Any]:
+def rate_with(app: Flask, lead: Person, actions_per_ally: list[int], followed: int) -> FollowupRate:
     group = lead.create_group()
     actions = []
     for index, count in enumerate(actions_per_ally):
@@ -419,21 +420,21 @@ def rate_with(app: Flask, lead: Person, actions_per_ally: list[int], followed: i
 def test_the_follow_up_rate_shows_with_enough_actions_from_enough_allies(app: Flask, lead: Person) -> None:
     rate = rate_with(app, lead, [3, 3, 3, 3], followed=4)
     # Oldest first, the first run passing the group rule (k=5) is 3+3+2 actions; the last 4 wait.
-    assert rate["actions"] == 8 and rate["followed_up"] == 4 and rate["share"] == 0.5
+    assert rate.actions == 8 and rate.followed_up == 4 and rate.share == 0.5
 
 
 def test_the_follow_up_rate_moves_only_by_whole_batches(app: Flask, lead: Person) -> None:
     """One more action, followed up or not, does not change the figure until a batch is complete."""
     before = rate_with(app, lead, [3, 3, 3, 3], followed=12)
     after = rate_with(app, lead, [3, 3, 3, 4], followed=13)
-    assert before == after and before["actions"] == 8
+    assert before == after and before.actions == 8
 
 
 def test_a_new_allys_actions_alone_never_move_the_follow_up_rate(app: Flask, lead: Person) -> None:
     """Five new actions from one ally are a whole k, but would show that ally's record."""
     before = rate_with(app, lead, [4, 3, 3], followed=6)
     after = rate_with(app, lead, [4, 3, 3, 5], followed=6)
-    assert before == after and before["actions"] == 9
+    assert before == after and before.actions == 9
 
 
 def test_a_follow_up_asked_long_after_it_was_due_does_not_count(app: Flask, lead: Person) -> None:
@@ -451,12 +452,12 @@ def test_a_follow_up_asked_long_after_it_was_due_does_not_count(app: Flask, lead
         )
         db.session.commit()
         rate = followups.followup_rate(db.session, group, today=today() + timedelta(days=200), k=5)
-    assert rate["followed_up"] == 0 and rate["actions"] == 8
+    assert rate.followed_up == 0 and rate.actions == 8
 
 
 def test_the_follow_up_rate_is_suppressed_when_one_ally_carries_it(app: Flask, lead: Person) -> None:
-    assert rate_with(app, lead, [3, 3], followed=2)["suppressed"] is True, "two allies: one is exposed"
-    assert rate_with(app, lead, [6, 1, 1], followed=2)["suppressed"] is True, "without the busiest, too few"
+    assert rate_with(app, lead, [3, 3], followed=2).suppressed, "two allies: one is exposed"
+    assert rate_with(app, lead, [6, 1, 1], followed=2).suppressed, "without the busiest, too few"
 
 
 def test_the_lead_sees_the_follow_up_rate_in_insights(lead: Person) -> None:

@@ -21,9 +21,11 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from api.extensions import db
+from api.released import ReleasedOut
 from bench import reads
 from crypto import atrest
 from feedback import jobs, questionnaires
+from feedback.figures import Month, Released, view_from_json
 from feedback.models import Account, Cohort, ReleasedComment, Response, Scope, ScopeView
 from feedback.services import results
 from tests.conftest import Person, Recipient, make_due
@@ -57,17 +59,23 @@ def recomputed_released(
         month = cohort.released_on.strftime("%Y-%m")
         trend[month] = trend.get(month, 0) + cohort.responses
     comments, unreadable = recomputed_comments(session, [c.id for c in cohorts], comment_key, reader)
-    return {
-        "responses": sum(c.responses for c in cohorts),
-        "cohorts": len(cohorts),
-        "items": {qid: view["items"] for qid, view in views.items()},
-        "questionnaires": views,
-        "trend": [{"month": month, "responses": n} for month, n in sorted(trend.items())],
-        "comments": comments,
-        "unreadable_comments": unreadable,
-        "comments_total": len(comments) + unreadable,
-        "lasting": results.does_it_last(views),
-    }
+    typed = {qid: view_from_json(view) for qid, view in views.items()}
+    released = Released(
+        responses=sum(c.responses for c in cohorts),
+        cohorts=len(cohorts),
+        questionnaires=typed,
+        trend=tuple(Month(month, n) for month, n in sorted(trend.items())),
+        comments=tuple(comments),
+        unreadable_comments=unreadable,
+        comments_total=len(comments) + unreadable,
+        lasting=results.does_it_last(typed),
+    )
+    return as_json(released)
+
+
+def as_json(released: Released) -> dict[str, Any]:
+    """As the API gives it: what the tests compare."""
+    return dict(ReleasedOut().dump(released))
 
 
 def recomputed_comments(
@@ -184,7 +192,7 @@ def readers(history: History, comment_key: bytes) -> Iterator[tuple[str, Read, C
 
         def ally_read(account: Account | None = account, **options: Any) -> dict[str, Any]:
             assert account is not None
-            return results.ally_feedback(session, account, k=K, comment_key=comment_key, **options)["released"]
+            return as_json(results.ally_feedback(session, account, k=K, comment_key=comment_key, **options).released)
 
         def ally_oracle(person: Person = person) -> dict[str, Any]:
             return recomputed_released(session, "ally", person.id, comment_key, None)
@@ -196,7 +204,7 @@ def readers(history: History, comment_key: bytes) -> Iterator[tuple[str, Read, C
         def lead_read(account: Account | None = account, **options: Any) -> dict[str, Any]:
             assert account is not None
             insights = results.group_insights(session, account, history.group, k=K, comment_key=comment_key, **options)
-            return dict(insights["released"])
+            return as_json(insights.released)
 
         def lead_oracle(lead: Person = lead, acts: bool = acts) -> dict[str, Any]:
             reader = results.Reader(account_id=lead.id, may_read_legacy=not acts)
@@ -300,11 +308,11 @@ def test_a_co_lead_who_acts_is_counted_no_comment_about_them_in_a_page(
         account = db.session.get(Account, co_lead.id)
         assert account is not None
         key = app.config["COMMENT_KEY"]
-        full = results.group_insights(db.session, account, group, k=K, comment_key=key)["released"]
-        page = results.group_insights(db.session, account, group, k=K, comment_key=key, comments=2)["released"]
-    assert full["comments"] and not [c for c in full["comments"] if co_lead.email in c]
-    assert page["comments_total"] == len(full["comments"]) == 12, "18 released, 6 about the co-lead"
-    assert page["comments"] == full["comments"][-2:]
+        full = results.group_insights(db.session, account, group, k=K, comment_key=key).released
+        page = results.group_insights(db.session, account, group, k=K, comment_key=key, comments=2).released
+    assert full.comments and not [c for c in full.comments if co_lead.email in c]
+    assert page.comments_total == len(full.comments) == 12, "18 released, 6 about the co-lead"
+    assert page.comments == full.comments[-2:]
 
 
 def test_a_view_goes_with_its_scope_when_an_ally_deletes_their_account(
@@ -435,7 +443,7 @@ def test_a_view_is_one_row_per_scope(app: Flask, client: FlaskClient, lead: Pers
             released = results.ally_feedback(db.session, account, k=K, comment_key=b"\0" * 32, comments=0)
         finally:
             event.remove(db.engine, "before_cursor_execute", capture)
-    assert released["released"]["cohorts"] == 3
+    assert released.released.cohorts == 3
     assert not [s for s in statements if "cohort.document" in s], statements
 
 
@@ -450,9 +458,9 @@ def test_the_reads_benchmark_builds_views_that_read_as_summing_its_cohorts(tmp_p
             assert lead is not None and star is not None
             insights = results.group_insights(db.session, lead, data.group_id, k=K, comment_key=key)
             reader = results.Reader(account_id=lead.id, may_read_legacy=True)
-            assert insights["released"] == recomputed_released(db.session, "group", data.group_id, key, reader)
-            assert insights["released"]["responses"] == 200
-            mine = results.ally_feedback(db.session, star, k=K, comment_key=key)["released"]
+            assert as_json(insights.released) == recomputed_released(db.session, "group", data.group_id, key, reader)
+            assert insights.released.responses == 200
+            mine = as_json(results.ally_feedback(db.session, star, k=K, comment_key=key).released)
             assert mine == recomputed_released(db.session, "ally", star.id, key, None)
         finally:
             db.session.remove()

@@ -3,7 +3,14 @@ same numbers for page and CSV, any questionnaire shown, suppressed cells kept su
 
 from typing import Any
 
-from web.insights import build, csv_rows, safe_cell
+from tests import figures_json
+from web.insights import Insights, csv_rows, safe_cell
+from web.insights import build as build_typed
+
+
+def build(insights: dict[str, Any]) -> Insights:
+    return build_typed(figures_json.insights(insights))
+
 
 FOLLOWUP_ITEMS = {
     "lasting_difference": {"answered": 6, "counts": {"2": 2, "4": 2, "5": 2}},

@@ -1,14 +1,18 @@
 """Means and shares of released counts: the parts and wholes every page, API and CSV divides."""
 
-from feedback.measures import chosen, pick, ratio, scale_sum
+from api.released import ImmediateOut
+from feedback.figures import Immediate, ItemCounts, items_from_json, share
+from feedback.measures import chosen, pick, scale_sum
 
-ITEMS = {
-    "felt_recognised": {"answered": 4, "counts": {"2": 1, "5": 3}},
-    "changed_treatment": {"answered": 5, "counts": {"1": 2, "na": 3}},
-    "wanted": {"answered": 6, "counts": {"yes": 3, "partly": 1, "no": 1, "unsure": 1}},
-    "recurred": {"answered": 5, "counts": {"less": 2, "same": 1, "not_applicable": 2}},
-    "downsides": {"answered": 4, "counts": {"none": 2, "spoken_for": 2, "unwanted_attention": 1}},
-}
+ITEMS = items_from_json(
+    {
+        "felt_recognised": {"answered": 4, "counts": {"2": 1, "5": 3}},
+        "changed_treatment": {"answered": 5, "counts": {"1": 2, "na": 3}},
+        "wanted": {"answered": 6, "counts": {"yes": 3, "partly": 1, "no": 1, "unsure": 1}},
+        "recurred": {"answered": 5, "counts": {"less": 2, "same": 1, "not_applicable": 2}},
+        "downsides": {"answered": 4, "counts": {"none": 2, "spoken_for": 2, "unwanted_attention": 1}},
+    }
+)
 
 
 def test_a_scale_sum_adds_the_points_given_and_counts_those_who_gave_one() -> None:
@@ -25,7 +29,7 @@ def test_a_scale_sum_pools_several_items() -> None:
 
 
 def test_negative_scale_points_count_and_other_values_do_not() -> None:
-    released = {"answered": 4, "counts": {"-2": 1, "1": 1, "--1": 1, "yes": 1}}
+    released = ItemCounts(4, {"-2": 1, "1": 1, "--1": 1, "yes": 1})
     assert scale_sum([released]) == (-1, 2)
 
 
@@ -45,8 +49,8 @@ def test_a_share_of_a_multi_item_counts_people_not_options() -> None:
 
 
 def test_a_share_pools_items_from_several_questionnaires() -> None:
-    advice = {"answered": 2, "counts": {"5": 1, "na": 1}}
-    immediate = {"answered": 3, "counts": {"4": 2, "2": 1}}
+    advice = ItemCounts(2, {"5": 1, "na": 1})
+    immediate = ItemCounts(3, {"4": 2, "2": 1})
     assert chosen([advice, immediate], ("4", "5"), ignore=("na",)) == (3, 4)
 
 
@@ -54,6 +58,11 @@ def test_an_item_no_one_answered_has_an_empty_whole() -> None:
     assert chosen(pick(ITEMS, "not_released"), ("yes",)) == (0, 0)
 
 
-def test_a_ratio_has_two_decimals_and_none_when_nothing_was_answered() -> None:
-    assert ratio(*chosen(pick(ITEMS, "wanted"), ("yes", "partly"))) == 0.67
-    assert ratio(*scale_sum(pick(ITEMS, "not_released"))) is None, "no answers is not a mean of 0"
+def test_a_share_is_exact_and_none_when_nothing_was_answered() -> None:
+    assert share(*chosen(pick(ITEMS, "wanted"), ("yes", "partly"))) == 4 / 6
+    assert share(*scale_sum(pick(ITEMS, "not_released"))) is None, "no answers is not a mean of 0"
+
+
+def test_the_api_rounds_to_two_decimals_at_the_edge() -> None:
+    out = ImmediateOut().dump(Immediate(responses=6, wanted=4 / 6, signaling=None, mitigation=3.125))
+    assert out == {"responses": 6, "wanted": 0.67, "signaling": None, "mitigation": 3.12}

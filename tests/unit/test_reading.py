@@ -3,7 +3,9 @@
 from typing import Any
 
 from feedback import reading
+from feedback.figures import AllyFeedback
 from feedback.reading import Strength, Tally
+from tests import figures_json
 
 
 def _steps(**overrides: Any) -> tuple[str, ...]:
@@ -21,19 +23,24 @@ def _steps(**overrides: Any) -> tuple[str, ...]:
     return reading.next_steps(**values)
 
 
-def _feedback(items: dict[str, Any], responses: int = 5, comments: list[str] | None = None) -> dict[str, Any]:
-    views = {qid: {"responses": responses} for qid in items}
-    return {
-        "k": 5,
-        "released": {
-            "responses": responses if items else 0,
-            "cohorts": 1 if items else 0,
-            "items": items,
-            "questionnaires": views,
-            "comments": comments or [],
-            "unreadable_comments": 0,
-        },
+def _feedback(items: dict[str, Any], responses: int = 5, comments: list[str] | None = None) -> AllyFeedback:
+    views = {
+        qid: {"responses": responses, "cohorts": 1, "declined": 0, "items": released, "slices": {}}
+        for qid, released in items.items()
     }
+    return figures_json.feedback(
+        {
+            "k": 5,
+            "released": {
+                "responses": responses if items else 0,
+                "cohorts": 1 if items else 0,
+                "items": items,
+                "questionnaires": views,
+                "comments": comments or [],
+                "unreadable_comments": 0,
+            },
+        }
+    )
 
 
 def test_nothing_to_suggest_with_nothing_logged_or_released() -> None:
@@ -123,7 +130,7 @@ def test_did_it_last_words_each_moment_and_reads_the_latest_follow_up() -> None:
             "followup_90": {"suppressed": True},
         }
     }
-    view = reading.did_it_last(lasting)
+    view = reading.did_it_last(figures_json.lasting(lasting))
     now, at_30, at_90 = view.moments
     assert (now.state, now.responses, now.wanted, now.signaling, now.mitigation) == (reading.SHOWN, 12, 75, 4.1, None)
     assert (at_30.state, at_30.lasting, at_30.recurred_less, at_30.partial) == (reading.SHOWN, 2.0, 33, True)
@@ -133,7 +140,9 @@ def test_did_it_last_words_each_moment_and_reads_the_latest_follow_up() -> None:
 
 def test_did_it_last_is_too_early_without_a_released_follow_up() -> None:
     assert reading.did_it_last(None).verdict == reading.TOO_EARLY
-    view = reading.did_it_last({"overall": {"immediate": None, "followup_30": None, "followup_90": None}})
+    view = reading.did_it_last(
+        figures_json.lasting({"overall": {"immediate": None, "followup_30": None, "followup_90": None}})
+    )
     assert [m.state for m in view.moments] == [reading.NOT_YET] * 3 and not view.any_shown
 
 
@@ -141,7 +150,7 @@ def test_did_it_last_holds_or_is_mixed_by_the_latest_lasting_score() -> None:
     def verdict(at_30: float, at_90: float | None) -> str:
         overall: dict[str, Any] = {"followup_30": {"responses": 5, "complete": True, "lasting": at_30}}
         overall["followup_90"] = None if at_90 is None else {"responses": 5, "complete": True, "lasting": at_90}
-        return reading.did_it_last({"overall": overall}).verdict
+        return reading.did_it_last(figures_json.lasting({"overall": overall})).verdict
 
     assert verdict(4.0, None) == reading.HELD
     assert verdict(4.0, 3.0) == reading.MIXED  # the 90-day answer is the one that says whether it lasted
