@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         RATELIMIT_SWALLOW_ERRORS=True,
         # A Redis that is away costs a request half a second at most, never a hang.
         RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if settings.redis_url else {},
+        ORG_NAME=settings.org_name,
         API_TITLE="Allyloop",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

@@ -47,6 +47,9 @@ class Settings:
     mail_from: str | None = None
     # Lowercased domains that accounts, invitations and recipients must be in; () in development.
     org_email_domains: tuple[str, ...] = ()
+    # The organisation's name, as recipients see it ("Sent through Example Ltd's Allyloop"):
+    # ORG_NAME, else its first email domain, else none (the page then names no organisation).
+    org_name: str | None = None
     # The organisation's OpenID Provider (web/sso.py): all three, or none for no single sign-on.
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -100,6 +103,7 @@ class Settings:
             mail_url=_mail_url(get("MAIL_URL")),
             mail_from=_mail_from(get("MAIL_FROM")),
             org_email_domains=_org_email_domains(get("ORG_EMAIL_DOMAINS")),
+            org_name=_org_name(get("ORG_NAME"), _org_email_domains(get("ORG_EMAIL_DOMAINS"))),
             release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
             release_processes=_int(env, "RELEASE_PROCESSES", 1, 64),
             oidc_issuer=issuer,
@@ -114,6 +118,12 @@ class Settings:
             )
         _check_serving_others(settings)
         return settings
+
+
+def _org_name(name: str | None, domains: tuple[str, ...]) -> str | None:
+    if name is not None and (len(name) > 80 or not name.isprintable()):
+        raise ConfigError("ORG_NAME must be at most 80 printable characters, such as Example Ltd")
+    return name or (domains[0] if domains else None)
 
 
 def is_loopback(host: str) -> bool:

@@ -3,7 +3,8 @@
 With JavaScript the browser seals the answer itself (web/static/seal.js, answer.js) and
 posts only the envelope to the JSON API; the key, HPKE info and padding it needs are
 rendered into the form's data- attributes. Without JavaScript the plain form posts here
-and the server seals it at once.
+and the server seals it at once. A form sent back for a second look keeps what was
+entered: the submitted values go back into the page and nowhere else.
 """
 
 import functools
@@ -17,8 +18,10 @@ from api.clock import utcnow
 from api.extensions import limiter, session
 from api.jobs import answers_arrived
 from crypto.encoding import b64u_encode
+from feedback import kinds
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
+from web.answer_form import parse_form
 
 bp = Blueprint("recipient", __name__)
 
@@ -36,29 +39,33 @@ def answer_page(token: str) -> Any:
 @bp.route("/r/<token>", methods=["POST"])
 @limiter.limit("10/minute", key_func=link_rate_key)
 def answer_submit(token: str) -> Any:
+    form = request.form.to_dict(flat=False)
     try:
         seal = functools.partial(
             answers.seal_form,
             token=token,
-            form=request.form.to_dict(flat=False),
+            read_form=functools.partial(parse_form, form=form),
             now=utcnow(),
             people_key=current_app.config["RECIPIENT_KEY"],
         )
         receipt = commit.store_answer(seal)  # the JSON API's store: committed and synced (P7)
     except Invalid as exc:  # show the form again, with what needs a second look
         session().rollback()
-        return _answer_form(token, 400, exc.fields)
+        return _answer_form(token, 400, exc.fields, form)
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
     answers_arrived()
     return _render("recipient/receipt.html", receipt=receipt)
 
 
-def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = None) -> Any:
+def _answer_form(
+    token: str, status: int = 200, errors: dict[str, str] | None = None, submitted: dict[str, list[str]] | None = None
+) -> Any:
     try:
         opened = answers.open_link(session(), token, now=utcnow())
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
+    items = opened.questionnaire.items_for(kinds.path_of(opened.action.kind))
     sealing = {
         "kid": opened.kid,
         "public_key": b64u_encode(opened.public_key),
@@ -71,8 +78,12 @@ def _answer_form(token: str, status: int = 200, errors: dict[str, str] | None = 
         status,
         action=opened.action,
         q=opened.questionnaire,
+        items=items,
+        item_prompts={item.id: item.prompt for item in items} | {"comment": opened.questionnaire.comment_prompt},
+        org_name=current_app.config["ORG_NAME"],
         sealing=sealing,
         errors=errors or {},
+        submitted=submitted or {},
     )
 
 

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import TooManyRequests
 
 from api import commit
+from api.answer import questionnaire
 from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
 from api.extensions import Blueprint, ErrorOut, limiter, session
@@ -19,6 +20,7 @@ from api.jobs import answers_arrived
 from crypto.encoding import b64u_encode
 from crypto.envelope import SUITE_NAME
 from crypto.tokens import rate_key
+from feedback import kinds
 from feedback.errors import Invalid
 from feedback.services import answers
 
@@ -34,7 +36,7 @@ def link_rate_key() -> str:
 def page(token: str) -> dict[str, Any]:
     opened = answers.open_link(session(), token, now=utcnow())
     return {
-        "questionnaire": opened.questionnaire.to_public_dict(),
+        "questionnaire": questionnaire.document(opened.questionnaire, kinds.path_of(opened.action.kind)),
         "action": opened.action,
         "key": {"kid": opened.kid, "suite": SUITE_NAME, "public_key": b64u_encode(opened.public_key)},
         "info": b64u_encode(opened.info),

@@ -103,13 +103,16 @@ def _new_request(
         followups.ask(session, action, stage, today=now.date())
     elif stage == "immediate":
         followups.schedule(session, action, today=now.date(), days=followup_days)
-    questionnaire_id = questionnaires.for_stage(stage).id
+    questionnaire = questionnaires.for_stage(stage)
+    # A later version's answers join the scopes of the version it pools with, so that they
+    # form cohorts and read together with the answers given before it.
+    pool = questionnaire.pools_with
     request = FeedbackRequest(
         action_id=action.id,
         stage=stage,
-        questionnaire_id=questionnaire_id,
-        ally_scope_id=scope_for(session, "ally", action.ally_id, questionnaire_id).id,
-        group_scope_id=scope_for(session, "group", action.group_id, questionnaire_id).id,
+        questionnaire_id=questionnaire.id,
+        ally_scope_id=scope_for(session, "ally", action.ally_id, pool).id,
+        group_scope_id=scope_for(session, "group", action.group_id, pool).id,
         link_count=links,
         created_on=now.date(),
         delivered=delivered,

@@ -8,7 +8,7 @@ import functools
 import hashlib
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +48,10 @@ class LiveLink:
     action: ActionShown
     visibility: str
     recipient: bytes | None  # a delivered link's recipient hash; None if the ally held the link
+
+
+# Reads the web's no-JavaScript form against a questionnaire; raises InvalidAnswers.
+FormReader = Callable[[questionnaires.Questionnaire], tuple[questionnaires.Answers, questionnaires.Comment | None]]
 
 
 @dataclass(frozen=True)
@@ -249,12 +253,13 @@ def seal_form(
     connection: DBAPIConnection,
     token: str,
     *,
-    form: Mapping[str, Sequence[str]],
+    read_form: FormReader,
     now: datetime,
     people_key: bytes,
 ) -> CheckedAnswer:
-    """The no-JavaScript path: check the form and seal it here at once to the current key;
-    nothing written (it is stored as a browser-sealed envelope is, by ``store_checked``).
+    """The no-JavaScript path: check the form (``read_form`` reads it against the link's
+    questionnaire) and seal it here at once to the current key; nothing written (it is
+    stored as a browser-sealed envelope is, by ``store_checked``).
 
     The plaintext exists only inside this call; it is never stored or logged.
     """
@@ -265,7 +270,7 @@ def seal_form(
         raise NotFound("no response key yet: run 'flask keys rotate'")
     questionnaire = questionnaires.load(link.questionnaire_id)
     try:
-        clean, clean_comment = questionnaire.parse_form(form)
+        clean, clean_comment = read_form(questionnaire)
     except questionnaires.InvalidAnswers as exc:
         raise Invalid("some answers are not valid", exc.fields) from None
     info = envelope.build_info(kid, questionnaire.id, tokens.link_binding(token))

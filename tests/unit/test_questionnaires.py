@@ -1,4 +1,4 @@
-"""Questionnaires: loading, answer and comment validation, form parsing, padding."""
+"""Questionnaires: loading, versions that pool together, questions by path, answer and comment validation, padding."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feedback import kinds
 from feedback.questionnaires import (
     AUDIENCES,
     CONSTRUCTS,
+    MAX_ITEMS_PER_REQUEST,
     STAGE_QUESTIONNAIRES,
     Answers,
     Comment,
@@ -31,7 +33,9 @@ from feedback.questionnaires import (
     parse_questionnaire,
 )
 
-QUESTIONNAIRE_IDS = sorted(set(STAGE_QUESTIONNAIRES.values()))
+# Every packaged questionnaire: those new requests use, and earlier versions whose pending
+# and released answers still read.
+QUESTIONNAIRE_IDS = sorted(set(STAGE_QUESTIONNAIRES.values()) | {"immediate.v1"})
 PREFERENCES = (
     "speak_up_for_me",
     "make_room",
@@ -112,6 +116,8 @@ DESIGN_ITEMS: dict[str, list[tuple[str, str, tuple[object, ...]]]] = {
         ("access_change", "access", ("choice", "worse", "same", "better")),
     ],
 }
+
+DESIGN_ITEMS["immediate.v2"] = DESIGN_ITEMS["immediate.v1"]  # the same items, asked by path
 
 FULL_IMMEDIATE = {
     "confirmed": "partly",
@@ -307,6 +313,64 @@ def test_loader_rejects_malformed_questionnaires(mutate: Mutation, complaint: st
 def test_loader_accepts_the_unchanged_data() -> None:
     data = _raw_questionnaire("immediate.v1")
     assert parse_questionnaire(data) == load("immediate.v1")
+
+
+# --- Versions that pool together, questions by path -----------------------------------
+
+
+def test_a_new_request_asks_at_most_seven_questions_on_every_path() -> None:
+    for stage in STAGE_QUESTIONNAIRES:
+        for path in kinds.PATHS:
+            assert 1 <= len(for_stage(stage).items_for(path)) <= MAX_ITEMS_PER_REQUEST, (stage, path)
+
+
+def test_immediate_requests_ask_signaling_questions_only_about_signaling() -> None:
+    """No "did you feel recognised?" about a process change, and no "did it change the
+    process?" about amplifying someone."""
+    immediate = for_stage("immediate")
+    asked = {path: {item.construct for item in immediate.items_for(path)} for path in kinds.PATHS}
+    assert "signaling" in asked[kinds.SIGNALING]
+    assert "mitigation" not in asked[kinds.SIGNALING]
+    for path in kinds.MITIGATION_PATHS:
+        assert "mitigation" in asked[path]
+        assert "signaling" not in asked[path]
+    assert "addressed_process" in {item.id for item in immediate.items_for(kinds.STRUCTURAL)}
+    assert "gave_access" in {item.id for item in immediate.items_for(kinds.ACCESS)}
+
+
+def test_the_new_immediate_version_pools_with_the_first() -> None:
+    immediate = for_stage("immediate")
+    first = load("immediate.v1")
+    assert (immediate.id, immediate.pools_with, first.pools_with) == ("immediate.v2", "immediate.v1", "immediate.v1")
+    assert all(item.counts_as(first.item(item.id)) for item in immediate.items)
+    # Any answer the new version accepts, the first accepts as the same answer.
+    assert first.validate_answers(immediate.validate_answers(FULL_IMMEDIATE)) == FULL_IMMEDIATE
+
+
+@pytest.mark.parametrize(
+    ("mutate", "complaint"),
+    [
+        (_set_item("confirmed", "options", [{"value": "yes", "label": "Yes"}]), "must count as immediate.v1"),
+        (_set_item("felt_recognised", "max", 7), "must count as immediate.v1"),
+        (_set_item("wanted", "construct", "consent"), "must count as immediate.v1"),
+        (_set_item("wanted", "id", "wanted_now"), "must count as immediate.v1"),
+        (_set("pools_with", "advice.v1"), "same stage"),
+        (_set("pools_with", "immediate.v9"), "names no questionnaire"),
+        (_set_item("wanted", "paths", ["everywhere"]), "paths must list"),
+        (_set_item("wanted", "paths", []), "paths must list"),
+    ],
+)
+def test_a_version_that_pools_with_another_must_mean_the_same(mutate: Mutation, complaint: str) -> None:
+    data = copy.deepcopy(_raw_questionnaire("immediate.v2"))
+    mutate(data)
+    with pytest.raises(QuestionnaireFormatError, match=complaint):
+        parse_questionnaire(data, source="broken.json")
+
+
+def test_a_version_may_reword_what_it_pools() -> None:
+    data = copy.deepcopy(_raw_questionnaire("immediate.v2"))
+    _raw_item(data, "wanted")["prompt"] = "Did you want help like this?"
+    assert parse_questionnaire(data).item("wanted").prompt == "Did you want help like this?"
 
 
 # --- Answers --------------------------------------------------------------------------
@@ -562,133 +626,6 @@ def test_any_accepted_response_fits_pad_to(
     assert len(_plaintext(answers, comment)) <= questionnaire.pad_to
 
 
-# --- The no-JavaScript form -----------------------------------------------------------
-
-
-def test_an_empty_form_means_nothing_answered(immediate: Questionnaire) -> None:
-    assert immediate.parse_form({}) == ({}, None)
-
-
-def test_a_filled_form_gives_typed_answers_and_the_comment(
-    immediate: Questionnaire,
-) -> None:
-    form = {
-        "item-confirmed": ["yes"],
-        "item-felt_recognised": ["4"],
-        "item-gave_access": ["na"],
-        "item-downsides": ["looked_rescued", "spoken_for"],
-        "comment": ["Ask me first next time.\r\nThanks."],
-        "audience": ["ally"],
-    }
-    answers, comment = immediate.parse_form(form)
-    assert answers == {
-        "confirmed": "yes",
-        "felt_recognised": 4,
-        "gave_access": "na",
-        "downsides": ["spoken_for", "looked_rescued"],
-    }
-    assert comment == {"text": "Ask me first next time.\nThanks.", "audience": "ally"}
-
-
-def test_blank_form_values_mean_skipped(immediate: Questionnaire) -> None:
-    form = {
-        "item-confirmed": [""],
-        "item-felt_recognised": ["  "],
-        "item-downsides": ["", "spoken_for"],
-        "comment": ["   "],
-        "audience": ["lead"],
-    }
-    assert immediate.parse_form(form) == ({"downsides": ["spoken_for"]}, None)
-
-
-def test_fields_that_are_not_items_are_ignored(immediate: Questionnaire) -> None:
-    form = {"csrf_token": ["abc"], "submit": ["Send"], "item-wanted": ["no"]}
-    assert immediate.parse_form(form) == ({"wanted": "no"}, None)
-
-
-def test_declining_ignores_everything_else_in_the_form(
-    immediate: Questionnaire,
-) -> None:
-    form = {
-        "decline": ["1"],
-        "item-confirmed": ["not-an-option"],
-        "comment": ["hello"],
-        "audience": ["ally"],
-    }
-    assert immediate.parse_form(form) == ({}, None)
-
-
-@pytest.mark.parametrize(
-    ("form", "field"),
-    [
-        ({"item-confirmed": ["yes", "no"]}, "confirmed"),
-        ({"item-felt_recognised": ["four"]}, "felt_recognised"),
-        ({"item-felt_recognised": ["4.0"]}, "felt_recognised"),
-        ({"item-felt_recognised": ["na"]}, "felt_recognised"),
-        ({"item-felt_recognised": ["\u0664"]}, "felt_recognised"),
-        ({"item-downsides": ["none", "spoken_for"]}, "downsides"),
-        ({"item-favourite_colour": ["blue"]}, "favourite_colour"),
-        ({"comment": ["Thanks"]}, "comment"),
-        ({"comment": ["Thanks"], "audience": ["everyone"]}, "comment"),
-        ({"comment": ["Thanks", "again"], "audience": ["ally"]}, "comment"),
-    ],
-)
-def test_invalid_forms_are_rejected_naming_the_field(
-    immediate: Questionnaire, form: dict[str, list[str]], field: str
-) -> None:
-    with pytest.raises(InvalidAnswers) as raised:
-        immediate.parse_form(form)
-    assert list(raised.value.fields) == [field]
-
-
-def test_form_errors_for_items_and_comment_are_reported_together(
-    immediate: Questionnaire,
-) -> None:
-    form = {"item-confirmed": ["maybe"], "item-seen_capable": ["9"], "comment": ["Hi"]}
-    with pytest.raises(InvalidAnswers) as raised:
-        immediate.parse_form(form)
-    assert set(raised.value.fields) == {"confirmed", "seen_capable", "comment"}
-
-
-# --- What clients receive -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("questionnaire_id", QUESTIONNAIRE_IDS)
-def test_public_form_has_what_a_client_needs_to_render(questionnaire_id: str) -> None:
-    questionnaire = load(questionnaire_id)
-    public = json.loads(json.dumps(questionnaire.to_public_dict()))
-    assert public["id"] == questionnaire_id
-    assert public["version"] == questionnaire.version
-    assert public["title"]
-    assert public["intro"]
-    assert public["comment"] == {
-        "prompt": questionnaire.comment_prompt,
-        "max_chars": 1000,
-    }
-    assert [a["value"] for a in public["audiences"]] == list(AUDIENCES)
-    assert all(a["label"] for a in public["audiences"])
-    assert [item["id"] for item in public["items"]] == [i.id for i in questionnaire.items]
-    for item in public["items"]:
-        assert item["prompt"]
-        assert item["type"] in {"choice", "multi", "scale"}
-        if item["type"] == "scale":
-            assert item["min"] < item["max"]
-            assert isinstance(item["allow_na"], bool)
-            assert set(item["labels"]) <= {"1", "2", "3", "4", "5", "na"}
-        else:
-            assert all(o["value"] and o["label"] for o in item["options"])
-
-
-def test_public_form_lists_exclusive_options_of_multi_items(
-    immediate: Questionnaire,
-) -> None:
-    public = immediate.to_public_dict()
-    items = public["items"]
-    assert isinstance(items, list)
-    (downsides,) = (item for item in items if item["id"] == "downsides")
-    assert downsides["exclusive"] == ["none"]
-
-
 # A published questionnaire is part of every pending envelope's meaning: answers sealed
 # against it are checked against it at release. Changing one in place would turn pending
 # answers invalid, so a change needs a new version file (v2) and a new digest here.
@@ -696,6 +633,7 @@ PUBLISHED = {
     "advice.v1.json": "994459ceeffc044403dbe8a3b79c943e73bf8f58913fc81bcdbcd5d4b9d48b0e",
     "followup.v1.json": "eee62cda93f0232b97619a5abd86c083217421f26e04d24f8b64d27b07be036c",
     "immediate.v1.json": "64e103959bf8bbe6ecfff13e3500cd1d8a9e032057935a5d5a9126a9f21889a3",
+    "immediate.v2.json": "56cf5f3558095e4bb824f471bac2366a66eca3ef09fc56fa12ca819f1e4e8b45",
 }
 
 

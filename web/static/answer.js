@@ -14,7 +14,8 @@
   var form = document.getElementById("answer-form");
   var problem = document.getElementById("answer-problem");
   var sent = document.getElementById("answer-sent");
-  if (!form || !problem || !sent) return;
+  var summary = document.getElementById("form-problems");
+  if (!form || !problem || !sent || !summary) return;
 
   var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
   var LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
@@ -41,6 +42,7 @@
   function clearProblem() {
     problem.hidden = true;
     problem.textContent = "";
+    clearFieldErrors();
     var marked = form.querySelectorAll("[aria-invalid]");
     for (var i = 0; i < marked.length; i += 1) marked[i].removeAttribute("aria-invalid");
   }
@@ -52,15 +54,15 @@
     for (var i = 0; i < buttons.length; i += 1) buttons[i].disabled = busy;
   }
 
+  // One problem with one field: shown beside the field and listed in the summary at the top.
   function invalid(field, text) {
-    var error = new Error(text);
-    error.field = field;
-    return error;
+    return { field: field, message: text };
   }
 
-  // The same answers object the server's parse_form makes: item-<id> fields, scale points as
+  // The same answers object the server's form parser makes: item-<id> fields, scale points as
   // integers (or "na"), one value for a choice, a list for a multi item; blanks are skipped.
-  function readAnswers() {
+  // Every problem found is pushed onto `problems`: all are shown at once.
+  function readAnswers(problems) {
     var answers = {};
     var groups = form.querySelectorAll("fieldset[data-item]");
     for (var i = 0; i < groups.length; i += 1) {
@@ -74,7 +76,10 @@
       if (type === "multi") {
         var exclusive = (group.getAttribute("data-exclusive") || "").split(" ").filter(Boolean);
         var clash = chosen.length > 1 && chosen.some(function (value) { return exclusive.indexOf(value) >= 0; });
-        if (clash) throw invalid(group.querySelector("input"), group.getAttribute("data-exclusive-message"));
+        if (clash) {
+          problems.push(invalid(group.querySelector("input"), group.getAttribute("data-exclusive-message")));
+          continue;
+        }
         answers[id] = chosen;
       } else if (type === "scale") {
         answers[id] = chosen[0] === "na" ? "na" : parseInt(chosen[0], 10);
@@ -86,17 +91,66 @@
   }
 
   // The comment as the server's validate_comment wants it, or null; refuses to guess an audience.
-  function readComment() {
+  function readComment(problems) {
     var box = form.elements.namedItem("comment");
     var text = box ? box.value.replace(/\r\n?/g, "\n").trim() : "";
     // Only invisible characters (which the server drops) is no comment, as without JavaScript.
     if (!text.replace(/[\p{Cf}\s]/gu, "")) return null;
     var max = parseInt(box.getAttribute("maxlength"), 10);
-    if (Array.from(text).length > max) throw invalid(box, message("too-long"));
-    if (CONTROL.test(text) || LONE_SURROGATE.test(text)) throw invalid(box, message("characters"));
+    if (Array.from(text).length > max) problems.push(invalid(box, message("too-long")));
+    else if (CONTROL.test(text) || LONE_SURROGATE.test(text)) problems.push(invalid(box, message("characters")));
     var audience = form.querySelector("input[name=audience]:checked");
-    if (!audience) throw invalid(form.querySelector("input[name=audience]"), message("audience"));
-    return { text: text, audience: audience.value };
+    if (!audience) problems.push(invalid(form.querySelector("input[name=audience]"), message("audience")));
+    return { text: text, audience: audience ? audience.value : null };
+  }
+
+  function clearFieldErrors() {
+    var shown = document.querySelectorAll("[data-js-error]");
+    for (var i = 0; i < shown.length; i += 1) shown[i].remove();
+    summary.hidden = true;
+    summary.textContent = "";
+  }
+
+  // Each message beside its field, and a summary at the top whose links lead to them.
+  function showFieldErrors(problems) {
+    var list = document.createElement("ul");
+    problems.forEach(function (found, index) {
+      var field = found.field;
+      var holder = field.closest("fieldset") || field.parentNode;
+      var note = document.createElement("p");
+      note.className = "error";
+      note.id = "js-error-" + index;
+      note.setAttribute("data-js-error", "");
+      note.textContent = found.message;
+      var legend = holder.querySelector("legend");
+      if (field.tagName === "TEXTAREA") holder.insertBefore(note, field);
+      else if (legend) legend.insertAdjacentElement("afterend", note);
+      else holder.insertBefore(note, holder.firstChild);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + note.id).trim());
+      if (!field.id) field.id = "js-field-" + index;
+      var details = field.closest("details");
+      if (details) details.open = true;
+      var link = document.createElement("a");
+      link.href = "#" + field.id;
+      var what = "";
+      if (legend) {
+        var words = legend.cloneNode(true);
+        var step = words.querySelector(".step");
+        if (step) step.remove();
+        what = words.textContent.replace(/\s+/g, " ").trim();
+      }
+      link.textContent = what ? what + ": " + found.message : found.message;
+      var entry = document.createElement("li");
+      entry.appendChild(link);
+      list.appendChild(entry);
+    });
+    var intro = document.createElement("p");
+    intro.textContent = summary.getAttribute("data-intro");
+    summary.appendChild(intro);
+    summary.appendChild(list);
+    summary.hidden = false;
+    summary.focus();
   }
 
   function showReceipt(receipt) {
@@ -144,8 +198,13 @@
     var answers = {};
     var comment = null;
     if (!declined) {
-      answers = readAnswers();
-      comment = readComment();
+      var problems = [];
+      answers = readAnswers(problems);
+      comment = readComment(problems);
+      if (problems.length) {
+        showFieldErrors(problems);
+        return;
+      }
     }
     var sealed;
     try {
@@ -223,12 +282,7 @@
         if (settled !== "browser") throw new Error("seal.js is missing or broken");
         return submit(declined);
       })
-      .catch(function (error) {
-        if (error && error.field) {
-          error.field.setAttribute("aria-invalid", "true");
-          showProblem(error.message, error.field);
-          return;
-        }
+      .catch(function () {
         showProblem(message("seal-failed"));
       })
       .finally(function () {
@@ -266,9 +320,30 @@
     }
     return settled;
   });
-  form.addEventListener("click", function (event) {
+  // The buttons that send this form, "I'd rather not answer" at the top among them.
+  document.addEventListener("click", function (event) {
     var button = event.target && event.target.closest ? event.target.closest("button[type=submit]") : null;
-    if (button) lastClicked = button;
+    if (button && button.form === form) lastClicked = button;
+  });
+  // How far along: the count of questions answered, as a person works down the page.
+  var progress = document.getElementById("progress");
+  function showProgress() {
+    if (!progress) return;
+    var groups = form.querySelectorAll("fieldset[data-item]");
+    var answered = Array.prototype.filter.call(groups, function (group) {
+      return group.querySelector("input:checked");
+    }).length;
+    var bar = progress.querySelector("progress");
+    bar.value = answered;
+    bar.hidden = false;
+    progress.querySelector("[data-progress-text]").textContent = progress
+      .getAttribute("data-of")
+      .replace("{answered}", String(answered))
+      .replace("{total}", progress.getAttribute("data-total"));
+  }
+  form.addEventListener("change", showProgress);
+  form.addEventListener("click", function (event) {
+    if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-clear")) showProgress();
   });
   form.addEventListener("submit", onSubmit);
   wireClearButtons();
