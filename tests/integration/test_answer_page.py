@@ -85,6 +85,45 @@ def test_a_comment_without_a_chosen_audience_is_sent_back_not_guessed(
     assert client.get(f"/r/{tokens[0]}").status_code == 200, "the link is still usable"
 
 
+def test_a_form_sent_back_keeps_every_answer_and_the_comment_and_stores_none(
+    app: Flask, client: FlaskClient, tokens: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    form = {
+        "item-wanted": "partly",
+        "item-felt_recognised": "4",
+        "item-downsides": ["spoken_for", "none"],  # "none" cannot be combined: sent back
+        "comment": "The marmalade review went better",
+        "audience": "lead",
+    }
+    response = client.post(f"/r/{tokens[0]}", data=form)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'name="item-wanted" value="partly" checked', text)
+    assert re.search(r'name="item-felt_recognised" value="4" checked', text)
+    assert re.search(r'name="item-downsides" value="spoken_for" checked', text)
+    assert re.search(r'name="audience" value="lead" checked', text)
+    assert ">The marmalade review went better</textarea>" in text
+    assert text.count('name="item-wanted" value="yes" checked') == 0
+    summary = text.split('id="form-problems"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#item-downsides"' in summary and "Did it have any downsides for you?" in summary
+    assert "marmalade" not in caplog.text
+    with app.app_context():
+        assert db.session.query(Response).count() == 0
+
+
+def test_the_page_names_the_organisation_and_says_why_the_link_is_safe(make_app: Any) -> None:
+    client = make_app(org_name="Example Ltd").test_client()
+    lead, ally = Person(client, "Lee"), Person(client, "Alex")
+    group = lead.create_group()
+    lead.add(group, ally)
+    (token,) = ally.ask(ally.log_action(group), count=1)
+    text = client.get(f"/r/{token}").get_data(as_text=True)
+    assert "Example Ltd" in text and "This link is safe" in text
+    assert text.index("rather not answer") < text.index('id="answer-form"'), "declining is offered at the top"
+    assert "7 questions" in text
+
+
 def test_unknown_and_used_links_get_clear_pages(client: FlaskClient, tokens: list[str]) -> None:
     missing = client.get("/r/AAAAAAAAAAAAAAAAAAAAAA")
     assert missing.status_code == 404 and "could not find this link" in missing.get_data(as_text=True)
