@@ -5,10 +5,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from api import cli, errors, logs, sqlite
+from api import cli, errors, logs, resources, sqlite
 from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
-from api.jobs import Background
+from api.jobs.inprocess import Background
 from crypto.atrest import derive_key
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -78,12 +78,9 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_schema)
-    import web
-    from api import accounts, actions, answer, groups, me
+    import web  # the one place api reaches into web: the pages' blueprint is registered here
 
-    for module in (accounts, groups, actions, answer, me):
-        api.register_blueprint(module.blp)
-    api.register_blueprint(groups.invitation_blp)
+    resources.register(api)
     web.register(app)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
     cli.register(app)

@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 
 from api.clock import utcnow
 from api.extensions import session
-from api.jobs import MissingKey, kek, run_due_now
+from api.jobs.adapters import MissingKey, kek
+from api.jobs.release import run_due_now
 from feedback.errors import DomainError
 from feedback.services import keys
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.routing import IntegerConverter, Map
 
+from crypto.tokens import rate_key
 from feedback.models import Base
 
 
@@ -30,6 +31,12 @@ def client_key() -> str:
     holds an address in clear, nor a hash anyone without the key could reverse (P1)."""
     address = (request.remote_addr or "").encode()
     return "client:" + hmac.new(current_app.config["CLIENT_KEY"], address, hashlib.sha256).hexdigest()[:32]
+
+
+def link_rate_key() -> str:
+    """Answer calls are limited per link, keyed by a hash of it: no client address is used."""
+    token = (request.view_args or {}).get("token", "")
+    return "link:" + rate_key("link", str(token))
 
 
 db = SQLAlchemy(model_class=Base)

@@ -84,7 +84,8 @@ import api.clock  # noqa: E402
 from api import create_app  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.extensions import db  # noqa: E402
-from api.jobs import run_due_now, send_letters_now  # noqa: E402
+from api.jobs.deliver import send_letters_now  # noqa: E402
+from api.jobs.release import run_due_now  # noqa: E402
 from bench import envelopes  # noqa: E402
 from crypto import keyring  # noqa: E402
 from feedback import kinds  # noqa: E402

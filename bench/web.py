@@ -99,7 +99,7 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
     from api import create_app
     from api.config import from_environment
     from api.extensions import db
-    from api.jobs import send_letters_now
+    from api.jobs.deliver import send_letters_now
 
     instance = workdir / "instance"
     with _env(env):

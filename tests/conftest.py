@@ -27,7 +27,7 @@ from api import create_app
 from api.clock import utcnow
 from api.config import Settings, database_url
 from api.extensions import db
-from api.jobs import send_letters_now
+from api.jobs.deliver import send_letters_now
 from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Followup

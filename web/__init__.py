@@ -18,7 +18,7 @@ babel = Babel()
 csrf = CSRFProtect()
 
 
-# Where recipients answer: the recipient page (web/recipient.py) and the answer API (api/answer).
+# Where recipients answer: the recipient page (web/recipient.py) and the answer API (api/resources/answer).
 ANSWER_PATHS = ("/r/", "/api/v1/answer/")
 
 

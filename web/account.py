@@ -14,11 +14,11 @@ from flask import session as cookie
 from flask_babel import gettext, lazy_gettext
 from marshmallow import ValidationError
 
-from api.accounts.schemas import PasswordChangeIn
 from api.clock import utcnow
 from api.extensions import client_key, limiter, session
-from api.jobs import release_settings
-from api.me.schemas import DeleteIn, ExportOut
+from api.jobs.adapters import release_settings
+from api.resources.accounts.schemas import PasswordChangeIn
+from api.resources.me.schemas import DeleteIn, ExportOut
 from crypto.atrest import derive_key
 from feedback.errors import Conflict, Invalid
 from feedback.services import accounts, leaving, notes

@@ -15,10 +15,11 @@ from flask import Blueprint, current_app, flash, get_flashed_messages, redirect,
 from flask_babel import gettext, lazy_gettext, ngettext
 from marshmallow import Schema, ValidationError, fields, validate
 
-from api.actions.schemas import ActionIn, RequestIn
 from api.clock import utcnow
 from api.extensions import session
-from api.jobs import deliveries_waiting, delivery_keys, release_settings
+from api.jobs.adapters import delivery_keys, release_settings
+from api.jobs.deliver import deliveries_waiting
+from api.resources.actions.schemas import ActionIn, RequestIn
 from crypto.atrest import derive_key
 from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound

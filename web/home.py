@@ -25,10 +25,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
-from api.accounts.schemas import AccountIn, NewPasswordIn, ResetIn, TokenIn
 from api.clock import utcnow
 from api.extensions import client_key, limiter, session
-from api.jobs import deliveries_waiting, letters
+from api.jobs.adapters import letters
+from api.jobs.deliver import deliveries_waiting
+from api.resources.accounts.schemas import AccountIn, NewPasswordIn, ResetIn, TokenIn
 from crypto.tokens import is_link_token, rate_key
 from feedback.errors import Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.services import accounts, groups

@@ -29,8 +29,9 @@ from marshmallow import ValidationError
 
 from api.clock import utcnow
 from api.extensions import session
-from api.groups.schemas import GroupIn, OwnerIn, RoleIn
-from api.jobs import deliveries_waiting, letters, release_settings
+from api.jobs.adapters import letters, release_settings
+from api.jobs.deliver import deliveries_waiting
+from api.resources.groups.schemas import GroupIn, OwnerIn, RoleIn
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.services import groups, invitations, results
 from web import insights

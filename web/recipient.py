@@ -13,10 +13,9 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from api import commit
-from api.answer import link_rate_key
 from api.clock import utcnow
-from api.extensions import limiter, session
-from api.jobs import answers_arrived
+from api.extensions import limiter, link_rate_key, session
+from api.jobs.release import answers_arrived
 from crypto.encoding import b64u_encode
 from feedback import kinds
 from feedback.errors import Gone, Invalid, NotFound

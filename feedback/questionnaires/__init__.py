@@ -1,7 +1,7 @@
 """Versioned questionnaires (DESIGN §5): the model and its checks (``model``), and the
 data files beside this module (``files``). The web reads the no-JavaScript form
 (``web/answer_form.py``) and the API describes a questionnaire to clients
-(``api/answer/questionnaire.py``); both in the end hand answers to ``validate_answers``.
+(``api/resources/answer/questionnaire.py``); both in the end hand answers to ``validate_answers``.
 """
 
 from feedback.questionnaires.files import for_stage, load, parse_questionnaire

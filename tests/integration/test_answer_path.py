@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from api import commit, sqlite
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from feedback.models import Cohort, Response
 from tests.conftest import Person, Recipient
 

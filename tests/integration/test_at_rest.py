@@ -10,8 +10,9 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from api import jobs as api_jobs
 from api.extensions import db
+from api.jobs import queue as job_queue
+from api.jobs.release import release_scope_job, run_due_now
 from feedback import jobs
 from feedback.models import Envelope
 from tests.conftest import Person, Recipient, build_app
@@ -57,18 +58,18 @@ def envelopes(app: Flask) -> list[bytes]:
 def release_by_running_due_work(app: Flask, _monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process ticks and ``flask jobs run-due``."""
     with app.app_context():
-        report = api_jobs.run_due_now()
+        report = run_due_now()
         db.session.remove()
     assert report.released_cohorts == 4, "each ally's view and the group's"
 
 
 def release_by_rq_jobs(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The RQ worker's release jobs, one per due scope, as the scheduler queues them."""
-    monkeypatch.setattr(api_jobs, "_worker_app", lambda: app)  # the worker's app, on this database
+    monkeypatch.setattr(job_queue, "worker_app", lambda: app)  # the worker's app, on this database
     with app.app_context():
         due = jobs.due_scope_ids(db.session, app.config["ALLYLOOP"].release_min_responses)
         db.session.remove()
-    assert sorted(api_jobs.release_scope_job(scope_id) for scope_id in due) == [5, 5, 5, 15]
+    assert sorted(release_scope_job(scope_id) for scope_id in due) == [5, 5, 5, 15]
 
 
 RELEASES = pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from bench import floor, release
 from tests.conftest import Person, Recipient
 

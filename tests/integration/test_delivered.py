@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from feedback.models import Delivery, FeedbackRequest, Link, Response
 from tests.conftest import Person, Recipient, build_app, inbox, outbox
 

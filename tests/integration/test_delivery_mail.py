@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from api.clock import utcnow
 from api.extensions import db
-from api.jobs import delivery_keys, mailer, send_letters_now
+from api.jobs.adapters import delivery_keys, mailer
+from api.jobs.deliver import send_letters_now
 from feedback import delivery
 from feedback.mail import Mail
 from feedback.models import Account, Delivery

@@ -22,7 +22,7 @@ from sqlalchemy import update
 
 from api.clock import utcnow
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from feedback import followups
 from feedback.figures import FollowupRate
 from feedback.mail import Mail, Send, Unavailable

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.clock import utcnow
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from crypto import keyring
 from feedback import jobs
 from feedback.jobs import RunReport

@@ -21,7 +21,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from api.extensions import db
-from api.released import ReleasedOut
+from api.resources.released import ReleasedOut
 from bench import reads
 from crypto import atrest
 from feedback import jobs, questionnaires

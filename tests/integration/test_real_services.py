@@ -18,9 +18,9 @@ from redis import Redis as RedisClient
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
-from api import jobs
 from api.config import database_url
 from api.extensions import db
+from api.jobs.queue import QUEUE_NAME
 from feedback.models import Cohort, Response, Scope
 from tests import servers
 from tests.conftest import KEK, Person, Recipient, build_app
@@ -141,7 +141,7 @@ def stack(tmp_path: Path, postgres: servers.Postgres, redis: servers.Redis) -> I
 def wait_for_a_release_in_flight(redis_url: str, timeout: float = 20.0) -> bool:
     """Poll until a per-scope release job is running (started, not finished)."""
     client = RedisClient.from_url(redis_url)
-    registry = StartedJobRegistry(jobs.QUEUE_NAME, connection=client)
+    registry = StartedJobRegistry(QUEUE_NAME, connection=client)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

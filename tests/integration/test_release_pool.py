@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from feedback import jobs
 from tests.conftest import Person, Recipient, build_app
 

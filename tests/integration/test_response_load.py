@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from api.clock import utcnow
 from api.extensions import db
-from api.released import LoadPeriodOut
+from api.resources.released import LoadPeriodOut
 from feedback.services.load import response_load
 from tests.conftest import Person
 from tests.integration.load_scenario import Scenario, build_scenario, month_label, months_ago

@@ -90,7 +90,7 @@ def test_a_real_rq_worker_releases_what_the_web_tier_queued(tmp_path: Path, redi
             Path(sys.executable).parent / "rq",
             "worker",
             "--worker-class",
-            "api.jobs.Worker",
+            "api.jobs.schedule.Worker",
             "--url",
             redis_url,
             "--burst",

@@ -11,8 +11,10 @@ from rq import Queue
 from rq.executions import Execution
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from api import jobs
 from api.config import Settings
+from api.jobs.purge import purge_job
+from api.jobs.queue import QUEUE_NAME, enqueue_once
+from api.jobs.schedule import next_tick_in, tick
 from tests import servers
 from tests.conftest import make_settings
 
@@ -35,44 +37,44 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def queued(redis: Redis) -> list[str]:
-    return Queue(jobs.QUEUE_NAME, connection=redis).get_job_ids()
+    return Queue(QUEUE_NAME, connection=redis).get_job_ids()
 
 
 def test_each_tick_is_enqueued_once_however_many_workers_keep_the_schedule(redis: Redis, settings: Settings) -> None:
     now = 1_800_000_000.0  # a multiple of 3600: every kind's tick starts here
-    assert sorted(jobs.tick(redis, settings, now)) == ["deliver", "purge", "release", "reminders", "run-due"]
-    assert jobs.tick(redis, settings, now + 1) == [], "a second worker in the same tick queues nothing"
-    assert jobs.tick(redis, settings, now + 30) == ["deliver"], "emails with links are retried every 30 seconds"
-    assert sorted(jobs.tick(redis, settings, now + 60)) == ["deliver", "release"], "the next release: a minute on"
+    assert sorted(tick(redis, settings, now)) == ["deliver", "purge", "release", "reminders", "run-due"]
+    assert tick(redis, settings, now + 1) == [], "a second worker in the same tick queues nothing"
+    assert tick(redis, settings, now + 30) == ["deliver"], "emails with links are retried every 30 seconds"
+    assert sorted(tick(redis, settings, now + 60)) == ["deliver", "release"], "the next release: a minute on"
     assert len(queued(redis)) == 8
     assert len(set(queued(redis))) == 8
 
 
 def test_releases_wait_for_the_next_tick_on_the_wall_clock(settings: Settings) -> None:
-    assert jobs.next_tick_in(settings, 1_800_000_000.0 + 45) == pytest.approx(15)
+    assert next_tick_in(settings, 1_800_000_000.0 + 45) == pytest.approx(15)
 
 
 def test_a_job_already_waiting_is_not_queued_again(redis: Redis) -> None:
-    queue = Queue(jobs.QUEUE_NAME, connection=redis)
-    assert jobs.enqueue_once(queue, jobs.purge_job, job_id="allyloop-purge-1")
-    assert not jobs.enqueue_once(queue, jobs.purge_job, job_id="allyloop-purge-1")
+    queue = Queue(QUEUE_NAME, connection=redis)
+    assert enqueue_once(queue, purge_job, job_id="allyloop-purge-1")
+    assert not enqueue_once(queue, purge_job, job_id="allyloop-purge-1")
     assert queued(redis) == ["allyloop-purge-1"]
 
 
 def test_jobs_orphaned_by_a_killed_worker_are_cleared_so_their_work_is_queued_again(
     redis: Redis, settings: Settings
 ) -> None:
-    queue = Queue(jobs.QUEUE_NAME, connection=redis)
-    job = queue.enqueue(jobs.purge_job, job_id="allyloop-purge-7")
+    queue = Queue(QUEUE_NAME, connection=redis)
+    job = queue.enqueue(purge_job, job_id="allyloop-purge-7")
     queue.remove(job)  # a worker took it ...
     started = StartedJobRegistry(queue=queue)
     with redis.pipeline() as pipe:
         job.set_status("started", pipeline=pipe)
         Execution.create(job, ttl=1, pipeline=pipe)  # ... and died: no heartbeat will ever extend this
         pipe.execute()
-    assert not jobs.enqueue_once(queue, jobs.purge_job, job_id="allyloop-purge-7"), "still looks alive"
+    assert not enqueue_once(queue, purge_job, job_id="allyloop-purge-7"), "still looks alive"
     time.sleep(2.1)
-    jobs.tick(redis, settings, 1_800_000_000.0)
+    tick(redis, settings, 1_800_000_000.0)
     assert job.id not in started.get_job_ids()
     assert job.id in FailedJobRegistry(queue=queue).get_job_ids(), "kept for the operator to see"
-    assert jobs.enqueue_once(queue, jobs.purge_job, job_id="allyloop-purge-7"), "the same work can be queued again"
+    assert enqueue_once(queue, purge_job, job_id="allyloop-purge-7"), "the same work can be queued again"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from api.clock import utcnow
 from api.extensions import db
-from api.jobs import delivery_keys, mailer
+from api.jobs.adapters import delivery_keys, mailer
 from feedback import delivery, kinds
 from feedback.mail import Mail, Refused
 from feedback.models import Account, AllyNote, Followup, Link

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from api.clock import utcnow
 from api.extensions import db
-from api.jobs import run_due_now
+from api.jobs.release import run_due_now
 from feedback import questionnaires
 from feedback.models import Account, Followup, Group, Invitation
 from tests.conftest import Person, Recipient, build_app, inbox, make_due

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from api.answer.questionnaire import document
+from api.resources.answer.questionnaire import document
 from feedback import kinds
 from feedback.questionnaires import AUDIENCES, STAGE_QUESTIONNAIRES, Questionnaire, load
 

@@ -5,11 +5,12 @@ from typing import Any
 
 from flask import current_app
 
-from api.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut, RequestStatusOut
-from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, session
-from api.jobs import deliveries_waiting, delivery_keys
+from api.jobs.adapters import delivery_keys
+from api.jobs.deliver import deliveries_waiting
+from api.resources.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut, RequestStatusOut
+from api.resources.auth import current_account, login_required
 from feedback.services import actions
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="Actions and feedback requests")

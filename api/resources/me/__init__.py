@@ -5,12 +5,12 @@ from typing import Any
 
 from flask import current_app
 
-from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, client_key, limiter, session
-from api.jobs import release_settings
-from api.me.schemas import DeleteIn, ExportOut, MeOut, RemindersOut
-from api.released import FeedbackOut
+from api.jobs.adapters import release_settings
+from api.resources.auth import current_account, login_required
+from api.resources.me.schemas import DeleteIn, ExportOut, MeOut, RemindersOut
+from api.resources.released import FeedbackOut
 from crypto.atrest import derive_key
 from feedback import followups
 from feedback.services import leaving, notes, results

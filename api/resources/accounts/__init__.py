@@ -9,7 +9,11 @@ from typing import Any
 
 from flask import current_app, request
 
-from api.accounts.schemas import (
+from api.clock import utcnow
+from api.extensions import Blueprint, client_key, limiter, session
+from api.jobs.adapters import letters
+from api.jobs.deliver import deliveries_waiting
+from api.resources.accounts.schemas import (
     AccountIn,
     NewPasswordIn,
     PasswordChangeIn,
@@ -20,10 +24,7 @@ from api.accounts.schemas import (
     VerifiedOut,
     VerifyIn,
 )
-from api.auth import bearer_token, current_account, login_required
-from api.clock import utcnow
-from api.extensions import Blueprint, client_key, limiter, session
-from api.jobs import deliveries_waiting, letters
+from api.resources.auth import bearer_token, current_account, login_required
 from crypto.tokens import rate_key
 from feedback.errors import Forbidden, Unverified
 from feedback.services import accounts

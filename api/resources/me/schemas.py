@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from api.released import FeedbackOut
+from api.resources.released import FeedbackOut
 
 
 class MeOut(Schema):

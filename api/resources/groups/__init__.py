@@ -4,10 +4,12 @@ from typing import Any
 
 from flask import current_app
 
-from api.auth import current_account, login_required
 from api.clock import utcnow
 from api.extensions import Blueprint, client_key, limiter, session
-from api.groups.schemas import (
+from api.jobs.adapters import letters, release_settings
+from api.jobs.deliver import deliveries_waiting
+from api.resources.auth import current_account, login_required
+from api.resources.groups.schemas import (
     GroupIn,
     GroupOut,
     InvitationOut,
@@ -18,8 +20,7 @@ from api.groups.schemas import (
     OwnerIn,
     RoleIn,
 )
-from api.jobs import deliveries_waiting, letters, release_settings
-from api.released import InsightsOut
+from api.resources.released import InsightsOut
 from feedback.services import groups, invitations, results
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")

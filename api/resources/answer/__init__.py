@@ -12,25 +12,18 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import TooManyRequests
 
 from api import commit
-from api.answer import questionnaire
-from api.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from api.clock import utcnow
-from api.extensions import Blueprint, ErrorOut, limiter, session
-from api.jobs import answers_arrived
+from api.extensions import Blueprint, ErrorOut, limiter, link_rate_key, session
+from api.jobs.release import answers_arrived
+from api.resources.answer import questionnaire
+from api.resources.answer.schemas import AnswerPageOut, EnvelopeIn, ReceiptOut
 from crypto.encoding import b64u_encode
 from crypto.envelope import SUITE_NAME
-from crypto.tokens import rate_key
 from feedback import kinds
 from feedback.errors import Invalid
 from feedback.services import answers
 
 blp = Blueprint("answer", __name__, url_prefix="/api/v1/answer", description="Answering a link (no account)")
-
-
-def link_rate_key() -> str:
-    """Answer calls are limited per link, keyed by a hash of it: no client address is used."""
-    token = (request.view_args or {}).get("token", "")
-    return "link:" + rate_key("link", str(token))
 
 
 def page(token: str) -> dict[str, Any]:
