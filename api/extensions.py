@@ -17,6 +17,7 @@ from webargs.flaskparser import FlaskParser, abort
 from werkzeug.routing import IntegerConverter, Map
 
 from crypto.tokens import rate_key
+from feedback import bounds
 from feedback.models import Base
 
 
@@ -88,7 +89,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-MAX_ID = 2**31 - 1
+MAX_ID = bounds.MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -1,7 +1,7 @@
 """The account page: change the password, sign out everywhere, make an API token, download
 one's data, delete the account.
 
-Views are thin: they read a form with the API's schemas, call the accounts and leaving
+Views are thin: they read a form with the pages' schemas (web/schemas.py), call the accounts and leaving
 services, and render. Changing the password and signing out everywhere end every web
 session and API token of the account, this browser's too, so both lead to signing in again.
 """
@@ -17,13 +17,13 @@ from marshmallow import ValidationError
 from api.clock import utcnow
 from api.extensions import client_key, limiter, session
 from api.jobs.adapters import release_settings
-from api.resources.accounts.schemas import PasswordChangeIn
-from api.resources.me.schemas import DeleteIn, ExportOut
+from api.resources.me.schemas import ExportOut
 from crypto.atrest import derive_key
 from feedback.errors import Conflict, Invalid
 from feedback.services import accounts, leaving, notes
 from web.auth import login_required, me, protect, sign_out
 from web.forms import errors_of, load
+from web.schemas import DeleteForm, PasswordChangeForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 bp.before_request(protect)
@@ -64,7 +64,7 @@ def index() -> Any:
 def change_password() -> Any:
     """A new password; every session and API token ends, this browser's too."""
     try:
-        body = load(PasswordChangeIn(), request.form)
+        body = load(PasswordChangeForm(), request.form)
         accounts.change_password(
             session(),
             me(),
@@ -131,7 +131,7 @@ def delete() -> Any:
     status = 200
     if request.method == "POST":
         try:
-            body = load(DeleteIn(), request.form)
+            body = load(DeleteForm(), request.form)
             leaving.check_confirmation(me(), password=body.get("password"), confirm=body.get("confirm"))
             leaving.delete_account(session(), me())
             session().commit()

@@ -1,6 +1,6 @@
 """Pages for allies: their groups and actions, asking for feedback, pooled results, a private note.
 
-Views are thin: they read a form with the API's schemas, call one service, and render.
+Views are thin: they read a form with the pages' schemas (web/schemas.py), call one service, and render.
 Asking is by email first (P8): Allyloop mails each named colleague their own link, and the
 ally never sees one. Links the ally shares themselves are shown once, in the response to
 the request that made them, and never again: only their hashes are stored. No page says
@@ -19,7 +19,6 @@ from api.clock import utcnow
 from api.extensions import session
 from api.jobs.adapters import delivery_keys, release_settings
 from api.jobs.deliver import deliveries_waiting
-from api.resources.actions.schemas import ActionIn, RequestIn
 from crypto.atrest import derive_key
 from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound
@@ -28,6 +27,7 @@ from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
 from web.labels import kind_text
+from web.schemas import ActionForm, RequestForm
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
 bp.before_request(protect)
@@ -109,7 +109,7 @@ class NoteIn(Schema):
 
 
 def _form(*integers: str) -> dict[str, Any]:
-    """The posted form, with whole-number fields as ints (the API's schemas are strict)."""
+    """The posted form, with whole-number fields as ints (the schemas take whole numbers strictly)."""
     data: dict[str, Any] = request.form.to_dict()
     for name in integers:
         value = str(data.get(name, "")).strip()
@@ -178,7 +178,7 @@ def new_action() -> Any:
     if request.method == "POST":
         form = request.form.to_dict()
         try:
-            body = load(ActionIn(), _form("group_id"))
+            body = load(ActionForm(), _form("group_id"))
             action = actions.log_action(session(), me(), today=utcnow().date(), **body)
             session().commit()
         except ValidationError as exc:
@@ -257,7 +257,7 @@ def ask(action_id: int) -> Any:
     if "stage" in request.form:
         data["stage"] = request.form["stage"]
     try:
-        body = load(RequestIn(), data)
+        body = load(RequestForm(), data)
         emailed = actions.deliver_request(
             session(),
             me(),
@@ -309,7 +309,7 @@ def share_links(action_id: int) -> Any:
     data = {name: value for name, value in _form("count").items() if name in ("stage", "count")}
     data.setdefault("count", "")
     try:
-        body = load(RequestIn(), data)
+        body = load(RequestForm(), data)
         links = actions.create_request(
             session(),
             me(),

@@ -1,4 +1,4 @@
-"""Forms on the signed-in pages are read with the API's own marshmallow schemas."""
+"""Reading posted forms: the schemas are in web/schemas.py, these helpers shared by every page."""
 
 import re
 from collections.abc import Mapping

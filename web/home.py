@@ -29,12 +29,12 @@ from api.clock import utcnow
 from api.extensions import client_key, limiter, session
 from api.jobs.adapters import letters
 from api.jobs.deliver import deliveries_waiting
-from api.resources.accounts.schemas import AccountIn, NewPasswordIn, ResetIn, TokenIn
 from crypto.tokens import is_link_token, rate_key
 from feedback.errors import Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.services import accounts, groups
 from web.auth import current_account, protect, sign_in, sign_out
 from web.forms import errors_of, load
+from web.schemas import NewPasswordForm, ResetForm, SignInForm, SignUpForm
 
 bp = Blueprint("home", __name__)
 bp.before_request(protect)
@@ -124,7 +124,7 @@ def sign_up() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            body = load(AccountIn(), request.form)
+            body = load(SignUpForm(), request.form)
             cfg = _settings()
             accounts.sign_up(
                 session(),
@@ -201,7 +201,7 @@ def sign_in_page() -> Any:
     if request.method == "POST":
         _passwords_on()
         try:
-            body = load(TokenIn(), request.form)
+            body = load(SignInForm(), request.form)
             account = accounts.authenticate(
                 session(),
                 email=body["email"],
@@ -246,7 +246,7 @@ def reset_request() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            body = load(ResetIn(), request.form)
+            body = load(ResetForm(), request.form)
         except ValidationError as exc:
             errors = _in_words(exc, RESET_FIELDS)
         else:
@@ -272,7 +272,7 @@ def reset_password(token: str) -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            body = load(NewPasswordIn(), request.form)
+            body = load(NewPasswordForm(), request.form)
             accounts.reset_password(
                 session(), token, password=body["password"], now=utcnow(), password_cost=_settings().password_cost
             )

@@ -31,12 +31,12 @@ from api.clock import utcnow
 from api.extensions import session
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
-from api.resources.groups.schemas import GroupIn, OwnerIn, RoleIn
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.services import groups, invitations, results
 from web import insights
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
+from web.schemas import GroupForm, OwnerForm, RoleForm
 
 bp = Blueprint("lead", __name__, url_prefix="/groups")
 bp.before_request(protect)
@@ -60,7 +60,7 @@ def index() -> Any:
 @login_required
 def create() -> Any:
     try:
-        body = load(GroupIn(), request.form)
+        body = load(GroupForm(), request.form)
         if not body["name"].strip():
             raise ValidationError({"name": [_("Give the group a name.")]})
     except ValidationError as exc:
@@ -145,7 +145,7 @@ def invite(group_id: int) -> Any:
     groups.led_group(session(), me(), group_id)  # 403 before reading the form
     typed = addresses(request.form.get("emails", ""))
     try:
-        body = load(RoleIn(), request.form)  # also refuses a NUL in any field, the addresses too
+        body = load(RoleForm(), request.form)  # also refuses a NUL in any field, the addresses too
         invited = invitations.invite(
             session(),
             me(),
@@ -185,7 +185,7 @@ def withdraw(group_id: int, invitation_id: int) -> Any:
 def set_role(group_id: int, account_id: int) -> Any:
     groups.led_group(session(), me(), group_id)
     try:
-        body = load(RoleIn(), request.form)
+        body = load(RoleForm(), request.form)
         groups.set_role(session(), me(), group_id, account_id, role=body["role"])
     except ValidationError:
         return _members_page(group_id, {"members": str(INVITE_FIELDS["role"])}, {}, 400)
@@ -245,7 +245,7 @@ def hand_over(group_id: int) -> Any:
     groups.led_group(session(), me(), group_id)
     chosen = request.form.get("account_id", "").strip()
     try:
-        body = load(OwnerIn(), {"account_id": int(chosen) if _WHOLE_NUMBER.fullmatch(chosen) else chosen})
+        body = load(OwnerForm(), {"account_id": int(chosen) if _WHOLE_NUMBER.fullmatch(chosen) else chosen})
         groups.hand_over(session(), me(), group_id, body["account_id"])
     except (ValidationError, Invalid):
         session().rollback()

@@ -1,12 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-PASSWORD = validate.Length(min=10, max=200)
+from feedback import bounds
+
+PASSWORD = validate.Length(min=bounds.PASSWORD_MIN, max=bounds.PASSWORD_MAX)
 
 
 class AccountIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = fields.Email(required=True, validate=validate.Length(max=bounds.EMAIL_CHARS))
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=bounds.NAME_CHARS))
 
 
 class StatusOut(Schema):
@@ -14,7 +16,7 @@ class StatusOut(Schema):
 
 
 class VerifyIn(Schema):
-    token = fields.String(required=True, validate=validate.Length(max=64))
+    token = fields.String(required=True, validate=validate.Length(max=bounds.TOKEN_CHARS))
 
 
 class VerifiedOut(Schema):
@@ -22,8 +24,8 @@ class VerifiedOut(Schema):
 
 
 class TokenIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=320))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    email = fields.String(required=True, validate=validate.Length(max=bounds.EMAIL_CHARS))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=bounds.PASSWORD_MAX))
 
 
 class TokenOut(Schema):
@@ -32,7 +34,7 @@ class TokenOut(Schema):
 
 
 class ResetIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=320))
+    email = fields.String(required=True, validate=validate.Length(max=bounds.EMAIL_CHARS))
 
 
 class NewPasswordIn(Schema):
@@ -40,5 +42,5 @@ class NewPasswordIn(Schema):
 
 
 class PasswordChangeIn(Schema):
-    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=bounds.PASSWORD_MAX))
     password = fields.String(required=True, load_only=True, validate=PASSWORD)

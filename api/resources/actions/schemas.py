@@ -2,14 +2,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.extensions import MAX_ID
-from feedback import delivery, kinds
+from feedback import bounds, delivery, kinds
+from feedback.services.actions import MAX_LINKS
 
 
 class ActionIn(Schema):
-    group_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    group_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=bounds.MAX_ID))
     kind = fields.String(required=True, validate=validate.OneOf(kinds.KINDS))
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=bounds.SUMMARY_CHARS))
     occurred_on = fields.Date(required=True)
     visibility = fields.String(required=True, validate=validate.OneOf(kinds.VISIBILITIES))
 
@@ -30,13 +30,13 @@ class RequestIn(Schema):
 
     stage = fields.String(required=True, validate=validate.OneOf(kinds.STAGES))
     recipients = fields.List(
-        fields.String(validate=validate.Length(max=320)),
+        fields.String(validate=validate.Length(max=bounds.EMAIL_CHARS)),
         validate=validate.Length(min=1, max=delivery.MAX_RECIPIENTS, error="give between {min} and {max} addresses"),
         metadata={"description": "work addresses of the colleagues to ask; each is emailed their own link"},
     )
     count = fields.Integer(
         strict=True,
-        validate=validate.Range(min=1, max=50),
+        validate=validate.Range(min=1, max=MAX_LINKS),
         metadata={"description": "links for you to share; their answers never count toward k"},
     )
 

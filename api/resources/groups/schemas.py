@@ -2,11 +2,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.extensions import MAX_ID
+from feedback import bounds
+from feedback.services.groups import ROLES
 
 
 class GroupIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=bounds.NAME_CHARS))
 
 
 class GroupOut(Schema):
@@ -18,11 +19,11 @@ class GroupOut(Schema):
 class MemberIn(Schema):
     """``email`` for one invitation, ``emails`` for many (a pasted list)."""
 
-    email = fields.String(validate=validate.Length(min=3, max=320))
+    email = fields.String(validate=validate.Length(min=3, max=bounds.EMAIL_CHARS))
     emails = fields.List(
-        fields.String(validate=validate.Length(min=3, max=320)), validate=validate.Length(min=1, max=50)
+        fields.String(validate=validate.Length(min=3, max=bounds.EMAIL_CHARS)), validate=validate.Length(min=1, max=50)
     )
-    role = fields.String(required=True, validate=validate.OneOf(["ally", "lead"]))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
     @validates_schema
     def one_way(self, data: dict[str, Any], **_: Any) -> None:
@@ -36,7 +37,7 @@ class InvitedOut(Schema):
 
 
 class RoleIn(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(["ally", "lead"]))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
 class MemberOut(Schema):
@@ -46,7 +47,7 @@ class MemberOut(Schema):
 
 
 class OwnerIn(Schema):
-    account_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    account_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=bounds.MAX_ID))
 
 
 class InvitationOut(Schema):

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from api.resources.released import FeedbackOut
+from feedback import bounds
 
 
 class MeOut(Schema):
@@ -76,10 +77,10 @@ class ExportOut(Schema):
 class DeleteIn(Schema):
     password = fields.String(
         load_only=True,
-        validate=validate.Length(max=200),
+        validate=validate.Length(max=bounds.PASSWORD_MAX),
         metadata={"description": "your current password (accounts that have one)"},
     )
     confirm = fields.String(
-        validate=validate.Length(max=100),
+        validate=validate.Length(max=bounds.CONFIRM_CHARS),
         metadata={"description": 'accounts that sign in with SSO only: the words "delete my account"'},
     )
