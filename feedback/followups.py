@@ -33,14 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback import mail
+from feedback import mail, stages
 from feedback.errors import Conflict
 from feedback.figures import FollowupRate
 from feedback.kinds import N_, kind_name
 from feedback.models import Account, Action, Followup, Membership
 from feedback.release import GROUP_RULE, safe_shares
 
-FOLLOWUP_STAGES: Final = ("followup_30", "followup_90")
+FOLLOWUP_STAGES: Final = stages.FOLLOWUPS
 DEFAULT_DAYS: Final = (30, 90)
 # Follow-ups that came due longer ago than this are not emailed (say, once mail is first set
 # up on an old install): they stay in the app's list, but nobody gets a backlog of stale mail.

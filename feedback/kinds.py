@@ -25,7 +25,6 @@ KIND_PATHS: Final[dict[str, str]] = {
 
 KINDS: Final = tuple(KIND_PATHS)
 VISIBILITIES: Final = ("public", "private")
-STAGES: Final = ("advice", "immediate", "followup_30", "followup_90")
 
 
 def N_(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from feedback import figures, kinds, questionnaires
+from feedback import figures, kinds, questionnaires, stages
 from feedback.figures import AllyFeedback, ItemCounts, Released
 from feedback.measures import chosen
 
@@ -193,7 +193,7 @@ def read(feedback: AllyFeedback, action_kinds: Iterable[str]) -> Reading:
 SHOWN: Final = "shown"
 NOT_YET: Final = "not_yet"  # nothing released for this moment
 SUPPRESSED: Final = "suppressed"  # released, but hidden by the cohort rules (fewer than k)
-MOMENTS: Final = ("immediate", "followup_30", "followup_90")
+MOMENTS: Final = stages.LASTING
 
 HELD: Final = "held"  # the latest follow-up says it made a lasting difference
 MIXED: Final = "mixed"

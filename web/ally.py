@@ -26,7 +26,7 @@ from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
-from web.labels import kind_text
+from web.labels import due_text, kind_text, moment_text
 from web.schemas import ActionForm, RequestForm
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
@@ -67,13 +67,7 @@ NEXT_STEP_TEXT = {
         "You know how it felt at the time. A follow-up in a month or three tells you whether it lasted."
     ),
 }
-# Did it last? The moments compared, and the overall reading of the latest follow-up.
-MOMENT_TEXT = {
-    "immediate": _l("Right after"),
-    "followup_30": _l("After about 30 days"),
-    "followup_90": _l("After about 90 days"),
-}
-DUE_TEXT = {"followup_30": _l("30-day follow-up"), "followup_90": _l("90-day follow-up")}
+# Did it last? The overall reading of the latest follow-up (the moments: web.labels.moment_text).
 VERDICT_TEXT = {
     reading.HELD: _l("It lasted: people said it still made a real difference weeks later."),
     reading.MIXED: _l("Partly: some of the difference lasted, some of it faded."),
@@ -163,7 +157,7 @@ def home() -> Any:
         groups=groups.list_groups(session(), me()),
         actions=actions.list_actions(session(), me()),
         due=followups.due_followups(session(), me(), utcnow().date()),
-        due_text=DUE_TEXT,
+        due_text=due_text(),
         kind_text=kind_text(),
         k=current_app.config["ALLYLOOP"].release_min_responses,
     )
@@ -368,7 +362,7 @@ def results() -> Any:
         "ally/results.html",
         r=view,
         next_step_text=NEXT_STEP_TEXT,
-        moment_text=MOMENT_TEXT,
+        moment_text=moment_text(),
         verdict_text=VERDICT_TEXT,
         note=notes.read_note(session(), me(), key=_note_key()),
     )

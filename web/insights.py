@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from feedback import figures, kinds, questionnaires
+from feedback import figures, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum
 from web.charts import Chart, Point, bar_chart
@@ -359,7 +359,7 @@ def questionnaire_section(qid: str, view: QuestionnaireView, k: int) -> Section:
 # --- does it last? ----------------------------------------------------------------------
 
 # The stages set side by side, and the words for each: at most three, one bar pattern each.
-LASTING_STAGES = ("immediate", "followup_30", "followup_90")
+LASTING_STAGES = stages.LASTING
 
 
 def stage_label(stage: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from feedback import bounds, delivery, kinds
+from feedback import bounds, delivery, kinds, stages
 from feedback.services.actions import MAX_LINKS
 from feedback.services.groups import ROLES
 
@@ -55,7 +55,7 @@ class ActionForm(Schema):
 class RequestForm(Schema):
     """Addresses to email (``recipients``) or a number of links to share (``count``)."""
 
-    stage = fields.String(required=True, validate=validate.OneOf(kinds.STAGES))
+    stage = fields.String(required=True, validate=validate.OneOf(stages.IDS))
     recipients = fields.List(
         fields.String(validate=EMAIL),
         validate=validate.Length(min=1, max=delivery.MAX_RECIPIENTS, error="give between {min} and {max} addresses"),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias, TypedDict, cast
 
+from feedback import stages
 from feedback.text import clean
 
 AnswerValue: TypeAlias = str | int | list[str]
@@ -55,12 +56,7 @@ CONSTRUCTS: Final[frozenset[str]] = frozenset(
 AUDIENCES: Final[tuple[str, ...]] = ("ally", "lead", "both", "none")
 
 STAGE_QUESTIONNAIRES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "advice": "advice.v1",
-        "immediate": "immediate.v2",
-        "followup_30": "followup.v1",
-        "followup_90": "followup.v1",
-    }
+    {stage.id: stage.questionnaire for stage in stages.STAGES}
 )
 
 # What a new request asks one recipient at most, on any path (the questionnaires that

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import tokens
-from feedback import delivery, followups, kinds, questionnaires, text
+from feedback import delivery, followups, kinds, questionnaires, stages, text
 from feedback.errors import Invalid, NotFound
 from feedback.models import Account, Action, Delivery, FeedbackRequest, Link
 from feedback.services.groups import membership
@@ -95,8 +95,8 @@ def _new_request(
     An immediate request makes the action's follow-ups due ``followup_days`` later; a
     follow-up request must wait for its due day, and marks that follow-up asked.
     """
-    if stage not in kinds.STAGES:
-        errors = {"stage": "must be one of " + ", ".join(kinds.STAGES), **errors}
+    if stage not in stages.IDS:
+        errors = {"stage": "must be one of " + ", ".join(stages.IDS), **errors}
     if errors:
         raise Invalid("the request is not valid", errors)
     if stage in followups.FOLLOWUP_STAGES:

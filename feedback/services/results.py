@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import atrest
-from feedback import followups, kinds
+from feedback import followups, kinds, stages
 from feedback.figures import (
     AllyFeedback,
     GroupInsights,
@@ -268,7 +268,7 @@ def _released(
 
 # What "does it last?" compares: the immediate questionnaire's measures against the follow-up's.
 IMMEDIATE, FOLLOWUP = "immediate.v1", "followup.v1"
-FOLLOWUP_STAGES = ("followup_30", "followup_90")  # slices of the follow-up's cohorts
+FOLLOWUP_STAGES = stages.FOLLOWUPS  # slices of the follow-up's cohorts
 SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
 MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from api.clock import utcnow
 from api.extensions import db
 from api.jobs.adapters import delivery_keys, mailer
-from feedback import delivery, kinds
+from feedback import delivery, kinds, stages
 from feedback.mail import Mail, Refused
 from feedback.models import Account, AllyNote, Followup, Link
 from feedback.services import actions
@@ -248,7 +248,7 @@ def test_a_bad_request_for_shared_links_shows_the_action_page_again_without_link
 
 def test_every_stage_can_be_asked_for_once_it_is_due(app: Flask, robin: WebAlly, group_id: int) -> None:
     action_id = robin.log_action(group_id)
-    for stage in kinds.STAGES:
+    for stage in stages.IDS:
         if stage.startswith("followup"):
             make_due(app, action_id, stage)
         _, tokens = robin.ask(action_id, stage=stage, count=1)

@@ -2,7 +2,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from feedback import bounds, delivery, kinds
+from feedback import bounds, delivery, kinds, stages
 from feedback.services.actions import MAX_LINKS
 
 
@@ -28,7 +28,7 @@ class RequestIn(Schema):
     """Either ``recipients`` (delivered: the platform emails each their own link, and only
     these answers count toward k) or ``count`` (links for the ally to share)."""
 
-    stage = fields.String(required=True, validate=validate.OneOf(kinds.STAGES))
+    stage = fields.String(required=True, validate=validate.OneOf(stages.IDS))
     recipients = fields.List(
         fields.String(validate=validate.Length(max=bounds.EMAIL_CHARS)),
         validate=validate.Length(min=1, max=delivery.MAX_RECIPIENTS, error="give between {min} and {max} addresses"),
