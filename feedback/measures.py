@@ -1,5 +1,9 @@
 """The arithmetic on released counts, in one place: raw numbers, rounded by whoever shows them.
 
+A measure is keyed by construct: the items that measure, say, "mitigation felt" are the
+questionnaire's scale items tagged ``mitigation`` (``scales``), never a list of item ids, so a
+new questionnaire version is measured as soon as its items carry their constructs.
+
 A released item is an ``ItemCounts`` (``feedback.figures``): how many answered it, and how
 often each value came up. Each function here pools one or more such items and returns a
 part and its whole; ``figures.share`` divides them exactly, and the API and the pages round
@@ -10,10 +14,25 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 
 from feedback.figures import ItemCounts
+from feedback.questionnaires import Item, Questionnaire
 
 _NONE = ItemCounts(0, {})
 
 _POINT = re.compile(r"-?[0-9]+")
+
+
+def scales(questionnaire: Questionnaire) -> dict[str, list[Item]]:
+    """construct -> the questionnaire's scale items measuring it, in the questionnaire's order."""
+    found: dict[str, list[Item]] = {}
+    for item in questionnaire.items:
+        if item.type == "scale":
+            found.setdefault(item.construct, []).append(item)
+    return found
+
+
+def scale_ids(questionnaire: Questionnaire, construct: str) -> tuple[str, ...]:
+    """The ids of the scale items that measure ``construct`` in this questionnaire."""
+    return tuple(item.id for item in scales(questionnaire).get(construct, []))
 
 
 def pick(items: Mapping[str, ItemCounts], *item_ids: str) -> list[ItemCounts]:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from feedback import figures, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
-from feedback.measures import chosen, pick, scale_sum
+from feedback.measures import chosen, pick, scale_sum, scales
 from web.charts import Chart, Point, bar_chart
 from web.labels import kind_label
 
@@ -214,11 +214,7 @@ def measures(questionnaire: questionnaires.Questionnaire | None) -> list[_Measur
     if questionnaire is None:
         return []
     out: list[_Measure] = []
-    by_construct: dict[str, list[questionnaires.Item]] = {}
-    for item in questionnaire.items:
-        if item.type == "scale":
-            by_construct.setdefault(item.construct, []).append(item)
-    for construct, item_list in by_construct.items():
+    for construct, item_list in scales(questionnaire).items():
         top = float(max(int(item.max or 0) for item in item_list))
         label = construct_label(construct)
         explain = _(

@@ -33,8 +33,9 @@ from feedback.figures import (
     share,
     view_from_json,
 )
-from feedback.measures import chosen, pick, scale_sum
+from feedback.measures import chosen, pick, scale_ids, scale_sum
 from feedback.models import Account, Action, Cohort, ReleasedComment, Response, Scope, ScopeView
+from feedback.questionnaires import load as load_questionnaire
 from feedback.release import GROUP_RULE
 from feedback.services import load
 from feedback.services.groups import require_lead
@@ -269,18 +270,21 @@ def _released(
 # What "does it last?" compares: the immediate questionnaire's measures against the follow-up's.
 IMMEDIATE, FOLLOWUP = "immediate.v1", "followup.v1"
 FOLLOWUP_STAGES = stages.FOLLOWUPS  # slices of the follow-up's cohorts
-SIGNALING_ITEMS = ("felt_recognised", "seen_capable", "safer_to_speak")
-MITIGATION_ITEMS = ("changed_treatment", "gave_access")
 
 
 def _immediate(responses: int, items: Items, complete: bool | None = None) -> Immediate:
     return Immediate(
         responses=responses,
         wanted=share(*chosen(pick(items, "wanted"), ("yes",))),
-        signaling=share(*scale_sum(pick(items, *SIGNALING_ITEMS))),
-        mitigation=share(*scale_sum(pick(items, *MITIGATION_ITEMS))),
+        signaling=_felt(items, "signaling"),
+        mitigation=_felt(items, "mitigation"),
         complete=complete,
     )
+
+
+def _felt(items: Items, construct: str) -> float | None:
+    """The mean of the immediate questionnaire's scales that measure ``construct``."""
+    return share(*scale_sum(pick(items, *scale_ids(load_questionnaire(IMMEDIATE), construct))))
 
 
 def _later(responses: int, items: Items, complete: bool | None = None) -> Later:

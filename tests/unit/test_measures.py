@@ -66,3 +66,14 @@ def test_a_share_is_exact_and_none_when_nothing_was_answered() -> None:
 def test_the_api_rounds_to_two_decimals_at_the_edge() -> None:
     out = ImmediateOut().dump(Immediate(responses=6, wanted=4 / 6, signaling=None, mitigation=3.125))
     assert out == {"responses": 6, "wanted": 0.67, "signaling": None, "mitigation": 3.12}
+
+
+def test_mitigation_felt_is_the_same_scales_in_every_immediate_version() -> None:
+    """Measures are found by construct, so immediate.v2 is measured like v1, not dropped."""
+    from feedback.measures import scale_ids
+    from feedback.questionnaires import load
+
+    assert scale_ids(load("immediate.v1"), "mitigation") == ("changed_treatment", "gave_access")
+    assert scale_ids(load("immediate.v2"), "mitigation") == ("changed_treatment", "gave_access")
+    assert scale_ids(load("immediate.v2"), "signaling") == ("felt_recognised", "seen_capable", "safer_to_speak")
+    assert scale_ids(load("followup.v1"), "mitigation") == ()
