@@ -10,6 +10,15 @@ loglevel = "info"
 forwarded_allow_ips = ""
 
 
+def post_worker_init(worker):
+    import gc
+
+    # What the app loaded stays for the worker's life: out of the collector's sight, a full
+    # collection (about 100 ms with everything loaded) no longer lands on a request.
+    gc.collect()
+    gc.freeze()
+
+
 def on_starting(server):
     from api import INSTANCE, logs
     from api.config import from_environment

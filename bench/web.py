@@ -203,7 +203,8 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -c gunicorn.conf.py -b 127.0.0.1:PORT -w N APP`` with the given environment."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path, threads: int = 1) -> None:
+    def __init__(self, app: str, env: dict[str, str], workers: int | None, log: Path, threads: int | None = 1) -> None:
+        """``workers`` or ``threads`` None: as gunicorn.conf.py says (the Procfile's web line)."""
         self.port = free_port()
         self.log = log
         self.args = [
@@ -212,9 +213,9 @@ class Gunicorn:
             "gunicorn.conf.py",
             "-b",
             f"127.0.0.1:{self.port}",
-            "-w",
-            str(workers),
-            *(("--threads", str(threads)) if threads > 1 else ()),  # gthread: several requests a worker
+            *(("-w", str(workers)) if workers is not None else ()),
+            # 1: sync workers; more: gthread, several requests a worker
+            *(("--threads", str(threads)) if threads is not None else ()),
             app,
         ]
         self.env = env
@@ -388,27 +389,40 @@ APPS = {
     "floor": "bench.floor:create_app()",
     "floor-group": "bench.floor:create_group_app()",
     "allyloop": "api:create_app()",
+    # Allyloop with the release tick at its default (10 minutes): no release falls inside a
+    # run, so this is the submit path alone; "allyloop" releases every 2 s, as on a busy day.
+    "allyloop-quiet": "api:create_app()",
 }
+QUIET = {"RELEASE_INTERVAL_SECONDS": "600"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An app served by gunicorn with ``threads`` per worker (1: sync workers, more: gthread)."""
+
+    app: str
+    threads: int
+
+    @classmethod
+    def parse(cls, text: str, threads: int) -> "Variant":
+        app, _, count = text.partition("@")
+        if app not in APPS:
+            raise ValueError(f"unknown app {app!r}: one of {', '.join(APPS)}")
+        return cls(app, int(count) if count else threads)
+
+    def __str__(self) -> str:
+        return f"{self.app}@{self.threads}"
 
 
 @dataclass
 class Rounds:
-    """Requests/s of each app per round, and each round's latencies of every app."""
+    """Requests/s of each variant per round, and the statuses each variant got."""
 
-    rates: dict[str, list[float]]
-    statuses: dict[str, dict[int, int]]
+    rates: dict[Variant, list[float]]
+    statuses: dict[Variant, dict[int, int]]
 
-    def ratio(self, app: str, base: str) -> list[float]:
+    def ratio(self, app: Variant, base: Variant) -> list[float]:
         return [a / b for a, b in zip(self.rates[app], self.rates[base], strict=True)]
-
-
-def _copies(env: dict[str, str], workdir: Path, names: list[str]) -> dict[str, dict[str, str]]:
-    """An environment per app, each on its own copy of the prepared database (links fresh)."""
-    out = {}
-    for name in names:
-        copy = _copy_sqlite(env["DATABASE_URL"], workdir / f"{name}.sqlite3")
-        out[name] = dict(env, DATABASE_URL=f"sqlite:///{copy}")
-    return out
 
 
 def compare(
@@ -418,35 +432,37 @@ def compare(
     submits: int,
     warmup: int,
     workers: int,
-    threads: int,
+    variants: list[Variant],
     processes: int,
     clients: int,
     allies: int = 8,
     seed: int = 1,
-    apps: tuple[str, ...] = tuple(APPS),
 ) -> Rounds:
-    """Every app in every round, the order turning each round, each on fresh links."""
+    """Every variant in every round, the order turning each round. In a round every variant
+    gets the same links, each on its own copy of the prepared database (links fresh)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = environment(workdir)
     per_round = submits + warmup
     work = prepare(workdir, env, rounds * per_round, allies, seed)
-    envs = _copies(env, workdir, [a for a in apps if a != "hello"])
-    envs["hello"] = env
-    rates: dict[str, list[float]] = {a: [] for a in apps}
-    statuses: dict[str, Counter[int]] = {a: Counter() for a in apps}
+    rates: dict[Variant, list[float]] = {v: [] for v in variants}
+    statuses: dict[Variant, Counter[int]] = {v: Counter() for v in variants}
     for index in range(rounds):
         chunk = work[index * per_round : (index + 1) * per_round]
-        order = apps[index % len(apps) :] + apps[: index % len(apps)]
-        for name in order:
-            log = workdir / f"{name}-{index}.log"
-            with Gunicorn(APPS[name], envs[name], workers, log, threads) as server:
+        turn = index % len(variants)
+        for variant in variants[turn:] + variants[:turn]:
+            name = f"{variant.app}-{variant.threads}-{index}"
+            copy = _copy_sqlite(env["DATABASE_URL"], workdir / f"{name}.sqlite3")
+            served = dict(env, DATABASE_URL=f"sqlite:///{copy}", **(QUIET if variant.app == "allyloop-quiet" else {}))
+            with Gunicorn(APPS[variant.app], served, workers, workdir / f"{name}.log", variant.threads) as server:
                 load.run("127.0.0.1", server.port, chunk[:warmup], processes=processes, threads=clients)
                 result = load.run("127.0.0.1", server.port, chunk[warmup:], processes=processes, threads=clients)
-            rates[name].append(result.rate)
-            statuses[name].update(result.statuses)
-            statuses[name]["errors"] += len(result.errors)  # type: ignore[index]
-            print(f"  round {index + 1} {name:<12} {result.rate:7.0f}/s {dict(result.statuses)}", flush=True)
-    return Rounds(rates, {a: dict(c) for a, c in statuses.items()})
+            for suffix in ("", "-wal", "-shm", ".writers"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            rates[variant].append(result.rate)
+            statuses[variant].update(result.statuses)
+            statuses[variant]["errors"] += len(result.errors)  # type: ignore[index]
+            print(f"  round {index + 1} {variant!s:<18} {result.rate:7.0f}/s {dict(result.statuses)}", flush=True)
+    return Rounds(rates, {v: dict(c) for v, c in statuses.items()})
 
 
 def burst(
@@ -497,29 +513,33 @@ def main() -> None:
     parser.add_argument("--client-threads", type=int, default=4)
     parser.add_argument("--server", choices=["gunicorn", "flask-run"], default="gunicorn")
     parser.add_argument("--at-once", type=int, default=50)
+    parser.add_argument(
+        "--apps",
+        nargs="+",
+        default=["hello", "floor-group", "allyloop"],
+        help="compare: APP or APP@THREADS (threads per gunicorn worker; default --threads); apps: " + ", ".join(APPS),
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="allyloop-bench-") as tmp:
         if args.what == "compare":
+            variants = [Variant.parse(text, args.threads) for text in args.apps]
             got = compare(
                 Path(tmp),
                 rounds=args.rounds,
                 submits=args.submits,
                 warmup=args.warmup,
                 workers=args.workers,
-                threads=args.threads,
+                variants=variants,
                 processes=args.client_processes,
                 clients=args.client_threads,
             )
-            for name, rates in got.rates.items():
-                print(f"{name:<12} requests/s {_spread(rates, digits=0)}  statuses {got.statuses[name]}")
-            for app, base in (
-                ("allyloop", "floor-group"),
-                ("allyloop", "hello"),
-                ("floor-group", "hello"),
-                ("floor", "hello"),
-                ("allyloop", "floor"),
-            ):
-                print(f"{app} / {base}: {_spread(got.ratio(app, base))}")
+            for variant, rates in got.rates.items():
+                print(f"{variant!s:<18} requests/s {_spread(rates, digits=0)}  statuses {got.statuses[variant]}")
+            # Each ratio compares variants served alike (the same threads per worker).
+            for app in variants:
+                for base in variants:
+                    if app != base and app.threads == base.threads and base.app in ("hello", "floor-group"):
+                        print(f"{app} / {base}: {_spread(got.ratio(app, base))}")
         else:
             runs = burst(
                 Path(tmp),

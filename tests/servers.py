@@ -88,7 +88,8 @@ class Redis:
 class Postgres:
     """A PostgreSQL cluster made with initdb in a temporary folder, trusting loopback only."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync on, as in production (benchmarks); tests run faster without
         found = sorted(glob("/usr/lib/postgresql/*/bin/postgres"))
         if not found:
             missing("PostgreSQL")
@@ -109,7 +110,9 @@ class Postgres:
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync={'on' if self.durable else 'off'}"
+        )
         data, log = str(self.folder / "data"), str(self.folder / "log")
         self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
 
@@ -129,8 +132,8 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres() -> Iterator[Postgres]:
-    server = Postgres()
+def postgres(*, durable: bool = False) -> Iterator[Postgres]:
+    server = Postgres(durable=durable)
     try:
         server.start()
         yield server

@@ -4,6 +4,7 @@ document still describes the call."""
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,21 @@ def test_the_openapi_document_describes_the_submit(app: Flask) -> None:
     name = body["$ref"].rsplit("/", 1)[1]
     assert {"kid", "sealed"} <= set(spec["components"]["schemas"][name]["properties"])
     assert set(spec["components"]["schemas"][name]["required"]) == {"kid", "sealed"}
+
+
+def test_a_whole_office_behind_one_address_can_answer(make_app: Callable[..., Flask]) -> None:
+    """A campaign's recipients often share one office address (NAT): with the rate limits on,
+    more of them than any per-client limit allows all answer, by the API and by the plain form."""
+    app = make_app(ratelimit_enabled=True)
+    client = app.test_client()  # every request from the same address
+    lead, ally = Person(client, "Lead"), Person(client, "Ally")
+    group = lead.create_group()
+    lead.add(group, ally)
+    action = ally.log_action(group)
+    tokens = ally.ask(action, count=50) + ally.ask(action, count=50)
+    recipient = Recipient(client)
+    by_api = [recipient.answer(token, {"wanted": "yes"}).status_code for token in tokens[:70]]
+    by_form = [client.post(f"/r/{token}", data={"item-wanted": "yes"}).status_code for token in tokens[70:]]
+    assert by_api == [202] * 70
+    assert by_form == [200] * 30
+    assert stored(app) == 100
