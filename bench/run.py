@@ -267,8 +267,8 @@ def document(
         )
         + " from the",
         f"same client: {args.client_processes} processes x {args.client_threads} threads, one `http.client`",
-        "connection per thread (keep-alive requested; gunicorn's default sync workers close the",
-        "connection after each response, so each request opens a new loopback connection, for both apps).",
+        "connection per thread (keep-alive requested), the apps served by gunicorn as gunicorn.conf.py",
+        "configures it (the Procfile's web line: gthread, 4 threads a worker).",
         "Requests/s is the request count over the time from the first request sent to the last response",
         "read. The ratio is submit/hello. Every submit must be answered `202`. On SQLite a third app,",
         "`bench/floor.py` (the least an answer endpoint can do, see below), is served the same way on",

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import runpy
 import signal
 import socket
 import sqlite3
@@ -203,7 +204,9 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -c gunicorn.conf.py -b 127.0.0.1:PORT -w N APP`` with the given environment."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int | None, log: Path, threads: int | None = 1) -> None:
+    def __init__(
+        self, app: str, env: dict[str, str], workers: int | None, log: Path, threads: int | None = None
+    ) -> None:
         """``workers`` or ``threads`` None: as gunicorn.conf.py says (the Procfile's web line)."""
         self.port = free_port()
         self.log = log
@@ -396,6 +399,11 @@ APPS = {
 QUIET = {"RELEASE_INTERVAL_SECONDS": "600"}
 
 
+def procfile_threads() -> int:
+    """gunicorn.conf.py's threads per worker, as the Procfile's web line runs with."""
+    return int(runpy.run_path(str(ROOT / "gunicorn.conf.py")).get("threads", 1))
+
+
 @dataclass(frozen=True)
 class Variant:
     """An app served by gunicorn with ``threads`` per worker (1: sync workers, more: gthread)."""
@@ -431,7 +439,7 @@ def compare(
     rounds: int,
     submits: int,
     warmup: int,
-    workers: int,
+    workers: int | None,
     variants: list[Variant],
     processes: int,
     clients: int,
@@ -466,7 +474,7 @@ def compare(
 
 
 def burst(
-    workdir: Path, *, server: str, rounds: int, at_once: int, workers: int, threads: int, seed: int = 3
+    workdir: Path, *, server: str, rounds: int, at_once: int, workers: int | None, threads: int | None, seed: int = 3
 ) -> list[tuple[float, float, dict[int, int]]]:
     """``at_once`` recipients submitting together, once per round, each round on a fresh
     server: (p50, p95, statuses) per round. ``server``: "gunicorn" (the Procfile's web line)
@@ -491,6 +499,63 @@ def burst(
     return out
 
 
+def cpu_one(workdir: Path, app: str, start: int, count: int) -> float:
+    """CPU seconds per request of ``app`` served in this process, one WSGI call after another
+    (no server, no network) on its own copy of the prepared database: ``count`` submits from
+    ``start``, after 20 warm-up. Background threads (the release tick) count too."""
+    env, work = json.loads((workdir / "work.json").read_text())
+    copy = _copy_sqlite(env["DATABASE_URL"], workdir / f"cpu-{app}.sqlite3")
+    served = dict(env, DATABASE_URL=f"sqlite:///{copy}", **(QUIET if app == "allyloop-quiet" else {}))
+    os.environ.update(served)
+    module, _, factory = APPS[app].removesuffix("()").partition(":")
+    make = getattr(__import__(module, fromlist=[factory]), factory)
+    wsgi = make(instance_path=str(workdir / "instance")) if module == "api" else make()
+    from werkzeug.test import EnvironBuilder
+
+    calls = [
+        EnvironBuilder(path=path, method="POST", data=body.encode(), content_type="application/json").get_environ()
+        for path, body in work[start : start + count + 20]
+    ]
+    seen: Counter[str] = Counter()
+
+    def call(environ: dict[str, Any]) -> None:
+        b"".join(wsgi(environ, lambda status, _headers, _exc=None: seen.update([status[:3]])))
+
+    for environ in calls[:20]:
+        call(environ)
+    started = time.process_time()
+    for environ in calls[20:]:
+        call(environ)
+    spent = (time.process_time() - started) / count
+    if set(seen) != {"202"}:
+        raise RuntimeError(f"{app}: not every submit was accepted: {dict(seen)}")
+    return spent
+
+
+def cpu(workdir: Path, *, rounds: int, submits: int, apps: list[str]) -> dict[str, list[float]]:
+    """Each app in a process of its own per round, the order turning each round, on the same
+    links (each on its own copy of the prepared database): CPU per request."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = environment(workdir)
+    work = prepare(workdir, env, rounds * (submits + 20), 8, 5)
+    (workdir / "work.json").write_text(json.dumps([env, [(path, body.decode()) for path, body in work]]))
+    out: dict[str, list[float]] = {app: [] for app in apps}
+    for index in range(rounds):
+        turn = index % len(apps)
+        for app in apps[turn:] + apps[:turn]:
+            start = str(index * (submits + 20))
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.web", "cpu-one", str(workdir), app, start, str(submits)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out[app].append(float(done.stdout.strip().splitlines()[-1]))
+            print(f"  round {index + 1} {app:<16} {out[app][-1] * 1e3:.3f} ms of CPU a submit", flush=True)
+    return out
+
+
 def _spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
     ordered = sorted(v * scale for v in values)
     median = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1 :][:2]) / 2
@@ -498,17 +563,26 @@ def _spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
 
 
 def main() -> None:
-    """Issue 15's figures: ``python -m bench.web compare`` or ``python -m bench.web burst``."""
+    """Issue 15's figures: ``python -m bench.web compare``, ``burst`` or ``cpu``."""
     import argparse
     import tempfile
 
+    if sys.argv[1:2] == ["cpu-one"]:  # one app of ``cpu``, in a process of its own
+        workdir, app, start, count = sys.argv[2:6]
+        print(cpu_one(Path(workdir), app, int(start), int(count)))
+        return
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("what", choices=["compare", "burst"])
+    parser.add_argument("what", choices=["compare", "burst", "cpu"])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--submits", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread above 1)")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="gunicorn threads per worker, gthread above 1 (default: gunicorn.conf.py's)",
+    )
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--client-threads", type=int, default=4)
     parser.add_argument("--server", choices=["gunicorn", "flask-run"], default="gunicorn")
@@ -522,7 +596,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="allyloop-bench-") as tmp:
         if args.what == "compare":
-            variants = [Variant.parse(text, args.threads) for text in args.apps]
+            variants = [Variant.parse(text, args.threads or procfile_threads()) for text in args.apps]
             got = compare(
                 Path(tmp),
                 rounds=args.rounds,
@@ -538,8 +612,17 @@ def main() -> None:
             # Each ratio compares variants served alike (the same threads per worker).
             for app in variants:
                 for base in variants:
-                    if app != base and app.threads == base.threads and base.app in ("hello", "floor-group"):
+                    if (
+                        app.app != "hello"
+                        and app != base
+                        and app.threads == base.threads
+                        and base.app in ("hello", "floor-group")
+                    ):
                         print(f"{app} / {base}: {_spread(got.ratio(app, base))}")
+        elif args.what == "cpu":
+            spent = cpu(Path(tmp), rounds=args.rounds, submits=args.submits, apps=args.apps)
+            for app, values in spent.items():
+                print(f"{app:<16} ms of CPU a submit {_spread(values, 1e3, 3)}")
         else:
             runs = burst(
                 Path(tmp),
