@@ -30,8 +30,10 @@ What is measured at each checkpoint day (30, 90, 180):
   class="insight">``; the bar charts repeat their table's values and are not counted.
   A figure is a *number* when its text starts with a digit ("12", "45%", "3.1 of 5") and
   it is not marked ``class="suppressed"``; every other figure is a *placeholder*
-  ("suppressed (fewer than 5)", "not enough yet", "no answers"). Empty cells (the blank
-  beside a scale's mean) are no figures. **share** is numbers / figures over what the
+  ("hidden by the release rules", "not enough yet", "no answers"). A table's one line on the
+  cells it hides (``<p class="hidden-cells">``, "Not shown yet: 3 kinds of action ...") is
+  one placeholder, however many cells it names: it is what the page shows in their place.
+  Empty cells (the blank beside a scale's mean) are no figures. **share** is numbers / figures over what the
   page shows open, outside ``<details>``; **share incl. folded** counts the folded
   questions too. A page with nothing released has no figures: its share is 0.
 - **median ally's first results**: the day on which the median ally (the ⌈N/2⌉-th
@@ -109,6 +111,7 @@ CHROMIUM = "/usr/bin/chromium"
 _TOKEN = re.compile(r"/(r|verify|invitations)/([A-Za-z0-9_-]{22})\b")
 GROUP_RULE = (2, True)  # (min allies, still so with any one ally taken away)
 ALLY_RULE = (1, False)
+SHOTS: Path | None = None  # --shots
 
 
 # --- ground truth and the rules, written here independently of feedback/release.py --------
@@ -197,6 +200,9 @@ def check_cohort(
 # --- the lead's page, as figures -----------------------------------------------------
 
 
+HIDDEN_LINE = "(hidden cells)"  # the row label of a figure's line on its hidden cells
+
+
 @dataclass
 class Td:
     text: str
@@ -236,6 +242,11 @@ class _Figures(HTMLParser):
             self._figure.rows.append(("", []))
         elif self._figure is not None and self._body and tag in ("th", "td") and self._figure.rows:
             self._text, self._suppressed = [], "suppressed" in classes
+        elif self._figure is not None and tag == "p" and "hidden-cells" in classes:
+            # One line saying which cells are hidden, why, and what would show them: counted
+            # as one placeholder however many cells it names.
+            self._figure.rows.append((HIDDEN_LINE, []))
+            self._text, self._suppressed = [], True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "details":
@@ -244,11 +255,13 @@ class _Figures(HTMLParser):
             self._figure = None
         elif tag == "tbody":
             self._body = False
-        elif self._figure is not None and tag in ("th", "td") and self._text is not None:
+        elif self._figure is not None and tag in ("th", "td", "p") and self._text is not None:
             text = " ".join("".join(self._text).split())
             _label, cells = self._figure.rows[-1]
             if tag == "th":
                 self._figure.rows[-1] = (text.removesuffix(" *"), cells)
+            elif tag == "p":
+                cells.append(Td(text, True))
             else:
                 cells.append(Td(text, self._suppressed))
             self._text = None
@@ -366,6 +379,15 @@ def check_page(
                 ):
                     if len(cells) > index and is_number(cells[index]):
                         expect(qid, dim, name, _first_int(cells[index].text), f"{where} [{index}]")
+        if figure.id == "lasting-overall":
+            answers = next((cells for label, cells in figure.rows if label == "Answers"), [])
+            for index, qid, dim, name in (
+                (0, "immediate.v1", None, None),
+                (1, "followup.v1", "stage", "followup_30"),
+                (2, "followup.v1", "stage", "followup_90"),
+            ):
+                if len(answers) > index and is_number(answers[index]):
+                    expect(qid, dim, name, _first_int(answers[index].text), f"lasting-overall [{index}]")
         if figure.id == "load-by-month":
             problems += _check_load(figure, truth, k=k)
             seen += [f"load / {label}" for label, cells in figure.rows if cells and is_number(cells[0])]
@@ -374,17 +396,23 @@ def check_page(
             if _first_int(figure.rows[0][1][0].text) != released:
                 problems.append(f"summary shows {figure.rows[0][1][0].text} released; {released} were")
         if figure.id == "trend":
-            for month, cells in figure.rows:
+            for label, cells in figure.rows:
+                month = "".join(_months(label)[:1])
                 released = sum(len(c.members) for c in truth.group_cohorts if c.day.strftime("%Y-%m") == month)
                 if cells and (_first_int(cells[0].text) != released or released < k):
                     problems.append(f"trend {month} shows {cells[0].text}; {released} were released then")
     return problems
 
 
+def _months(label: str) -> list[str]:
+    """The months a row label names, as YYYY-MM: the page writes them as English does ("Oct 2026")."""
+    return [datetime.strptime(m, "%b %Y").strftime("%Y-%m") for m in re.findall(r"[A-Z][a-z]{2} \d{4}", label)]
+
+
 def _check_load(figure: Figure, truth: Truth, *, k: int) -> list[str]:
     problems = []
     for label, cells in figure.rows:
-        months = re.findall(r"\d{4}-\d{2}", label)
+        months = _months(label)
         if not months or not cells or not is_number(cells[0]):
             continue
         first, last = months[0], months[-1]
@@ -792,6 +820,9 @@ class Browser:
             response = page.goto(self.url + path)
             assert response is not None and response.status == 200, path
             height = page.evaluate("document.documentElement.scrollHeight")
+            if SHOTS is not None:  # --shots: the page as measured, whole, to look at
+                name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "page"
+                page.screenshot(path=str(SHOTS / f"{name}-{len(list(SHOTS.iterdir()))}.png"), full_page=True)
             return round(float(height) / PHONE["height"], 1)
         finally:
             context.close()
@@ -867,7 +898,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--no-browser", action="store_true", help="skip the page lengths (no Chromium needed)")
     parser.add_argument("--json", action="store_true", help="print one JSON line per checkpoint too")
+    parser.add_argument("--shots", type=Path, help="save each measured page, whole, as a PNG in this folder")
     args = parser.parse_args(argv)
+    if args.shots is not None:
+        global SHOTS
+        args.shots.mkdir(parents=True, exist_ok=True)
+        SHOTS = args.shots
     rows: list[Checkpoint] = []
     started = time.monotonic()
     for allies in args.allies:

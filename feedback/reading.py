@@ -49,13 +49,22 @@ class Tally:
         """Values, most frequent first (ties by value, so the order is stable)."""
         return sorted(((v, n) for v, n in self.counts.items() if n), key=lambda vn: (-vn[1], vn[0]))
 
+    def leaders(self) -> list[str]:
+        """The values chosen most often: one, or several when they tie (never one picked from a tie)."""
+        ranked = self.ranked()
+        return [v for v, n in ranked if n == ranked[0][1]] if ranked else []
+
 
 @dataclass(frozen=True)
 class Strength:
-    """How many answers said a construct was strong (4-5, or "yes"), of those that rated it."""
+    """How many ratings said a construct was strong (4-5, or "yes"), of the ratings given, and
+    how many people gave them: a construct asks several questions, so one person rates it
+    several times. ``people`` is, per questionnaire, the most who answered any one of its
+    questions (none skips them all), summed."""
 
     strong: int = 0
     rated: int = 0
+    people: int = 0
 
     @property
     def share(self) -> float:
@@ -85,9 +94,10 @@ class Reading:
         return self.responses > 0
 
 
-def _items_by_construct(released: Released) -> dict[str, list[tuple[questionnaires.Item, ItemCounts]]]:
-    """construct -> [(item, released counts)] across every questionnaire with released answers."""
-    found: dict[str, list[tuple[questionnaires.Item, ItemCounts]]] = {}
+def _items_by_construct(released: Released) -> dict[str, list[tuple[questionnaires.Item, ItemCounts, str]]]:
+    """construct -> [(item, released counts, questionnaire id)] across every questionnaire with
+    released answers."""
+    found: dict[str, list[tuple[questionnaires.Item, ItemCounts, str]]] = {}
     for questionnaire_id, items in sorted(released.items.items()):
         try:
             questionnaire = questionnaires.load(questionnaire_id)
@@ -95,23 +105,26 @@ def _items_by_construct(released: Released) -> dict[str, list[tuple[questionnair
             continue
         for item in questionnaire.items:
             if item.id in items:
-                found.setdefault(item.construct, []).append((item, items[item.id]))
+                found.setdefault(item.construct, []).append((item, items[item.id], questionnaire_id))
     return found
 
 
-def _tally(entries: Iterable[tuple[questionnaires.Item, ItemCounts]]) -> Tally:
+def _tally(entries: Iterable[tuple[questionnaires.Item, ItemCounts, str]]) -> Tally:
     answered, counts, labels = 0, Counter[str](), {}
-    for item, released in entries:
+    for item, released, _questionnaire in entries:
         answered += released.answered
         counts.update(released.counts)
         labels.update({option.value: option.label for option in item.options})
     return Tally(answered=answered, counts=dict(counts), labels=labels)
 
 
-def _strength(entries: Iterable[tuple[questionnaires.Item, ItemCounts]]) -> Strength:
-    released = (counts for _item, counts in entries)
-    strong, rated = chosen(released, STRONG_POINTS | STRONG_CHOICES, ignore=UNSURE_CHOICES)
-    return Strength(strong=strong, rated=rated)
+def _strength(entries: Iterable[tuple[questionnaires.Item, ItemCounts, str]]) -> Strength:
+    listed = list(entries)
+    strong, rated = chosen([c for _i, c, _q in listed], STRONG_POINTS | STRONG_CHOICES, ignore=UNSURE_CHOICES)
+    most: dict[str, int] = {}
+    for _item, counts, questionnaire_id in listed:
+        most[questionnaire_id] = max(most.get(questionnaire_id, 0), counts.answered)
+    return Strength(strong=strong, rated=rated, people=sum(most.values()))
 
 
 def next_steps(

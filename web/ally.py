@@ -68,6 +68,11 @@ NEXT_STEP_TEXT = {
     ),
 }
 # Did it last? The overall reading of the latest follow-up (the moments: web.labels.moment_text).
+PROGRESS_TEXT = {
+    "advice": _l("Advice, before acting"),
+    "immediate": _l("Right after acting"),
+    "followup": _l("Follow-ups, 30 and 90 days later"),
+}
 VERDICT_TEXT = {
     reading.HELD: _l("It lasted: people said it still made a real difference weeks later."),
     reading.MIXED: _l("Partly: some of the difference lasted, some of it faded."),
@@ -357,10 +362,13 @@ def _message(stage: str) -> str:
 @login_required
 def results() -> Any:
     rules = release_settings(current_app)
-    view = ally_results.pooled_reading(session(), me(), k=rules.k, comment_key=rules.comment_key)
+    view, progress = ally_results.pooled_reading(session(), me(), k=rules.k, comment_key=rules.comment_key)
     return render_template(
         "ally/results.html",
         r=view,
+        progress=progress,
+        progress_text=PROGRESS_TEXT,
+        release_minutes=max(1, current_app.config["ALLYLOOP"].release_interval_seconds // 60),
         next_step_text=NEXT_STEP_TEXT,
         moment_text=moment_text(),
         verdict_text=VERDICT_TEXT,

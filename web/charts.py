@@ -13,14 +13,15 @@ draws no bar, only its text (for example "suppressed (fewer than 5)").
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 400  # viewBox units; the SVG scales to the page width
-BAR_MAX = 260.0  # the longest bar, leaving room for its value label
-LABEL_LINE = 18.0  # a category label's line
-BAR_HEIGHT = 16.0
+WIDTH = 320  # viewBox units, about the width of a phone's column: text is drawn at its size there
+BAR_MAX = 170.0  # the longest bar, leaving room for its value label
+LABEL_LINE = 19.0  # a category label's line
+BAR_HEIGHT = 17.0
+TEXT_LINE = 16.0  # a bar's "series: value" line, above the bar, with several series
 BAR_GAP = 4.0
 GROUP_GAP = 14.0
 LEGEND_LINE = 20.0
-LABEL_CHARS = 54  # longer category labels are shortened in the chart; the table has them whole
+LABEL_CHARS = 40  # longer category labels are shortened in the chart; the table has them whole
 PATTERNS = ("solid", "hatch", "dots")
 
 
@@ -116,9 +117,14 @@ def bar_chart(
         y += LABEL_LINE
         bars: list[Bar] = []
         for name, pattern, point in zip(series, patterns, row, strict=True):
-            text = f"{name}: {point.text}" if len(series) > 1 else point.text
+            several = len(series) > 1
+            text = f"{name}: {point.text}" if several else point.text
             drawn = point.value is not None
             width = round(min(point.value or 0.0, full) * scale, 1) if drawn else 0.0
+            text_y = y + BAR_HEIGHT - 4
+            if several and drawn:  # "series: value" is too long beside a bar on a phone: on its own line
+                text_y = y + TEXT_LINE - 4
+                y += TEXT_LINE
             bars.append(
                 Bar(
                     y=y,
@@ -126,8 +132,8 @@ def bar_chart(
                     height=BAR_HEIGHT,
                     pattern=pattern,
                     text=text,
-                    text_x=round(width + 6, 1) if drawn else 0.0,
-                    text_y=y + BAR_HEIGHT - 4,
+                    text_x=round(width + 6, 1) if drawn and not several else 0.0,
+                    text_y=text_y,
                     drawn=drawn,
                 )
             )

@@ -8,7 +8,10 @@ per ally. A suppressed cell stays suppressed in every table, chart and CSV row.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from feedback import figures, kinds, questionnaires, stages
@@ -39,6 +42,11 @@ class Row:
     values: tuple[Value, ...]
     note: str = ""
 
+    @property
+    def hidden(self) -> bool:
+        """Every value suppressed: the page folds it into its table's one line on what is hidden."""
+        return bool(self.values) and all(value.csv == "suppressed" for value in self.values)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -49,6 +57,13 @@ class Table:
     rows: tuple[Row, ...]
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
+    hidden: str = ""  # one line on the rows the release rules hide, and what would show them
+    headline: str = ""  # the answer most chosen, or a tie, in words
+
+    @property
+    def open_rows(self) -> tuple[Row, ...]:
+        """The rows the page shows: the hidden ones are said in ``hidden`` instead."""
+        return tuple(row for row in self.rows if not (self.hidden and row.hidden))
 
 
 @dataclass(frozen=True)
@@ -56,9 +71,9 @@ class Section:
     id: str
     title: str
     intro: str
-    tables: tuple[Table, ...]
+    tables: tuple[Table, ...]  # shown open: the breakdown that shows the most
     featured: tuple[Table, ...] = ()  # what people prefer, shown open
-    details: tuple[Table, ...] = ()  # every other question, shown folded
+    details: tuple[Table, ...] = ()  # the other breakdowns and every other question, folded
 
 
 @dataclass(frozen=True)
@@ -68,10 +83,11 @@ class Insights:
     responses: int
     cohorts: int
     sections: tuple[Section, ...]
-    comments: tuple[str, ...] = ()
+    comments: tuple[str, ...] = ()  # the newest the page was given, oldest first
     unreadable_comments: int = 0
+    comments_total: int = 0  # released comments in all, shown or not
     trend: Table | None = None
-    summary: Table | None = field(default=None)
+    summary: Table | None = field(default=None)  # at a glance: what is released, this month too
     lasting: Section | None = None  # "does it last?": right after vs 30 and 90 days
     followed_up: Table | None = None  # the share of actions whose ally followed up
     load: Section | None = None  # response load: links sent, answers released, by month
@@ -104,7 +120,9 @@ def mean(total: float, answered: int, low: int, high: int) -> Value:
 
 
 def suppressed(k: int) -> Value:
-    return Value(text=_("suppressed (fewer than %(k)s)", k=k), csv="suppressed", unit="")
+    """A figure the release rules hide: fewer than k people, too few allies, or one that would
+    let a smaller one be worked out. The reason is said once per table, not in each cell."""
+    return Value(text=_("hidden by the release rules"), csv="suppressed", unit="")
 
 
 def empty() -> Value:
@@ -139,10 +157,16 @@ def cell_label(dimension: str, cell: str) -> str:
     return cell
 
 
+def short_label(dimension: str, cell: str) -> str:
+    """A cell's name without its path, for a list of names."""
+    return kind_label(cell) if dimension == "kind" else cell_label(dimension, cell)
+
+
 def construct_label(construct: str) -> str:
+    # What people said, not the path of the action: every row has both, whatever its path.
     labels = {
-        "signaling": _("Signaling"),
-        "mitigation": _("Mitigation"),
+        "signaling": _("Felt valued"),
+        "mitigation": _("Barrier moved"),
         "lasting": _("Lasting difference"),
         "voice": _("Voice"),
         "belonging": _("Belonging"),
@@ -159,7 +183,11 @@ def dimension_title(dimension: str) -> tuple[str, str]:
     return _("Public vs private actions"), _("Visibility")
 
 
-def section_title(questionnaire_id: str, questionnaire: questionnaires.Questionnaire | None) -> tuple[str, str]:
+def section_title(
+    questionnaire_id: str, questionnaire: questionnaires.Questionnaire | None, *, versioned: bool = False
+) -> tuple[str, str]:
+    """A section's title and intro, in words; with ``versioned`` (several versions of one
+    questionnaire released), the title names its version too."""
     stage = questionnaire.stage if questionnaire else questionnaire_id.split(".", 1)[0]
     titles = {
         "advice": (
@@ -172,8 +200,11 @@ def section_title(questionnaire_id: str, questionnaire: questionnaires.Questionn
             _("Answers given 30 or 90 days later, about whether the help made a lasting difference."),
         ),
     }
-    title, intro = titles.get(stage, (questionnaire.title if questionnaire else questionnaire_id, ""))
-    return f"{title} ({questionnaire_id})", intro
+    title, intro = titles.get(stage, (questionnaire.title if questionnaire else _("Other answers"), ""))
+    if versioned:
+        version = questionnaire_id.rsplit(".v", 1)[-1]
+        title = _("%(title)s, version %(version)s", title=title, version=version)
+    return str(title), str(intro)
 
 
 # --- measures --------------------------------------------------------------------------
@@ -259,23 +290,85 @@ def _chart_for(
     )
 
 
+def _noun(dimension: str, n: int) -> str:
+    if dimension == "kind":
+        return str(ngettext("%(num)s kind of action", "%(num)s kinds of action", n))
+    if dimension == "path":
+        return str(ngettext("%(num)s path", "%(num)s paths", n))
+    return str(ngettext("%(num)s cell", "%(num)s cells", n))
+
+
+def _what_shows(label: str, hidden: Suppressed) -> str | None:
+    """What would show one hidden cell, where the release recorded it."""
+    if hidden.more_allies:
+        return str(
+            ngettext(
+                "%(cell)s: answers about %(num)s more ally",
+                "%(cell)s: answers about %(num)s more allies",
+                hidden.more_allies,
+                cell=label,
+            )
+        )
+    if hidden.more_people:
+        return str(
+            ngettext("%(cell)s: %(num)s more answer", "%(cell)s: %(num)s more answers", hidden.more_people, cell=label)
+        )
+    if hidden.reason == "allies":
+        return str(_("%(cell)s: its answers are about one ally", cell=label))
+    if hidden.reason == "derived":
+        return str(_("%(cell)s: hidden so that a smaller one cannot be worked out", cell=label))
+    return None
+
+
+def hidden_line(
+    dimension: str, hidden: Sequence[tuple[str, Suppressed]], k: int, min_allies: int, *, of: int = 0
+) -> str:
+    """One line for the cells the release rules hide in a breakdown (``of`` cells in all):
+    which, why, and what would show them. Says no number the rules would not show."""
+    if not hidden:
+        return ""
+    if len(hidden) == of:
+        head = _("None of the %(what)s shows yet.", what=_noun(dimension, of))
+    else:
+        head = _("Not shown yet: %(names)s.", names=", ".join(label for label, _cell in hidden))
+    known = [why for label, cell in hidden if (why := _what_shows(label, cell)) is not None]
+    if known:
+        return f"{head} {_('What would show them:')} {'; '.join(known)}."
+    rule = _(
+        "Each needs %(k)s people's answers about %(allies)s allies or more, still %(k)s without any one "
+        "ally's: more answers will show them.",
+        k=k,
+        allies=min_allies,
+    )
+    return f"{head} {rule}"
+
+
 def slice_table(
-    qid: str, dimension: str, view: QuestionnaireView, cells: Mapping[str, figures.Slice], found: list[_Measure], k: int
+    qid: str,
+    dimension: str,
+    view: QuestionnaireView,
+    cells: Mapping[str, figures.Slice],
+    found: list[_Measure],
+    k: int,
+    min_allies: int = 2,
 ) -> Table:
     title, header = dimension_title(dimension)
     columns = (_("Responses"), *(m.label + (_(" (mean)") if m.kind == "mean" else _(" (%)")) for m in found))
     rows = [Row(_("All released"), (count(view.responses), *(m.compute(view.items) for m in found)))]
     partial = False
+    hidden: list[tuple[str, Suppressed]] = []
     for cell, shown in cells.items():
         label = cell_label(dimension, cell)
         if isinstance(shown, Suppressed):
             rows.append(Row(label, tuple(suppressed(k) for _ in columns)))
+            hidden.append((short_label(dimension, cell), shown))
             continue
         note = "" if shown.complete else "*"
         partial = partial or bool(note)
         rows.append(Row(label, (count(shown.responses), *(m.compute(shown.items) for m in found)), note))
     table_id = f"{qid.replace('.', '-')}-{dimension}"
     charts = []
+    shown_rows = [row for row in rows if not row.hidden]
     for chart, chart_title in (
         ("means", _("%(title)s: mean answer on the 1 to 5 scales", title=title)),
         ("rates", _("%(title)s: share of those who answered", title=title)),
@@ -283,11 +376,12 @@ def slice_table(
         picked = [(i + 1, m.label) for i, m in enumerate(found) if m.chart == chart][:3]
         if picked:
             top = max(m.top for m in found if m.chart == chart)
-            charts.append(_chart_for(table_id, chart_title, rows, picked, top))
+            charts.append(_chart_for(table_id, chart_title, shown_rows, picked, top))
     notes = [m.explain for m in found]
     if partial:
         notes.append(_("* Some releases hid this cell; its numbers cover only the releases that showed it."))
-    return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes))
+    line = hidden_line(dimension, hidden, k, min_allies, of=len(cells))
+    return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes), hidden=line)
 
 
 def item_table(qid: str, item: questionnaires.Item, view_items: Items, responses: int) -> Table:
@@ -307,7 +401,7 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Items, responses
     rows = [
         Row(label, (count(counts.get(value, 0)), percent(counts.get(value, 0), answered))) for value, label in options
     ]
-    rows.append(Row(_("Answered this question"), (count(answered), percent(answered, responses))))
+    rows.append(Row(_("Answered"), (count(answered), percent(answered, responses))))
     notes = []
     if item.type == "multi":
         notes.append(_("People could choose more than one option, so shares can add up to more than 100%."))
@@ -323,33 +417,84 @@ def item_table(qid: str, item: questionnaires.Item, view_items: Items, responses
         [[Point(row.values[1].number, row.values[1].text)] for row in shown],
         maximum=100.0,
     )
+    headline = most_chosen(options, counts) if item.type != "scale" else ""
     return Table(
-        table_id, item.prompt, _("Answer"), (_("Answers"), _("Share (%)")), tuple(rows), (chart,), tuple(notes)
+        table_id,
+        item.prompt,
+        _("Answer"),
+        (_("Answers"), _("Share (%)")),
+        tuple(rows),
+        (chart,),
+        tuple(notes),
+        headline=headline,
     )
 
 
-def questionnaire_section(qid: str, view: QuestionnaireView, k: int) -> Section:
+def most_chosen(options: Sequence[tuple[str, str]], counts: Mapping[str, int]) -> str:
+    """The answer most chosen, in words; a tie said as a tie, never as a preference."""
+    top = max((counts.get(value, 0) for value, _label in options), default=0)
+    if top <= 0:
+        return ""
+    leaders = [label for value, label in options if counts.get(value, 0) == top]
+    if len(leaders) == 1:
+        return str(_("Most chosen: %(answer)s.", answer=leaders[0]))
+    return str(
+        ngettext(
+            "A tie: %(answers)s, chosen %(num)s time each.",
+            "A tie: %(answers)s, chosen %(num)s times each.",
+            top,
+            answers=_(" and ").join(leaders),
+        )
+    )
+
+
+def open_dimension(slices: Mapping[str, Mapping[str, figures.Slice]]) -> str | None:
+    """The breakdown the page leads with: the one whose shown cells hold the most answers, by
+    kind where kinds show as much as paths, else by path (kinds too thin), else public/private."""
+    present = [dimension for dimension in DIMENSIONS if slices.get(dimension)]
+    if not present:
+        return None
+
+    def shown(dimension: str) -> int:
+        return sum(cell.responses for cell in slices[dimension].values() if isinstance(cell, figures.Cell))
+
+    if not any(shown(dimension) for dimension in present):  # nothing shows: the shortest line, paths first
+        return min(present, key=lambda dimension: (dimension != "path", len(slices[dimension])))
+    return max(present, key=lambda dimension: (shown(dimension), -DIMENSIONS.index(dimension)))
+
+
+def questionnaire_section(
+    qid: str, view: QuestionnaireView, k: int, min_allies: int = 2, *, versioned: bool = False
+) -> Section:
     questionnaire = _load(qid)
-    title, intro = section_title(qid, questionnaire)
+    title, _intro = section_title(qid, questionnaire, versioned=versioned)
     found = measures(questionnaire)
     slices = view.slices
-    tables = tuple(
-        slice_table(qid, dimension, view, slices[dimension], found, k)
+    lead = open_dimension(slices)
+    by_dimension = {
+        dimension: slice_table(qid, dimension, view, slices[dimension], found, k, min_allies)
         for dimension in DIMENSIONS
         if dimension in slices
-    )
+    }
+    tables = tuple(table for dimension, table in by_dimension.items() if dimension == lead)
+    others = tuple(table for dimension, table in by_dimension.items() if dimension != lead)
     items = questionnaire.items if questionnaire is not None else ()
     featured = tuple(item_table(qid, item, view.items, view.responses) for item in items if item.construct in FEATURED)
-    details = tuple(
+    details = others + tuple(
         item_table(qid, item, view.items, view.responses) for item in items if item.construct not in FEATURED
     )
-    summary = _(
-        "%(responses)s responses in %(cohorts)s releases; %(declined)s chose not to answer.",
-        responses=view.responses,
-        cohorts=view.cohorts,
-        declined=view.declined,
+    summary = " ".join(
+        (
+            ngettext("%(num)s answer", "%(num)s answers", view.responses),
+            ngettext("in %(num)s release;", "in %(num)s releases;", view.cohorts),
+            ngettext(
+                "%(num)s said they would rather not answer.",
+                "%(num)s said they would rather not answer.",
+                view.declined,
+            ),
+        )
     )
-    return Section(qid.replace(".", "-"), title, f"{intro} {summary}".strip(), tables, featured, details)
+    return Section(qid.replace(".", "-"), title, summary, tables, featured, details)
 
 
 # --- does it last? ----------------------------------------------------------------------
@@ -508,9 +653,57 @@ def followed_up_table(rate: figures.FollowupRate | None, k: int) -> Table | None
     return Table("followed-up", _("Did allies follow up?"), _("Measure"), (_("Value"),), rows, (), (note,))
 
 
+def _overall_cell(side: figures.Immediate | figures.Later | Suppressed | None, measure: str, k: int) -> Value:
+    """One moment's figure in the overall "does it last?" table; blank where it does not apply."""
+    if measure == "responses":
+        if side is None:  # nothing released for this moment yet (short: three columns on a phone)
+            return Value(text=_("not yet"), csv="not released", unit="")
+        if isinstance(side, Suppressed):
+            return suppressed(k)
+        mark = "" if side.complete is not False else " *"
+        return Value(f"{side.responses}{mark}", str(side.responses), "responses", side.responses)
+    if side is None or isinstance(side, Suppressed):  # said once, in its answers' row
+        return blank()
+    value = getattr(side, measure, False)
+    if value is False:  # this moment does not ask it
+        return blank()
+    return _scaled(value, "mean 1-5", percent_of_one=measure in ("wanted", "recurred_less"))
+
+
+def lasting_overall(overall: figures.Moments | None, k: int) -> Table | None:
+    """Right after, and 30 and 90 days later, for every answer released: one column a moment."""
+    if overall is None or (overall.immediate is None and overall.followup is None):
+        return None
+    moments = (overall.immediate, overall.followup_30, overall.followup_90)
+    measures = (
+        ("responses", _("Answers")),
+        ("wanted", _("Wanted it")),
+        ("signaling", _("Felt valued")),
+        ("mitigation", _("Barrier moved")),
+        ("lasting", _("Lasted")),
+        ("recurred_less", _("Came up less")),
+    )
+    rows = tuple(Row(label, tuple(_overall_cell(side, measure, k) for side in moments)) for measure, label in measures)
+    notes = [
+        _(
+            "Every answer released, whatever the action. Wanted it: the share who wanted the help. Felt valued "
+            "and barrier moved: the mean answer (1 to 5) to the signaling and to the mitigation questions. "
+            "Lasted: the mean answer (1 to 5) to whether it made a lasting difference. Came up less: the share "
+            "for whom the problem came up less often or not at all."
+        ),
+    ]
+    if any(side is not None and not isinstance(side, Suppressed) and side.complete is False for side in moments):
+        notes.append(_("* Some follow-ups were released before 30 and 90 days were told apart: not in these columns."))
+    columns = (_("Right after"), _("30 days"), _("90 days"))
+    return Table("lasting-overall", _("Every action"), _("Measure"), columns, rows, (), tuple(notes))
+
+
 def lasting_section(lasting: figures.Lasting | None, k: int) -> Section:
     by = {} if lasting is None else {"path": lasting.by_path, "kind": lasting.by_kind}
     tables = tuple(lasting_table(dimension, by[dimension], k) for dimension in ("path", "kind") if by.get(dimension))
+    overall = lasting_overall(None if lasting is None else lasting.overall, k)
+    if overall is not None:
+        tables = (overall, *tables)
     intro = _(
         "Right after an action, and again 30 and 90 days later: did the help make a difference, and did "
         "it last? Signaling (helping someone feel valued) sits beside the mitigation paths (removing a barrier)."
@@ -521,8 +714,14 @@ def lasting_section(lasting: figures.Lasting | None, k: int) -> Section:
 # --- response load ------------------------------------------------------------------------
 
 
+def month_label(month: date | str) -> str:
+    """A month as the reader's language writes it ("Oct 2026"); from a date or YYYY-MM."""
+    day = month if isinstance(month, date) else date.fromisoformat(f"{month}-01")
+    return str(format_skeleton("yMMM", day, locale=get_locale() or "en"))
+
+
 def period_label(period: figures.Period) -> str:
-    first, last = period.first.strftime("%Y-%m"), period.last.strftime("%Y-%m")
+    first, last = month_label(period.first), month_label(period.last)
     return first if first == last else _("%(first)s to %(last)s", first=first, last=last)
 
 
@@ -588,8 +787,8 @@ def response_rate_table(load: figures.ResponseLoad, k: int) -> Table:
     note = _(
         "From %(first)s to %(last)s: answers released by the end of %(last)s, per link sent by then. Answers "
         "still waiting for a release of at least %(k)s are not in it yet, so the true rate is at least this.",
-        first=shown[0].first.strftime("%Y-%m"),
-        last=shown[-1].last.strftime("%Y-%m"),
+        first=month_label(shown[0].first),
+        last=month_label(shown[-1].last),
         k=k,
     )
     return Table("response-rate", _("Response rate"), _("Measure"), (_("Value"),), rows, (), (note,))
@@ -603,7 +802,7 @@ def load_section(load: figures.ResponseLoad | None, k: int) -> Section | None:
     intro = _(
         "How often the people this group's allies help are asked for feedback, and how many answer: asking "
         "is a burden too. Months count once they have ended (before %(as_of)s).",
-        as_of=load.as_of.isoformat(),
+        as_of=month_label(load.as_of),
     )
     return Section("response-load", _("Response load"), intro, tables)
 
@@ -612,13 +811,46 @@ def _section_key(qid: str) -> tuple[int, str]:
     return (STAGE_ORDER.get(qid.split(".", 1)[0], len(STAGE_ORDER)), qid)
 
 
+def glance(insights: GroupInsights) -> Table:
+    """What is released so far, this month included: every number here is a sum of whole
+    releases (each passed the group rule), or a figure that passes it on its own."""
+    released = insights.released
+    rows = [
+        Row(_("Answers released"), (count(released.responses),)),
+        Row(_("Releases"), (Value(str(released.cohorts), str(released.cohorts), "cohorts", released.cohorts),)),
+    ]
+    notes = [
+        _(
+            "A release is at least %(k)s people's answers about at least %(allies)s allies: answers come in whole "
+            "releases, from the first month on.",
+            k=insights.k,
+            allies=insights.min_allies,
+        )
+    ]
+    load = insights.response_load
+    if load is not None:
+        month = load.as_of.strftime("%Y-%m")
+        this_month = sum(point.responses for point in released.trend if point.month == month)
+        rows.append(Row(_("Released in %(month)s", month=month_label(load.as_of)), (count(this_month),)))
+        if load.shown and load.links:
+            rate = percent(load.answers, load.links)
+            text = _("%(share)s%% of %(links)s links", share=rate.csv, links=load.links)
+            rows.append(Row(_("Answers per link sent"), (Value(text, rate.csv, "percent", rate.number),)))
+    return Table("summary", _("At a glance"), _("Measure"), (_("Value"),), tuple(rows), (), tuple(notes))
+
+
 def build(insights: GroupInsights) -> Insights:
     """The page and CSV content from ``feedback.services.results.group_insights``."""
     k = insights.k
     released = insights.released
     views = released.questionnaires
-    sections = tuple(questionnaire_section(qid, views[qid], k) for qid in sorted(views, key=_section_key))
-    trend_rows = tuple(Row(point.month, (count(point.responses),)) for point in released.trend)
+    ordered = sorted(views, key=_section_key)
+    stages = [qid.split(".", 1)[0] for qid in ordered]
+    sections = tuple(
+        questionnaire_section(qid, views[qid], k, insights.min_allies, versioned=stages.count(stage) > 1)
+        for qid, stage in zip(ordered, stages, strict=True)
+    )
+    trend_rows = tuple(Row(month_label(point.month), (count(point.responses),)) for point in released.trend)
     trend = None
     if trend_rows:
         chart = bar_chart(
@@ -629,18 +861,6 @@ def build(insights: GroupInsights) -> Insights:
             [[Point(row.values[0].number, row.values[0].text)] for row in trend_rows],
         )
         trend = Table("trend", _("Trend by month"), _("Month released"), (_("Responses"),), trend_rows, (chart,))
-    summary_rows = [
-        Row(_("Responses released"), (count(released.responses),)),
-        Row(_("Releases (cohorts)"), (Value(str(released.cohorts), str(released.cohorts), "cohorts"),)),
-    ]
-    summary_rows += [
-        Row(
-            _("Responses: %(section)s", section=section_title(qid, _load(qid))[0]),
-            (count(views[qid].responses),),
-        )
-        for qid in sorted(views, key=_section_key)
-    ]
-    summary = Table("summary", _("Released so far"), _("Measure"), (_("Value"),), tuple(summary_rows))
     return Insights(
         k=k,
         min_allies=insights.min_allies,
@@ -649,8 +869,9 @@ def build(insights: GroupInsights) -> Insights:
         sections=sections,
         comments=released.comments,
         unreadable_comments=released.unreadable_comments,
+        comments_total=released.comments_total,
         trend=trend,
-        summary=summary,
+        summary=glance(insights),
         lasting=lasting_section(released.lasting, k),
         followed_up=followed_up_table(insights.followed_up, k),
         load=load_section(insights.response_load, k),

@@ -32,6 +32,7 @@ from api.extensions import session
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
 from feedback.errors import Forbidden, Invalid, NotFound
+from feedback.figures import GroupInsights
 from feedback.services import groups, invitations, results
 from web import insights
 from web.auth import login_required, me, protect
@@ -257,10 +258,15 @@ def hand_over(group_id: int) -> Any:
     return redirect(url_for("lead.members", group_id=group_id))
 
 
-def _insights(group_id: int) -> Any:
+# The page shows the newest comments, with the count of all: decrypting every comment ever
+# released would grow with the group's history.
+PAGE_COMMENTS = 50
+
+
+def _insights(group_id: int, comments: int | None = PAGE_COMMENTS) -> GroupInsights:
     rules = release_settings(current_app)
     return results.group_insights(
-        session(), me(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date()
+        session(), me(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date(), comments=comments
     )
 
 
@@ -276,7 +282,7 @@ def group(group_id: int) -> Any:
 @login_required
 def export(group_id: int) -> Any:
     found = groups.led_group(session(), me(), group_id)
-    view = insights.build(_insights(group_id))
+    view = insights.build(_insights(group_id, comments=0))  # comments stay out of the CSV
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(insights.CSV_HEADER)

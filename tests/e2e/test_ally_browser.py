@@ -86,7 +86,9 @@ def test_an_ally_logs_asks_by_email_shares_a_link_reads_pooled_results_and_write
     page.get_by_role("link", name="Credited your design in Tuesday's review").wait_for()
     _check(page, "ally-home-with-action")
     page.get_by_role("link", name="My pooled results").click()
-    page.get_by_text("Not enough answers yet").wait_for()
+    page.get_by_text("Nothing released yet.").wait_for()
+    row = page.locator("table.progress tr", has_text="Right after acting")
+    assert row.locator("td").last.inner_text() == "0", "asked, none released yet"
     _check(page, "ally-results-waiting")
 
     recipient = Recipient(live_server.app.test_client())
@@ -97,7 +99,9 @@ def test_an_ally_logs_asks_by_email_shares_a_link_reads_pooled_results_and_write
         assert recipient.answer(token, answers, comment).status_code == 202
 
     page.reload()
-    page.get_by_text("5 people have answered so far.").wait_for()
+    page.get_by_text("It helped. An introduction would help more.").wait_for()
+    row = page.locator("table.progress tr", has_text="Right after acting")
+    assert row.locator("td").last.inner_text() == "5", "the five answers released"
     assert page.get_by_text("It helped. An introduction would help more.").is_visible()
     assert page.get_by_text("People felt recognised, but few said it changed how they are treated").is_visible()
     _check(page, "ally-results")

@@ -13,7 +13,7 @@ from api.extensions import db
 from feedback.models import Cohort, FeedbackRequest
 from tests.conftest import Person, inbox
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot, sign_up
-from tests.integration.load_scenario import month_label, months_ago
+from tests.integration.load_scenario import months_ago, page_month
 from tests.integration.test_web_lead import fill_group
 
 
@@ -112,35 +112,46 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     screenshot(page, "lead-members-full")
 
     page.get_by_role("link", name="Insights for Women in Engineering").click()
-    page.get_by_role("heading", name="Right after: did it help? (immediate.v1)").wait_for()
-    chart = page.get_by_role("img", name="By kind of action: mean answer on the 1 to 5 scales")
-    assert chart.count() == 1
-    assert page.get_by_text("suppressed (fewer than 5)").count() > 0
-    assert page.locator("figure svg[role=img]").count() >= 5
-    page.get_by_role("heading", name="Does it last?", exact=True).wait_for()
+    page.get_by_role("heading", name="Right after: did it help?").wait_for()
+    assert page.get_by_text("immediate.v1").count() == 0, "no internal ids"
+    hidden = page.locator("#immediate-v1 > figure p.hidden-cells")
+    assert hidden.count() == 1 and hidden.inner_text().startswith("Not shown yet: "), "one line for what is hidden"
+    assert page.get_by_role("heading", name="Does it last?", exact=True).count() == 1
+    assert page.locator("#lasting-overall").get_by_role("row", name="Answers").count() == 1
+    assert page.get_by_text("Allies who followed up: not enough yet").count() == 1
+    assert_accessible(page)
+    screenshot(page, "lead-insights-partly-hidden")  # folded: what a lead sees first
+
+    page.locator("#immediate-v1 details > summary").first.click()
+    assert page.get_by_role("img", name="By kind of action: mean answer on the 1 to 5 scales").count() == 1
+    page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()
+    page.locator("#does-it-last details > summary").first.click()
     lasting = page.get_by_role(
         "img", name="Does it last? By path: right after, and 30 and 90 days later (mean answer, 1 to 5)"
     )
     assert lasting.count() == 1
-    assert page.get_by_text("Allies who followed up: not enough yet").count() == 1
-    page.get_by_role("heading", name="Response load").wait_for()
+    page.get_by_text("Month by month: answers released, links sent and the response rate").click()
     assert page.get_by_role("img", name="Links sent and answers released, by month").count() == 1
-    load_row = page.locator("#load-by-month").get_by_role("row", name=month_label(months_ago(1)))
+    load_row = page.locator("#load-by-month").get_by_role("row", name=page_month(months_ago(1)))
     assert load_row.get_by_role("cell").first.inner_text() == "27", "six allies' links, all shown"
+    assert page.locator("figure svg[role=img]").count() >= 5
     assert_accessible(page)
-    page.get_by_text("Answers to the other questions").click()
-    page.get_by_role("heading", name="Was this kind of help something you wanted?").wait_for()
-    assert_accessible(page)
-    screenshot(page, "lead-insights")
+    screenshot(page, "lead-insights-unfolded")
+    page.set_viewport_size(PHONE)
+    small = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('svg.chart text')]"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"
+    )
+    assert small >= 12, f"chart text drawn at {small:.1f} px on a 390 px phone"
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download these numbers (CSV)").click()
+        page.get_by_role("link", name="Download every number (CSV)").click()
     download = download_info.value
     assert download.suggested_filename.startswith(f"allyloop-group-{group_id}-insights-")
     path = tmp_path / "insights.csv"
     download.save_as(path)
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     released = lead.get(f"/api/v1/groups/{group_id}/insights").get_json()["released"]
-    total = next(r for r in rows if r["row"] == "Responses released")
+    total = next(r for r in rows if r["row"] == "Answers released")
     assert total["value"] == str(released["responses"]) and released["responses"] > 0
     assert any(r["value"] == "suppressed" for r in rows)

@@ -23,7 +23,13 @@ def months_ago(n: int) -> date:
 
 
 def month_label(day: date) -> str:
+    """A month as the API gives it."""
     return day.strftime("%Y-%m")
+
+
+def page_month(day: date) -> str:
+    """A month as the pages write it in English."""
+    return day.strftime("%b %Y")
 
 
 class Scenario:

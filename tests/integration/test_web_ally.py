@@ -269,6 +269,13 @@ def test_a_follow_up_asked_for_too_early_is_refused_with_its_due_day(app: Flask,
     assert len(outbox(app)) == sent
 
 
+def progress_row(page: str, stage: str) -> list[str]:
+    """The ally's requests, people asked and answers released for one questionnaire."""
+    found = re.search(rf'<th scope="row">{re.escape(stage)}</th>(.*?)</tr>', page, re.S)
+    assert found, stage
+    return re.findall(r"<td>([^<]*)</td>", found.group(1))
+
+
 def test_answering_a_link_changes_nothing_the_ally_can_see_until_a_cohort_releases(
     app: Flask, robin: WebAlly, group_id: int
 ) -> None:
@@ -282,10 +289,10 @@ def test_answering_a_link_changes_nothing_the_ally_can_see_until_a_cohort_releas
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     for url, page in zip(pages, before, strict=True):
         assert CSRF.sub("", robin.get(url).text) == page, url  # no per-link status (P5)
-    assert (
-        "Not enough answers yet: results appear once 5 colleagues you asked through Allyloop have answered "
-        "(answers are released together, on the next release run)." in before[2]
-    )
+    assert "Nothing released yet." in before[2]
+    assert "at least 5 people you asked through Allyloop have answered it" in before[2]
+    assert "at the next release run (every 10 minutes)" in before[2]
+    assert progress_row(before[2], "Right after acting") == ["1", "5", "0"], "requests, people asked, released"
 
 
 def test_pooled_results_read_in_plain_words_with_comments_and_a_nudge(
@@ -299,12 +306,12 @@ def test_pooled_results_read_in_plain_words_with_comments_and_a_nudge(
         comment = {"text": "Thank you, next time fix the rota", "audience": "ally"} if i == 0 else None
         assert recipient.answer(token, answers, comment).status_code == 202
     page = robin.get("/ally/results").text
-    assert "5 people have answered so far." in page
+    assert progress_row(page, "Right after acting") == ["1", "5", "5"]
     assert "5 of 5 who said whether they wanted the help said yes" in page
     assert "Fix the process" in page
     assert "Thank you, next time fix the rota" in page
     assert "People felt recognised, but few said it changed how they are treated" in page
-    assert "Not enough answers yet" not in page
+    assert "Nothing released yet." not in page
 
 
 def test_mostly_affirmation_is_named_with_a_prompt_toward_mitigation(robin: WebAlly, group_id: int) -> None:
@@ -424,8 +431,9 @@ def test_a_follow_up_cell_too_small_to_show_says_so_in_words(app: Flask, robin: 
     for token in at_30 + at_90:
         assert recipient.answer(token, {"lasting_difference": 2}).status_code == 202
     page = robin.get("/ally/results").text
-    assert "5 people have answered so far." in page
-    assert page.count("suppressed (fewer than 5)") == 2
+    assert progress_row(page, "Follow-ups, 30 and 90 days later") == ["2", "5", "5"]
+    assert progress_row(page, "Right after acting") == ["1", "1", "0"], "advice, right after and later count apart"
+    assert page.count("hidden by the release rules: fewer than 5 people") == 2
     assert "Lasting difference:" not in page and "Not known yet." in page
 
 
@@ -566,10 +574,11 @@ def test_answers_to_shared_links_alone_never_bring_results(app: Flask, robin: We
     for token in tokens:
         assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
     results = robin.get("/ally/results").text
-    assert "Not enough answers yet" in results and "people have answered so far" not in results
+    assert "Nothing released yet." in results and "never make up the 5" in results
+    assert progress_row(results, "Right after acting") == ["1", "0", "0"], "shared links ask no one by email"
 
 
 def test_home_and_results_say_when_results_come(robin: WebAlly, group_id: int) -> None:
-    when = "once 5 colleagues you asked through Allyloop have answered (answers are released together"
+    when = "at least 5 people you asked through Allyloop have answered it"
     assert when in robin.get("/ally/").text
     assert when in robin.get("/ally/results").text

@@ -19,7 +19,7 @@ from api.jobs.release import run_due_now
 from feedback import questionnaires
 from feedback.models import Account, Followup, Group, Invitation
 from tests.conftest import Person, Recipient, build_app, inbox, make_due
-from tests.integration.load_scenario import Scenario, build_scenario, month_label, months_ago
+from tests.integration.load_scenario import Scenario, build_scenario, months_ago, page_month
 
 ANSWERS = [
     {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "downsides": ["none"], "prefer_next": "make_room"},
@@ -365,8 +365,8 @@ def test_the_insights_page_shows_charts_numbers_and_suppressed_cells(app: Flask,
     assert page.status_code == 200
     assert text.count('<svg class="chart"') >= 5 and 'role="img"' in text and "<figcaption>" in text
     assert "Signaling vs mitigation paths" in text and "Public vs private actions" in text
-    assert "Trend by month" in text and "Right after: did it help? (immediate.v1)" in text
-    assert "suppressed (fewer than 5)" in text
+    assert "Trend by month" in text and "Right after: did it help?" in text and "immediate.v1" not in text
+    assert '<p class="hidden-cells">Not shown yet: ' in text, "hidden cells said in one line"
     assert "style=" not in text, "the CSP forbids inline style"
     assert "=HYPERLINK(&#34;x&#34;) note 0" in text or "=HYPERLINK(&quot;x&quot;) note 0" in text
 
@@ -391,7 +391,7 @@ def test_the_csv_holds_exactly_the_released_aggregates(app: Flask, lead: Person,
     )
     by_key = {(r["table"], r["row"], r["column"]): r for r in rows}
     assert by_key[("", "Group", "")]["value"] == "'=cmd|' /C calc'!A0", "a formula is defused"
-    assert by_key[("Released so far", "Responses released", "Value")]["value"] == str(released["responses"])
+    assert by_key[("At a glance", "Answers released", "Value")]["value"] == str(released["responses"])
     # Every option count of every question, as released, under the question and option it belongs to.
     questionnaire = questionnaires.load("immediate.v1")
     for item_id, item in view["items"].items():
@@ -419,8 +419,9 @@ def test_the_csv_before_any_release_holds_zeros_only(app: Flask, lead: Person) -
     group = lead.create_group()
     response, rows = _csv(browser_for(app, lead), group)
     assert response.status_code == 200
-    values = {r["row"]: r["value"] for r in rows if r["table"] == "Released so far"}
-    assert values == {"Responses released": "0", "Releases (cohorts)": "0"}
+    values = {r["row"]: r["value"] for r in rows if r["table"] == "At a glance"}
+    assert values["Answers released"] == "0" and values["Releases"] == "0"
+    assert set(values.values()) == {"0"}, values
 
 
 def test_released_follow_ups_get_a_does_it_last_section(app: Flask, lead: Person, client: Any) -> None:
@@ -436,7 +437,7 @@ def test_released_follow_ups_get_a_does_it_last_section(app: Flask, lead: Person
         for token in person.ask(action, stage="followup_30", count=4):
             assert recipient.answer(token, later).status_code == 202
     text = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
-    assert "Later: does it last? (followup.v1)" in text
+    assert "Later: does it last?</h2>" in text
     assert "Lasting difference (mean)" in text and "4.0 of 5" in text
 
 
@@ -503,12 +504,12 @@ def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up
     text = web.get(f"/groups/{group}").get_data(as_text=True)
     section = text[text.index('<section id="does-it-last"') :]
     section = section[: section.index("</section>")]
-    assert "<figcaption><h3>Does it last? By path</h3></figcaption>" in section
+    assert "<figcaption><h4>Does it last? By path</h4></figcaption>" in section
     assert section.count('role="img"') == 2, "a chart by path and one by kind"
     # Oldest first: the six followed-up actions of six allies are one batch, the next six (none
     # followed up) another; the last two, from two allies, wait for more.
     assert "Allies who followed up: <strong>50% of 12 actions</strong>" in section, "the oldest batches"
-    hidden, missing = "suppressed (fewer than 5)", "not enough yet"
+    hidden, missing = "hidden by the release rules", "not enough yet"
     # Each stage's cells on the page are exactly what the release published for that path.
     for label, path in (("Signaling", "signaling"), ("Mitigation: access", "access")):
         cells = row_cells(section, label)
@@ -528,7 +529,7 @@ def test_the_page_sets_right_after_beside_30_and_90_days_and_shows_the_follow_up
         lasting["by_path"][path]["followup_30"] not in (None, {"suppressed": True}) for path in ("signaling", "access")
     ), "some 30-day result is released"
     assert lasting["by_path"]["signaling"]["immediate"] == {"suppressed": True}, "mentoring's two answers"
-    assert 'class="suppressed">suppressed (fewer than 5)' in section
+    assert 'class="suppressed">hidden by the release rules' in section
 
     _, rows = _csv(web, group)
     by_key = {(r["table"], r["row"], r["column"]): r["value"] for r in rows}
@@ -586,11 +587,11 @@ def test_the_page_and_csv_show_the_response_load_by_period(app: Flask, lead: Per
     scenario = build_scenario(app, client, lead)
     web = browser_for(app, lead)
     section = load_section_of(web.get(f"/groups/{scenario.group}").get_data(as_text=True))
-    assert section.count('role="img"') == 1 and "<table>" in section
-    merged, last = f"{month_label(months_ago(3))} to {month_label(months_ago(2))}", month_label(months_ago(1))
+    assert section.count('role="img"') == 2 and "<table>" in section, "answers by month, and links by period"
+    merged, last = f"{page_month(months_ago(3))} to {page_month(months_ago(2))}", page_month(months_ago(1))
     assert row_cells(section, merged) == ["12", "11", "2", "18%"], "links, answers, declined, declined share"
     assert row_cells(section, last)[0] == "suppressed (fewer than 5 links, or too few allies)"
-    assert f'<th scope="row">{month_label(months_ago(3))}</th>' not in section, "one ally's month never alone"
+    assert f'<th scope="row">{page_month(months_ago(3))}</th>' not in section, "one ally's month never alone"
     assert row_cells(section, "Answers released per link sent") == ["92% of 12 links"]
 
     _, rows = _csv(web, scenario.group)
@@ -609,4 +610,4 @@ def test_the_response_load_shows_before_anything_is_released(app: Flask, lead: P
         scenario.send(name, 3, month=1)
     text = browser_for(app, lead).get(f"/groups/{scenario.group}").get_data(as_text=True)
     assert "Nothing released yet" in text
-    assert row_cells(load_section_of(text), month_label(months_ago(1))) == ["9", "0", "0", "no answers"]
+    assert row_cells(load_section_of(text), page_month(months_ago(1))) == ["9", "0", "0", "no answers"]

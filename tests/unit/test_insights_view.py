@@ -51,7 +51,7 @@ def _insights() -> dict[str, Any]:
 def test_a_follow_up_questionnaire_gets_its_own_does_it_last_section() -> None:
     view = build(_insights())
     titles = [section.title for section in view.sections]
-    assert titles[0] == "Later: does it last? (followup.v1)"
+    assert titles[0] == "Later: does it last?", "no internal id (followup.v1) in a title"
     kind = view.sections[0].tables[0]
     assert "Lasting difference (mean)" in kind.columns
     sponsor = next(row for row in kind.rows if row.label.startswith("Sponsor"))
@@ -61,7 +61,7 @@ def test_a_follow_up_questionnaire_gets_its_own_does_it_last_section() -> None:
 def test_an_unknown_questionnaire_is_shown_by_its_slices_without_failing() -> None:
     view = build(_insights())
     mystery = view.sections[1]
-    assert mystery.title.endswith("(mystery.v9)") and mystery.details == ()
+    assert mystery.title == "Other answers" and mystery.details == ()
     assert [row.values[0].csv for row in mystery.tables[0].rows] == ["5", "suppressed"]
 
 
@@ -75,7 +75,7 @@ def test_the_csv_has_every_number_of_the_tables_and_suppressed_cells_as_words() 
     )
     assert recurred_less[3:] == ("Answers", "3", "responses")
     trend = [(r[2], r[4]) for r in rows if r[1] == "Trend by month"]
-    assert trend == [("2026-10", "6"), ("2026-11", "5")]
+    assert trend == [("Oct 2026", "6"), ("Nov 2026", "5")], "months as the reader's language writes them"
     assert not any("more of this" in cell for row in rows for cell in row), "comments are not exported"
 
 
@@ -125,7 +125,7 @@ def test_does_it_last_sets_each_paths_own_measure_beside_30_and_90_days_with_wor
     assert view.lasting is not None and view.followed_up is None
     (table,) = view.lasting.tables  # no kind rows, no kind table
     signaling, access = (tuple(v.text for v in row.values) for row in table.rows)
-    assert signaling == ("8 *", "4.2 of 5", "6", "3.5 of 5", "50%", *["suppressed (fewer than 5)"] * 3)
+    assert signaling == ("8 *", "4.2 of 5", "6", "3.5 of 5", "50%", *["hidden by the release rules"] * 3)
     assert access == ("8 *", "2.0 of 5", *["not enough yet"] * 6)
     assert table.notes[-2].startswith("* Some releases hid this cell")
     assert table.notes[-1].startswith("Follow-ups released before 30 and 90 days were told apart")
@@ -133,7 +133,7 @@ def test_does_it_last_sets_each_paths_own_measure_beside_30_and_90_days_with_wor
     assert [bar.text for bar in chart.categories[0].bars] == [
         "Right after: 4.2 of 5",
         "After 30 days: 3.5 of 5",
-        "After 90 days: suppressed (fewer than 5)",
+        "After 90 days: hidden by the release rules",
     ]
     assert not chart.categories[0].bars[2].drawn, "no bar for a suppressed stage, only its words"
 
@@ -171,7 +171,7 @@ def test_a_suppressed_load_period_is_words_with_no_bar_and_the_rate_counts_shown
     )
     assert view.load is not None
     by_month, rate = view.load.tables
-    assert [row.label for row in by_month.rows] == ["2026-07 to 2026-09", "2026-10"]
+    assert [row.label for row in by_month.rows] == ["Jul 2026 to Sep 2026", "Oct 2026"]
     assert [v.text for v in by_month.rows[0].values] == ["40", "10", "3", "30%"]
     hidden = by_month.rows[1].values[0]
     assert hidden.csv == "suppressed" and hidden.number is None
@@ -180,7 +180,7 @@ def test_a_suppressed_load_period_is_words_with_no_bar_and_the_rate_counts_shown
         "Answer links sent: suppressed"
     )
     assert rate.rows[0].values[0].text == "25% of 40 links"
-    assert rate.notes[0].startswith("From 2026-07 to 2026-09:")
+    assert rate.notes[0].startswith("From Jul 2026 to Sep 2026:")
     rows = csv_rows("Group", view)
     assert ("Response load", "Response rate", "Answers released per link sent", "Value", "25", "percent") in rows
 
@@ -197,3 +197,86 @@ def test_no_shown_load_period_says_so_instead_of_a_rate() -> None:
     assert view.load is not None
     assert view.load.tables[1].rows[0].values[0].text.startswith("not enough yet (suppressed")
     assert build(_insights()).load is None, "without the figure (no day given), no section"
+
+
+IMMEDIATE_ITEMS = {
+    "wanted": {"answered": 6, "counts": {"yes": 3, "no": 3}},
+    "felt_recognised": {"answered": 6, "counts": {"4": 6}},
+    "prefer_next": {"answered": 6, "counts": {"fix_process": 3, "make_room": 3}},
+}
+
+
+def _immediate(kinds: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    view = _view(IMMEDIATE_ITEMS, {"kind": kinds, "path": paths})
+    return {
+        "k": 5,
+        "min_allies": 2,
+        "released": {"responses": 6, "cohorts": 1, "questionnaires": {"immediate.v1": view}},
+    }
+
+
+def test_suppressed_cells_fold_into_one_line_that_says_why_and_kinds_fall_back_to_paths() -> None:
+    shown = {"responses": 6, "items": IMMEDIATE_ITEMS, "complete": True}
+    view = build(
+        _immediate(
+            {"credit": {"suppressed": True}, "sponsor": {"suppressed": True}},
+            {"signaling": shown, "access": {"suppressed": True}},
+        )
+    )
+    (section,) = view.sections
+    (lead,) = section.tables
+    assert lead.id == "immediate-v1-path", "kinds show nothing, paths show some: the page leads with paths"
+    assert [row.label for row in lead.open_rows] == ["All released", "Signaling"]
+    assert lead.hidden.startswith("Not shown yet: Mitigation: access.")
+    assert "Each needs 5 people's answers about 2 allies or more, still 5 without any one ally's" in lead.hidden
+    by_kind = next(table for table in section.details if table.id == "immediate-v1-kind")
+    assert by_kind.hidden.startswith("None of the 2 kinds of action shows yet.")
+    assert any(row.label.startswith("Credit") for row in by_kind.rows), "the CSV keeps every row"
+
+
+def test_a_hidden_cell_says_what_would_show_it_where_the_release_recorded_it() -> None:
+    kinds = {
+        "credit": {"suppressed": True, "reason": "allies", "more_allies": 1},
+        "sponsor": {"suppressed": True, "reason": "people", "more_people": 2},
+    }
+    (section,) = build(_immediate(kinds, {})).sections
+    hidden = section.tables[0].hidden
+    assert "Credit: answers about 1 more ally" in hidden
+    assert "Sponsor: 2 more answers" in hidden
+    assert "fewer than" not in hidden
+
+
+def test_a_tie_is_said_as_a_tie_and_counts_read_in_the_plural_they_need() -> None:
+    (section,) = build(_immediate({}, {})).sections
+    (preference,) = (t for t in section.featured if t.id.endswith("prefer_next"))
+    assert preference.headline == "A tie: Make room for me to speak and Fix the process, chosen 3 times each."
+    assert "in 1 release;" in section.intro and "1 releases" not in section.intro
+
+
+def test_does_it_last_shows_its_overall_row_with_every_answer() -> None:
+    insights = _immediate({}, {})
+    released = insights["released"]
+    released["lasting"] = {
+        "overall": {
+            "immediate": {"responses": 6, "wanted": 0.5, "signaling": 4.0, "mitigation": None},
+            "followup": None,
+            "followup_30": {"suppressed": True},
+            "followup_90": None,
+        },
+        "by_path": {},
+        "by_kind": {},
+    }
+    view = build(insights)
+    assert view.lasting is not None
+    overall = view.lasting.tables[0]
+    assert overall.id == "lasting-overall" and overall.columns == ("Right after", "30 days", "90 days")
+    answers, wanted, valued = overall.rows[:3]
+    assert [v.text for v in answers.values] == ["6", "hidden by the release rules", "not yet"]
+    assert wanted.values[0].text == "50%" and valued.values[0].text == "4.0 of 5"
+    assert wanted.values[1].text == "" and valued.values[2].text == "", "no words where a moment does not ask it"
+
+
+def test_at_a_glance_counts_this_months_releases_from_the_first_month() -> None:
+    insights = _load_insights([], links=0, answers=0, declined=0)
+    labels = {row.label: row.values[0].text for row in build(insights).summary.rows}  # type: ignore[union-attr]
+    assert labels["Answers released"] == "11" and labels["Released in Nov 2026"] == "5"

@@ -105,10 +105,13 @@ def test_a_release_is_read_by_construct_across_questionnaires() -> None:
     assert view.released and view.responses == 5
     assert view.wanted.share("no") == 0.2
     assert view.wanted.labels["partly"] == "Partly"
-    assert view.felt_signaling == Strength(strong=6, rated=7)
-    assert view.felt_mitigation == Strength(strong=1, rated=6)  # "na" and "I don't know" count neither way
+    # 7 ratings from 5 people (3 questions): people are the most who answered one of them.
+    assert view.felt_signaling == Strength(strong=6, rated=7, people=5)
+    assert view.felt_mitigation == Strength(strong=1, rated=6, people=5)  # "na", "I don't know": neither way
     assert view.preferences.answered == 9
     assert view.preferences.ranked()[0] == ("fix_process", 5)
+    assert view.preferences.leaders() == ["fix_process"]
+    assert reading.Tally(2, {"a": 1, "b": 1}).leaders() == ["a", "b"], "a tie is two, not the first by name"
     assert view.preferences.labels["connect_me"] == "Connect me with someone"
     assert view.recognition.counts == {"private": 3}
     assert view.comments == ["thanks"]
