@@ -845,10 +845,10 @@ def build(insights: GroupInsights) -> Insights:
     released = insights.released
     views = released.questionnaires
     ordered = sorted(views, key=_section_key)
-    stages = [qid.split(".", 1)[0] for qid in ordered]
+    stage_of = [qid.split(".", 1)[0] for qid in ordered]
     sections = tuple(
-        questionnaire_section(qid, views[qid], k, insights.min_allies, versioned=stages.count(stage) > 1)
-        for qid, stage in zip(ordered, stages, strict=True)
+        questionnaire_section(qid, views[qid], k, insights.min_allies, versioned=stage_of.count(stage) > 1)
+        for qid, stage in zip(ordered, stage_of, strict=True)
     )
     trend_rows = tuple(Row(month_label(point.month), (count(point.responses),)) for point in released.trend)
     trend = None
