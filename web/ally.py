@@ -34,13 +34,13 @@ bp.before_request(protect)
 
 _l = lazy_gettext
 
-# The kind picker groups the kinds (web.labels) by signaling and mitigation.
+# The kind picker groups the kinds (feedback.kinds) by signaling and mitigation.
 PATH_GROUPS = (
-    ("signaling", _l("Signaling: helps them feel valued, seen and safe"), ("amplify", "credit", "other")),
+    ("signaling", _l("Signaling: helps them feel valued, seen and safe"), kinds.on_paths({kinds.SIGNALING})),
     (
         "mitigation",
         _l("Mitigation: removes a barrier between people or in the system, or opens access"),
-        ("confront_bias", "mentor", "share_resource", "sponsor", "connect", "change_process"),
+        kinds.on_paths(kinds.MITIGATION_PATHS),
     ),
 )
 STAGE_TEXT = {

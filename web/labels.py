@@ -3,22 +3,9 @@ and a one-line hint; a stage's label from feedback.stages, with the follow-up da
 
 from flask import current_app
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from feedback import stages
-from feedback.kinds import KIND_NAMES, kind_name
-
-KIND_HINTS = {
-    "amplify": _l("Repeat or point back to their idea so it is heard"),
-    "credit": _l("Name them as the source of their work or idea"),
-    "other": _l("Any other support"),
-    "confront_bias": _l("Interrupt a biased remark or behaviour"),
-    "mentor": _l("Share what you know so they can navigate the place"),
-    "share_resource": _l("Pass on information, tools or budget they lacked"),
-    "sponsor": _l("Put their name forward for an opportunity"),
-    "connect": _l("Connect them with someone who can open a door"),
-    "change_process": _l("Fix the rule or habit that created the barrier"),
-}
+from feedback.kinds import ALL, kind_name
 
 
 def kind_label(kind: str) -> str:
@@ -28,7 +15,7 @@ def kind_label(kind: str) -> str:
 
 def kind_text() -> dict[str, tuple[str, str]]:
     """Each kind's name and hint, translated, for the templates."""
-    return {kind: (kind_label(kind), str(KIND_HINTS[kind])) for kind in KIND_NAMES}
+    return {kind.id: (kind_label(kind.id), str(gettext(kind.hint))) for kind in ALL}
 
 
 def moment_text() -> dict[str, str]:
