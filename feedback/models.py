@@ -117,9 +117,15 @@ class Action(Base):
     ally_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     summary: Mapped[str] = mapped_column(String(200))
-    occurred_on: Mapped[date] = mapped_column(Date)
+    # None while the action is planned: the ally asks for advice before acting, and gives
+    # the day when marking it done (only then can they ask whether it helped).
+    occurred_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     visibility: Mapped[str] = mapped_column(String(10))
     created_on: Mapped[date] = mapped_column(Date)
+
+    @property
+    def planned(self) -> bool:
+        return self.occurred_on is None
 
 
 class FeedbackRequest(Base):

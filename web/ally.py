@@ -27,7 +27,7 @@ from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
 from web.labels import due_text, kind_text, moment_text
-from web.schemas import ActionForm, RequestForm
+from web.schemas import ActionForm, DoneForm, RequestForm
 
 bp = Blueprint("ally", __name__, url_prefix="/ally")
 bp.before_request(protect)
@@ -91,6 +91,7 @@ ACTION_FIELDS = {
     "kind": _l("Choose what kind of help it was."),
     "summary": _l("Describe what you did in one line, up to 200 characters."),
     "occurred_on": _l("Give the day it happened, not in the future."),
+    "when": _l("Choose whether you did it already or are thinking of doing it."),
     "visibility": _l("Choose whether it happened in public or in private."),
 }
 REQUEST_FIELDS = {
@@ -101,6 +102,9 @@ REQUEST_FIELDS = {
 NOTE_FIELDS = {"text": _l("Keep the note to %(n)s characters or fewer.", n=notes.MAX_CHARS)}
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 _ADDRESS_FIELD = re.compile(r"recipients\.([0-9]+)")
+
+
+DONE_FIELDS = {"occurred_on": _l("Give the day you did it: not in the future, nor before you planned it.")}
 
 
 class NoteIn(Schema):
@@ -173,11 +177,20 @@ def home() -> Any:
 def new_action() -> Any:
     mine = groups.list_groups(session(), me())
     errors: dict[str, str] = {}
-    form: dict[str, Any] = {"occurred_on": utcnow().date().isoformat()}
+    form: dict[str, Any] = {"occurred_on": utcnow().date().isoformat(), "when": "done"}
     if request.method == "POST":
         form = request.form.to_dict()
+        data = _form("group_id")
+        # A planned action has no day yet: the ally asks for advice first, and marks it done later.
+        when = data.pop("when", "done")  # clients that predate planned actions send no "when"
+        if when == "planned":
+            data.pop("occurred_on", None)
         try:
-            body = load(ActionForm(), _form("group_id"))
+            if when not in ("done", "planned"):
+                raise Invalid("the action is not valid", {"when": "missing"})
+            if when == "done" and not str(data.get("occurred_on", "")).strip():
+                raise Invalid("the action is not valid", {"occurred_on": "missing"})
+            body = load(ActionForm(), data)
             action = actions.log_action(session(), me(), today=utcnow().date(), **body)
             session().commit()
         except ValidationError as exc:
@@ -206,13 +219,19 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
     ("email" or "share") when it comes back with ``errors``."""
     action = actions.own_action(session(), me(), action_id)  # another ally's action: 404
     offers = followup_offers(session(), me(), action_id, today=utcnow().date())
-    # A follow-up is offered on its due day, not before (asking early is refused with its due day).
-    open_stages = [s for s in STAGE_TEXT if s not in offers or offers[s].open]
+    # A follow-up is offered on its due day, not before (asking early is refused with its due day);
+    # a planned action asks only for advice until it is marked done.
+    open_stages = [
+        s for s in STAGE_TEXT if (s not in offers or offers[s].open) and (s == "advice" or not action.planned)
+    ]
     wanted = request.args.get("stage", "")  # the reminder's link preselects the follow-up that is due
     context.setdefault("errors", {})
     context.setdefault("which", "email")
     context.setdefault("address_errors", [])
-    context.setdefault("form", {"stage": wanted if wanted in open_stages else "immediate", "count": "1"})
+    default = "advice" if action.planned else "immediate"
+    context.setdefault("form", {"stage": wanted if wanted in open_stages else default, "count": "1"})
+    context.setdefault("done_errors", {})
+    context.setdefault("today", utcnow().date().isoformat())
     page = render_template(
         "ally/action.html",
         action=action,
@@ -235,6 +254,22 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
 @login_required
 def action(action_id: int) -> Any:
     return _action_page(action_id)
+
+
+@bp.post("/actions/<id:action_id>/done")
+@login_required
+def mark_done(action_id: int) -> Any:
+    """The planned action happened: from now on the ally can ask whether it helped."""
+    try:
+        body = load(DoneForm(), request.form.to_dict())
+        actions.mark_done(session(), me(), action_id, occurred_on=body["occurred_on"], today=utcnow().date())
+        session().commit()
+    except ValidationError as exc:
+        return _action_page(action_id, 400, done_errors=_in_words(errors_of(exc), DONE_FIELDS))
+    except Invalid as exc:
+        session().rollback()
+        return _action_page(action_id, 400, done_errors=_in_words(exc.fields, DONE_FIELDS))
+    return redirect(url_for("ally.action", action_id=action_id))
 
 
 @bp.get("/actions/<id:action_id>/links")

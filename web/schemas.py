@@ -48,8 +48,12 @@ class ActionForm(Schema):
     group_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=bounds.MAX_ID))
     kind = fields.String(required=True, validate=validate.OneOf(kinds.KINDS))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=bounds.SUMMARY_CHARS))
-    occurred_on = fields.Date(required=True)
+    occurred_on = fields.Date()  # left out for a planned action; the page asks "Have you done it yet?"
     visibility = fields.String(required=True, validate=validate.OneOf(kinds.VISIBILITIES))
+
+
+class DoneForm(Schema):
+    occurred_on = fields.Date(required=True)
 
 
 class RequestForm(Schema):

@@ -32,10 +32,12 @@ def log_action(
     group_id: int,
     kind: str,
     summary: str,
-    occurred_on: date,
+    occurred_on: date | None = None,
     visibility: str,
     today: date,
 ) -> Action:
+    """Log what the ally did on ``occurred_on``, or, with no day, what they are thinking of
+    doing: a planned action, to ask advice about before acting."""
     membership(session, ally.id, group_id)  # allies and leads may both log what they did
     summary = text.clean(summary)  # recipients read it on their answer page: no bidi override or hidden characters
     errors = {}
@@ -43,7 +45,7 @@ def log_action(
         errors["kind"] = "must be one of " + ", ".join(kinds.KINDS)
     if visibility not in kinds.VISIBILITIES:
         errors["visibility"] = "must be public or private"
-    if occurred_on > today + timedelta(days=1):
+    if occurred_on is not None and occurred_on > today + timedelta(days=1):
         errors["occurred_on"] = "cannot be in the future"
     if not summary:
         errors["summary"] = "must not be blank"
@@ -63,10 +65,27 @@ def log_action(
     return action
 
 
+def mark_done(session: Session, ally: Account, action_id: int, *, occurred_on: date, today: date) -> Action:
+    """The planned action happened on ``occurred_on``: from now on the ally can ask whether it helped."""
+    action = own_action(session, ally, action_id)
+    if action.occurred_on is not None:
+        raise Invalid("the action is done already", {"occurred_on": "this action is marked done already"})
+    if occurred_on > today + timedelta(days=1):
+        raise Invalid("the action is not valid", {"occurred_on": "cannot be in the future"})
+    if occurred_on < action.created_on - timedelta(days=1):
+        raise Invalid("the action is not valid", {"occurred_on": "cannot be before the action was planned"})
+    action.occurred_on = occurred_on
+    session.flush()
+    return action
+
+
 def list_actions(session: Session, ally: Account) -> list[Action]:
+    """Planned actions first (newest first), then what was done, newest first."""
     return list(
         session.scalars(
-            select(Action).where(Action.ally_id == ally.id).order_by(Action.occurred_on.desc(), Action.id.desc())
+            select(Action)
+            .where(Action.ally_id == ally.id)
+            .order_by(Action.occurred_on.is_(None).desc(), Action.occurred_on.desc(), Action.id.desc())
         )
     )
 
@@ -97,6 +116,8 @@ def _new_request(
     """
     if stage not in stages.IDS:
         errors = {"stage": "must be one of " + ", ".join(stages.IDS), **errors}
+    elif stage != "advice" and action.occurred_on is None:
+        errors = {"stage": "a planned action can only ask for advice: mark it done first", **errors}
     if errors:
         raise Invalid("the request is not valid", errors)
     if stage in followups.FOLLOWUP_STAGES:

@@ -32,7 +32,7 @@ class ActionShown:
 
     kind: str
     summary: str
-    occurred_on: date
+    occurred_on: date | None  # None: a planned action, advice asked before acting
 
 
 @dataclass(frozen=True)

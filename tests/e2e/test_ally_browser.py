@@ -39,10 +39,14 @@ def test_an_ally_logs_asks_by_email_shares_a_link_reads_pooled_results_and_write
     _check(page, "ally-log-action")
     page.get_by_role("button", name="Save this action").click()  # nothing filled in: errors, not a crash
     page.get_by_role("alert").wait_for()
-    assert page.get_by_label("What you did, in one line").get_attribute("aria-invalid") == "true"
+    assert (
+        page.get_by_label("What you did, or are thinking of doing, in one line").get_attribute("aria-invalid") == "true"
+    )
     _check(page, "ally-log-action-errors")
     page.get_by_role("radio", name="Credit").check()
-    page.get_by_label("What you did, in one line").fill("Credited your design in Tuesday's review")
+    page.get_by_label("What you did, or are thinking of doing, in one line").fill(
+        "Credited your design in Tuesday's review"
+    )
     page.get_by_role("radio", name="In public (others saw it)").check()
     page.get_by_role("button", name="Save this action").click()
 
@@ -133,7 +137,7 @@ def test_without_javascript_asking_by_email_works_and_shared_links_are_plain_sel
     join(page, live_server, lead, group_id, "noor@example.org")
     page.goto(live_server.url + "/ally/actions/new")
     page.get_by_role("radio", name="Change a process").check()
-    page.get_by_label("What you did, in one line").fill("Changed the on-call rota")
+    page.get_by_label("What you did, or are thinking of doing, in one line").fill("Changed the on-call rota")
     page.get_by_role("radio", name="In private (one to one)").check()
     page.get_by_role("button", name="Save this action").click()
     page.get_by_role("radio", name="Ask for advice").check()
@@ -151,3 +155,37 @@ def test_without_javascript_asking_by_email_works_and_shared_links_are_plain_sel
     assert "/r/" in page.get_by_label("Link 1", exact=True).input_value()
     # axe needs JavaScript in the page; the same page with JavaScript is checked in the test above.
     screenshot(page, "ally-links-no-js")
+
+
+def test_an_ally_asks_advice_before_acting_then_marks_it_done(live_server: LiveServer, page: Any) -> None:
+    sign_up(page, live_server, "Robin", "robin@example.org")
+    lead = Person(live_server.app.test_client(), "Lee")
+    group_id = lead.create_group("Women in Engineering")
+    join(page, live_server, lead, group_id, "robin@example.org")
+    page.get_by_role("link", name="Log an action").click()
+    page.get_by_role("radio", name="Not yet: I am thinking of doing this").check()
+    page.get_by_role("radio", name="Introduce").check()
+    page.get_by_label("What you did, or are thinking of doing, in one line").fill("Introduce Sam to the platform team")
+    page.get_by_label("When it happened").fill("")
+    page.get_by_role("radio", name="In private (one to one)").check()
+    _check(page, "ally-plan-action")
+    page.get_by_role("button", name="Save this action").click()
+    page.get_by_role("heading", name="Introduce Sam to the platform team").wait_for()
+    assert page.get_by_text("Not yet: you are thinking of doing this").is_visible()
+    assert page.get_by_role("radio", name="Ask whether it helped").count() == 0
+    _check(page, "ally-planned-action")
+    page.get_by_role("radio", name="Ask for advice").check()
+    page.get_by_label("Their work email addresses").fill("sam@example.org")
+    page.get_by_role("button", name="Email them the question").click()
+    page.get_by_role("status").filter(has_text="Allyloop is emailing 1 colleague").wait_for()
+    page.get_by_role("button", name="Mark it done").click()
+    page.get_by_role("radio", name="Ask whether it helped").wait_for()
+    _check(page, "ally-action-marked-done")
+
+    recipient = Recipient(live_server.app.test_client())
+    advice = inbox(live_server.app, "sam@example.org")[-1]
+    assert recipient.client.get(f"/r/{advice}").status_code == 200
+    page.goto(f"{live_server.url}/r/{advice}")
+    assert page.get_by_text("is thinking of doing this, and would like your view before they act").is_visible()
+    assert_accessible(page)
+    screenshot(page, "recipient-advice")

@@ -10,7 +10,7 @@ import pytest
 
 from crypto.encoding import b64u_decode
 from tests.conftest import Person, Recipient
-from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
+from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot
 
 SUMMARY = "Asked Dana to present her own results"
 COMMENT = "The rhubarb meeting went better after that"  # a word no envelope may carry in plain text
@@ -165,6 +165,63 @@ def test_a_comment_without_an_audience_is_not_sent_until_one_is_chosen(loop: Loo
     with page.expect_request(lambda request: request.method == "POST"):
         page.get_by_role("button", name="Send my answer").click()
     page.get_by_role("heading", name="Thank you").wait_for()
+
+
+def test_every_problem_shows_at_once_beside_its_field_with_a_summary_that_links_to_it(loop: Loop, js_page: Any) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_label("Yes").check()
+    downsides = page.get_by_role("group", name="Did it have any downsides for you?")
+    downsides.get_by_label("It drew attention I didn't want").check()
+    downsides.get_by_label("No downsides").check()
+    write_comment(page, COMMENT)  # and no audience chosen
+    page.get_by_role("button", name="Send my answer").click()
+    summary = page.locator("#form-problems")
+    summary.wait_for()
+    links = summary.get_by_role("link")
+    assert links.count() == 2, "both problems at once, not one at a time"
+    assert "Did it have any downsides for you?" in links.nth(0).inner_text()
+    assert "Choose who may read your comment" in links.nth(1).inner_text()
+    assert downsides.locator(".error").inner_text().startswith("“No downsides” cannot be combined")
+    audience = page.get_by_role("group", name="If you write a comment, who may read it?")
+    assert "Choose who may read your comment" in audience.locator(".error").inner_text()
+    assert traffic.posts() == []
+    assert_accessible(page)
+    screenshot(page, "recipient-errors-at-once")
+    links.nth(1).click()
+    assert page.evaluate("document.activeElement.name") == "audience"
+    downsides.get_by_label("It drew attention I didn't want").uncheck()
+    audience.get_by_label("Nobody").check()
+    with page.expect_request(lambda request: request.method == "POST"):
+        page.get_by_role("button", name="Send my answer").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert page.locator("[data-js-error]").count() == 0
+
+
+@pytest.mark.parametrize("kind", ["credit", "mentor", "connect", "change_process"])  # one kind per path
+def test_on_a_phone_send_is_within_three_screens(live_server: LiveServer, page: Any, kind: str) -> None:
+    client = live_server.app.test_client()
+    lead, ally = Person(client, "Lee"), Person(client, "Alex")
+    group = lead.create_group()
+    lead.add(group, ally)
+    (token,) = ally.ask(ally.log_action(group, kind=kind, summary=SUMMARY), count=1)
+    page.set_viewport_size(PHONE)
+    open_answer_page(page, f"{live_server.url}/r/{token}")
+    send = page.get_by_role("button", name="Send my answer").bounding_box()
+    assert send is not None
+    assert send["y"] + send["height"] <= 3 * PHONE["height"], f"{kind}: Send ends at {send['y'] + send['height']} px"
+
+
+def test_the_progress_counts_the_questions_answered(loop: Loop, js_page: Any) -> None:
+    page = js_page
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    progress = page.locator("#progress")
+    assert "7 questions" in progress.inner_text()
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_label("Yes").check()
+    page.get_by_role("group", name="Does speaking up feel safer because of it?").get_by_label("3", exact=True).check()
+    assert "2 of 7 answered" in progress.inner_text()
+    page.get_by_role("group", name="Was this kind of help something you wanted?").get_by_role("button").click()
+    assert "1 of 7 answered" in progress.inner_text()
 
 
 def test_an_answer_can_be_cleared_so_every_question_stays_skippable(loop: Loop, js_page: Any) -> None:
@@ -322,7 +379,13 @@ def test_without_javascript_the_form_posts_and_the_server_seals(loop: Loop, page
     page.get_by_role("button", name="Send my answer").click()  # no audience chosen: sent back, not guessed
     assert "Choose who may read your comment" in page.get_by_role("alert").inner_text()
     screenshot(page, "recipient-no-js-needs-a-look")
-    fill_answers(page)
+    # Nothing typed or chosen was lost: only the audience is left to choose.
+    assert (
+        page.get_by_role("group", name="Was this kind of help something you wanted?")
+        .get_by_label("Partly")
+        .is_checked()
+    )
+    assert page.get_by_label("Is there one thing that would have made it more useful?").input_value() == COMMENT
     page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
     page.get_by_role("button", name="Send my answer").click()
     page.get_by_role("heading", name="Thank you").wait_for()

@@ -9,7 +9,7 @@ from api.clock import utcnow
 from api.extensions import Blueprint, session
 from api.jobs.adapters import delivery_keys
 from api.jobs.deliver import deliveries_waiting
-from api.resources.actions.schemas import ActionIn, ActionOut, RequestIn, RequestOut, RequestStatusOut
+from api.resources.actions.schemas import ActionIn, ActionOut, DoneIn, RequestIn, RequestOut, RequestStatusOut
 from api.resources.auth import current_account, login_required
 from feedback.services import actions
 
@@ -21,8 +21,21 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="
 @blp.arguments(ActionIn)
 @blp.response(201, ActionOut)
 def log_action(body: dict[str, Any]) -> Any:
-    """Log something you did for a colleague"""
+    """Log something you did for a colleague, or (with no occurred_on) something you are thinking of doing"""
     action = actions.log_action(session(), current_account(), today=utcnow().date(), **body)
+    session().commit()
+    return action
+
+
+@blp.route("/<id:action_id>/done", methods=["POST"])
+@login_required
+@blp.arguments(DoneIn)
+@blp.response(200, ActionOut)
+def mark_done(body: dict[str, Any], action_id: int) -> Any:
+    """Mark a planned action done, on the day you did it: then you can ask whether it helped"""
+    action = actions.mark_done(
+        session(), current_account(), action_id, occurred_on=body["occurred_on"], today=utcnow().date()
+    )
     session().commit()
     return action
 

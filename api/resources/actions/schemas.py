@@ -10,8 +10,17 @@ class ActionIn(Schema):
     group_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=bounds.MAX_ID))
     kind = fields.String(required=True, validate=validate.OneOf(kinds.KINDS))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=bounds.SUMMARY_CHARS))
-    occurred_on = fields.Date(required=True)
+    occurred_on = fields.Date(
+        metadata={
+            "description": "the day you did it; leave it out for something you are thinking of doing (a planned"
+            " action: ask for advice first, mark it done later)"
+        }
+    )
     visibility = fields.String(required=True, validate=validate.OneOf(kinds.VISIBILITIES))
+
+
+class DoneIn(Schema):
+    occurred_on = fields.Date(required=True, metadata={"description": "the day you did it"})
 
 
 class ActionOut(Schema):
@@ -20,7 +29,10 @@ class ActionOut(Schema):
     kind = fields.String()
     path = fields.Function(lambda action: kinds.path_of(action.kind))
     summary = fields.String()
-    occurred_on = fields.Date()
+    occurred_on = fields.Date(allow_none=True, metadata={"description": "null while the action is planned"})
+    planned = fields.Boolean(
+        metadata={"description": "thinking of doing it: only advice can be asked until it is marked done"}
+    )
     visibility = fields.String()
 
 
