@@ -29,10 +29,12 @@ class Settings:
     port: int
     key_encryption_key: bytes | None  # only the worker (or the in-process jobs) needs it
     link_days: int = 30
-    # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs.py).
+    # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs/schedule.py).
     release_interval_seconds: int = 600
     # Processes that open the answers of a large release (feedback/opening.py); 1: the job's own.
     release_processes: int = 1
+    # From this many answers on, a release opens them on RELEASE_PROCESSES processes (tests lower it).
+    release_pool_from: int = 30_000
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True

@@ -67,7 +67,8 @@ log = logging.getLogger("allyloop.jobs")
 class ReleaseSettings:
     k: int
     comment_key: bytes  # at-rest key for released comments
-    processes: int = 1  # a release of POOL_FROM answers or more opens them on this many processes
+    processes: int = 1  # a release of pool_from answers or more opens them on this many processes
+    pool_from: int = POOL_FROM
 
 
 @dataclass
@@ -264,7 +265,7 @@ def _open_pending(session: Session, scope_id: int, *, keys: KeyLoader, settings:
     )
     builder = counting.builder()
     counted = _Counted(document=None, released=array("q"), invalid=array("q"), comments=[])
-    processes = settings.processes if count >= POOL_FROM else 1
+    processes = settings.processes if count >= settings.pool_from else 1
     kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
     for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
         builder.merge(batch.counts)

@@ -19,6 +19,7 @@ def release_settings(app: Flask) -> jobs.ReleaseSettings:
         k=settings.release_min_responses,
         comment_key=app.config["COMMENT_KEY"],
         processes=settings.release_processes,
+        pool_from=settings.release_pool_from,
     )
 
 

@@ -10,7 +10,6 @@ from flask import Flask
 
 from api.extensions import db
 from api.jobs.release import run_due_now
-from feedback import jobs
 from tests.conftest import Person, Recipient, build_app
 
 KINDS = ("credit", "amplify", "sponsor")
@@ -21,7 +20,9 @@ def publish(tmp_path: Path, processes: int) -> tuple[dict[str, Any], list[dict[s
 
     Returns the group's insights, each ally's results, and how many answers were invalid.
     """
-    app: Flask = build_app(tmp_path, redis_url="redis://127.0.0.1:9/0", release_processes=processes)  # answers wait
+    app: Flask = build_app(
+        tmp_path, redis_url="redis://127.0.0.1:9/0", release_processes=processes, release_pool_from=1
+    )  # answers wait; every release counts as large
     client = app.test_client()
     lead, recipient = Person(client, "Lee"), Recipient(client)
     allies = [Person(client, name) for name in ("Ana", "Bo", "Cy")]
@@ -52,9 +53,8 @@ def publish(tmp_path: Path, processes: int) -> tuple[dict[str, Any], list[dict[s
 
 
 def test_opening_on_two_processes_publishes_what_one_process_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(jobs, "POOL_FROM", 1)  # every release counts as large here
     with caplog.at_level(logging.INFO, logger="allyloop.jobs"):
         one = publish(tmp_path / "one", processes=1)
         assert "processes" not in caplog.text
