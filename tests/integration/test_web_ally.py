@@ -368,7 +368,9 @@ def test_a_due_follow_up_shows_on_home_with_a_link_to_ask_and_goes_once_asked(
     assert "follow-up on" not in robin.get("/ally/").text  # not due yet
     make_due(app, action_id, "followup_30", on=date(2026, 1, 5))
     home = robin.get("/ally/").text
-    assert "Your 30-day follow-up on “Introduced Kim to the platform team” is due since 2026-01-05." in home
+    assert "Your 30-day follow-up on “Introduced Kim to the platform team” is due since Jan 5, 2026." in home, (
+        "a date as the reader's language writes it"
+    )
     link = f'href="/ally/actions/{action_id}?stage=followup_30#ask"'
     assert link in home
     page = robin.get(f"/ally/actions/{action_id}?stage=followup_30").text
