@@ -683,7 +683,9 @@ def lasting_overall(overall: figures.Moments | None, k: int) -> Table | None:
         ("lasting", _("Lasted")),
         ("recurred_less", _("Came up less")),
     )
-    rows = tuple(Row(label, tuple(_overall_cell(side, measure, k) for side in moments)) for measure, label in measures)
+    every = [Row(label, tuple(_overall_cell(side, measure, k) for side in moments)) for measure, label in measures]
+    # A measure no moment shown asks (lasting, before any follow-up) is left out.
+    rows = tuple(row for row in every if any(value.text for value in row.values))
     notes = [
         _(
             "Every answer released, whatever the action. Wanted it: the share who wanted the help. Felt valued "

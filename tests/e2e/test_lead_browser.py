@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from api.extensions import db
 from feedback.models import Cohort, FeedbackRequest
-from tests.conftest import Person, inbox
+from tests.conftest import Person, Recipient, inbox
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot, sign_up
 from tests.integration.load_scenario import months_ago, page_month
 from tests.integration.test_web_lead import fill_group
@@ -155,3 +155,29 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     total = next(r for r in rows if r["row"] == "Answers released")
     assert total["value"] == str(released["responses"]) and released["responses"] > 0
     assert any(r["value"] == "suppressed" for r in rows)
+
+
+def test_a_group_whose_every_cell_shows_reads_as_numbers_alone(live_server: LiveServer, page: Any) -> None:
+    """Three allies, each crediting a colleague in public and asking five people: every cell of
+    every breakdown holds all the answers, so nothing is hidden and no line says so."""
+    sign_up(page, live_server, "Lee Lead", "lee.lead@example.org")
+    api = live_server.app.test_client()
+    lead = SignedUpInBrowser(api, "lee.lead@example.org", "a long enough password")
+    group_id = lead.create_group("Women in Engineering")
+    recipient = Recipient(api)
+    answers = {"wanted": "yes", "felt_recognised": 4, "changed_treatment": 2, "prefer_next": "make_room"}
+    for name in ("Ana", "Ben", "Cy"):
+        ally = Person(api, name)
+        lead.add(group_id, ally)
+        for token in ally.ask(ally.log_action(group_id, kind="credit", visibility="public"), count=5):
+            assert recipient.answer(token, answers).status_code == 202
+    page.goto(f"{live_server.url}/groups/{group_id}")
+    page.get_by_role("heading", name="Right after: did it help?").wait_for()
+    assert page.locator("p.hidden-cells").count() == 0, "no breakdown hides a cell"
+    assert page.locator("section > figure td.suppressed").count() == 0, "nothing open is a placeholder"
+    total = page.locator("#immediate-v1 > figure").first.locator("tbody tr").first
+    released = lead.get(f"/api/v1/groups/{group_id}/insights").get_json()["released"]["questionnaires"]
+    assert total.locator("td").first.inner_text() == str(released["immediate.v1"]["responses"]), total.inner_text()
+    assert page.get_by_text("Most chosen: Make room for me to speak.").count() == 1
+    assert_accessible(page)
+    screenshot(page, "lead-insights-full")
