@@ -185,16 +185,20 @@ def new_action() -> Any:
         when = data.pop("when", "done")  # clients that predate planned actions send no "when"
         if when == "planned":
             data.pop("occurred_on", None)
+        missing = {}  # said together with the schema's: every problem at once
+        if when not in ("done", "planned"):
+            missing["when"] = str(ACTION_FIELDS["when"])
+        if when == "done" and not str(data.get("occurred_on", "")).strip():
+            missing["occurred_on"] = str(ACTION_FIELDS["occurred_on"])
+            data.pop("occurred_on", None)
         try:
-            if when not in ("done", "planned"):
-                raise Invalid("the action is not valid", {"when": "missing"})
-            if when == "done" and not str(data.get("occurred_on", "")).strip():
-                raise Invalid("the action is not valid", {"occurred_on": "missing"})
             body = load(ActionForm(), data)
+            if missing:
+                raise Invalid("the action is not valid", missing)
             action = actions.log_action(session(), me(), today=utcnow().date(), **body)
             session().commit()
         except ValidationError as exc:
-            errors = _in_words(errors_of(exc), ACTION_FIELDS)
+            errors = {**_in_words(errors_of(exc), ACTION_FIELDS), **missing}
         except Invalid as exc:
             session().rollback()
             errors = _in_words(exc.fields, ACTION_FIELDS)

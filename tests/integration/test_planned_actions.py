@@ -104,3 +104,13 @@ def test_an_advice_email_never_names_a_day(lead: Person, ally: Person) -> None:
     (email,) = [m for m in outbox(ally.client.application) if "kim@example.org" in m["To"]]
     body = email.get_content()
     assert "before" in email["Subject"] and " did something" not in body
+
+
+def test_the_error_summary_links_to_each_field(app: Flask) -> None:
+    robin = WebAlly(app)
+    group_with(app, robin)
+    page = robin.post("/ally/actions/new", {"when": "done"}).text
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    for field in ("group_id", "kind", "summary", "occurred_on", "visibility"):
+        assert f'href="#{field}"' in summary, field
+        assert f'id="{field}"' in page, field
