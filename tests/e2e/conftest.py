@@ -19,7 +19,7 @@ from tests.conftest import inbox
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # git ignores it
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}  # the sizes issue 14 asks the screenshots at
 
 
 def _need_chromium() -> None:
