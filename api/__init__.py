@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from api import cli, errors, logs, resources, sqlite
+from api import cli, errors, logs, resources, sqlite, unit
 from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
 from api.jobs.inprocess import Background
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     resources.register(api)
     web.register(app)
     errors.register(app)  # after Api, so our error shape wins over flask-smorest's
+    unit.install(app)  # each request's writes commit when it ends well, and roll back otherwise
     cli.register(app)
     background = app.extensions["allyloop.jobs"] = Background(app)
     if settings.redis_url is None and not settings.jobs_inline:

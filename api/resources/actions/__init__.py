@@ -11,6 +11,7 @@ from api.jobs.adapters import delivery_keys
 from api.jobs.deliver import deliveries_waiting
 from api.resources.actions.schemas import ActionIn, ActionOut, DoneIn, RequestIn, RequestOut, RequestStatusOut
 from api.resources.auth import current_account, login_required
+from api.unit import after_commit
 from feedback.services import actions
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="Actions and feedback requests")
@@ -23,7 +24,6 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1/actions", description="
 def log_action(body: dict[str, Any]) -> Any:
     """Log something you did for a colleague, or (with no occurred_on) something you are thinking of doing"""
     action = actions.log_action(session(), current_account(), today=utcnow().date(), **body)
-    session().commit()
     return action
 
 
@@ -36,7 +36,6 @@ def mark_done(body: dict[str, Any], action_id: int) -> Any:
     action = actions.mark_done(
         session(), current_account(), action_id, occurred_on=body["occurred_on"], today=utcnow().date()
     )
-    session().commit()
     return action
 
 
@@ -69,8 +68,7 @@ def create_request(body: dict[str, Any], action_id: int) -> Any:
             domains=cfg.org_email_domains,
             keys=delivery_keys(),
         )
-        session().commit()  # the emails wait in the database before the 201: none is lost
-        deliveries_waiting()
+        after_commit(deliveries_waiting)  # the emails wait in the database before they go: none is lost
         return {
             "stage": body["stage"],
             "delivered": len(typed),
@@ -86,7 +84,6 @@ def create_request(body: dict[str, Any], action_id: int) -> Any:
         link_days=cfg.link_days,
         followup_days=cfg.followup_days,
     )
-    session().commit()
     return {
         "stage": body["stage"],
         "links": [
@@ -103,5 +100,5 @@ def list_requests(action_id: int) -> Any:
     """The requests about one of your actions: how many links, emails sent and waiting, and the
     addresses the mail server refused (shown once). Never which link was answered"""
     statuses = actions.request_statuses(session(), current_account(), action_id, key=delivery_keys().at_rest)
-    session().commit()  # the refusals shown are forgotten
+    # the refusals shown are forgotten when the request's unit of work commits
     return statuses

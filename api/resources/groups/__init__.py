@@ -21,6 +21,7 @@ from api.resources.groups.schemas import (
     RoleIn,
 )
 from api.resources.released import InsightsOut
+from api.unit import after_commit
 from feedback.services import groups, invitations, results
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")
@@ -33,7 +34,6 @@ blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Gr
 def create_group(body: dict[str, Any]) -> Any:
     """Create a group; the caller becomes its lead"""
     group = groups.create_group(session(), current_account(), name=body["name"], today=utcnow().date())
-    session().commit()
     return {"id": group.id, "name": group.name, "role": "lead"}
 
 
@@ -63,8 +63,7 @@ def invite(body: dict[str, Any], group_id: int) -> Any:
         domains=cfg.org_email_domains,
         letters=letters(),
     )
-    session().commit()
-    deliveries_waiting()
+    after_commit(deliveries_waiting)
     return {"status": "invited", "invited": invited}
 
 
@@ -82,7 +81,6 @@ def pending_invitations(group_id: int) -> Any:
 def withdraw_invitation(group_id: int, invitation_id: int) -> Any:
     """Withdraw a pending invitation: its link stops working (leads only)"""
     invitations.withdraw(session(), current_account(), group_id, invitation_id)
-    session().commit()
 
 
 @blp.route("/<id:group_id>/members/<id:account_id>", methods=["PATCH"])
@@ -92,7 +90,6 @@ def withdraw_invitation(group_id: int, invitation_id: int) -> Any:
 def set_role(body: dict[str, Any], group_id: int, account_id: int) -> Any:
     """Make a member an ally or a co-lead (leads only; never the owner, who hands the group over first)"""
     row = groups.set_role(session(), current_account(), group_id, account_id, role=body["role"])
-    session().commit()
     return row
 
 
@@ -102,7 +99,6 @@ def set_role(body: dict[str, Any], group_id: int, account_id: int) -> Any:
 def remove_member(group_id: int, account_id: int) -> Any:
     """Remove a member (leads only); never the owner, and a group always keeps one lead"""
     groups.remove_member(session(), current_account(), group_id, account_id)
-    session().commit()
     return None
 
 
@@ -113,7 +109,6 @@ def remove_member(group_id: int, account_id: int) -> Any:
 def hand_over(body: dict[str, Any], group_id: int) -> Any:
     """Hand the group over to another of its leads (its owner only)"""
     group = groups.hand_over(session(), current_account(), group_id, body["account_id"])
-    session().commit()
     return {"id": group.id, "name": group.name, "role": "lead"}
 
 
@@ -129,7 +124,6 @@ invitation_blp = Blueprint(
 def accept(token: str) -> Any:
     """Accept an invitation, signed in with the address it was sent to (a second accept answers the same)"""
     joined = invitations.accept(session(), current_account(), token, now=utcnow())
-    session().commit()
     return {"group_id": joined.group_id, "role": joined.role}
 
 
