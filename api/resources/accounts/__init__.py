@@ -25,6 +25,7 @@ from api.resources.accounts.schemas import (
     VerifyIn,
 )
 from api.resources.auth import bearer_token, current_account, login_required
+from api.unit import after_commit
 from crypto.tokens import rate_key
 from feedback.errors import Forbidden, Unverified
 from feedback.services import accounts
@@ -71,8 +72,7 @@ def create_account(body: dict[str, Any]) -> Any:
         letters=letters(),
         **body,
     )
-    session().commit()
-    deliveries_waiting()
+    after_commit(deliveries_waiting)
     return CHECK_EMAIL
 
 
@@ -83,7 +83,6 @@ def create_account(body: dict[str, Any]) -> Any:
 def verify(body: dict[str, Any]) -> Any:
     """Confirm an address with the token its verification email carries"""
     accounts.verify(session(), body["token"], now=utcnow())
-    session().commit()
     return {"verified": True}
 
 
@@ -110,7 +109,6 @@ def create_token(body: dict[str, Any]) -> Any:
         deliveries_waiting()
         raise
     token = accounts.issue_token(session(), account, now=now)
-    session().commit()
     return {"token": token, "expires_at": (now + accounts.TOKEN_LIFETIME).replace(tzinfo=UTC)}
 
 
@@ -120,7 +118,6 @@ def create_token(body: dict[str, Any]) -> Any:
 def revoke_token() -> Any:
     """Sign out this API token: it stops working at once"""
     accounts.revoke_token(session(), bearer_token())
-    session().commit()
 
 
 @blp.route("/tokens", methods=["DELETE"])
@@ -129,7 +126,6 @@ def revoke_token() -> Any:
 def sign_out_everywhere() -> Any:
     """Sign out everywhere: every API token and web session of the account stops working"""
     accounts.end_sessions(session(), current_account())
-    session().commit()
 
 
 @blp.route("/password-resets", methods=["POST"])
@@ -141,8 +137,7 @@ def request_reset(body: dict[str, Any]) -> Any:
     """Forgot your password: a reset link goes to the address, if it has an account (the answer is the same)"""
     _passwords_on()
     accounts.request_reset(session(), email=body["email"], now=utcnow(), letters=letters())
-    session().commit()
-    deliveries_waiting()
+    after_commit(deliveries_waiting)
     return CHECK_EMAIL
 
 
@@ -156,7 +151,6 @@ def reset_password(body: dict[str, Any], token: str) -> Any:
     accounts.reset_password(
         session(), token, password=body["password"], now=utcnow(), password_cost=_settings().password_cost
     )
-    session().commit()
     return {"status": "password changed; sign in again"}
 
 
@@ -173,5 +167,4 @@ def change_password(body: dict[str, Any]) -> Any:
         password=body["password"],
         password_cost=_settings().password_cost,
     )
-    session().commit()
     return {"status": "password changed; sign in again"}

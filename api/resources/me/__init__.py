@@ -85,4 +85,3 @@ def delete_account(body: dict[str, Any]) -> Any:
     account = current_account()
     leaving.check_confirmation(account, password=body.get("password"), confirm=body.get("confirm"))
     leaving.delete_account(session(), account)
-    session().commit()
