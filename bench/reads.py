@@ -25,7 +25,6 @@ insights request at the largest size.
 
 import argparse
 import cProfile
-import functools
 import gc
 import io
 import json
@@ -34,6 +33,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -47,7 +47,7 @@ from api.config import Settings
 from api.extensions import db
 from bench import envelopes
 from crypto import atrest, envelope, keyring, tokens
-from feedback import followups, jobs, questionnaires
+from feedback import closing, followups, jobs, questionnaires
 from feedback.models import (
     Account,
     Action,
@@ -81,6 +81,7 @@ BATCH = 5000
 class Dataset:
     n: int
     app: Any
+    kek: str
     group_id: int
     lead_id: int
     star_id: int
@@ -382,6 +383,7 @@ def build(workdir: Path, n: int, seed: int = 11) -> Dataset:
         )
         b.released_answers(answers)
         b.actions(group.id, allies, group_scope, n // ANSWERS_PER_ACTION)
+        closing.close(session, group.id, today=b.today, k=K)  # as the tick did when this month began
 
         # The star: bulk cohorts in their own view, and in their group's (which no one reads here).
         star_cohorts = b.bulk_cohorts(ally_scopes[star.id], bulk, ally_templates, [star.id])
@@ -419,7 +421,7 @@ def build(workdir: Path, n: int, seed: int = 11) -> Dataset:
     # No background ticks while measuring: they would compete for the cores, and on SQLite
     # every transaction (a read too) takes the write lock, so a long read makes them wait.
     app.extensions["allyloop.jobs"].stop()
-    return Dataset(n, app, *ids, lead_token, star_token, time.monotonic() - started, counts)
+    return Dataset(n, app, kek, *ids, lead_token, star_token, time.monotonic() - started, counts)
 
 
 def _released(session: Any, scope_id: int) -> int:
@@ -429,20 +431,28 @@ def _released(session: Any, scope_id: int) -> int:
 # --- measuring ---------------------------------------------------------------------------
 
 
+ENDPOINTS = ("insights", "page", "feedback")
+
+
 def _get(data: Dataset, what: str) -> Callable[[], float]:
+    """One request to an endpoint: the insights API or HTML page (the lead), or the ally's
+    own feedback API (the star)."""
     client = data.app.test_client()
-    url, token = (
-        (f"/api/v1/groups/{data.group_id}/insights", data.lead_token)
-        if what == "insights"
-        else ("/api/v1/me/feedback", data.star_token)
-    )
-    headers = {"Authorization": f"Bearer {token}"}
+    url, token = {
+        "insights": (f"/api/v1/groups/{data.group_id}/insights", data.lead_token),
+        "page": (f"/groups/{data.group_id}", ""),
+        "feedback": ("/api/v1/me/feedback", data.star_token),
+    }[what]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if what == "page":  # the lead's web session, as signing in on the web sets it
+        with client.session_transaction() as cookie:
+            cookie["account_id"], cookie["generation"] = data.lead_id, 0
 
     def one() -> float:
         started = time.perf_counter()
         response = client.get(url, headers=headers)
         elapsed = time.perf_counter() - started
-        assert response.status_code == 200, response.get_json()
+        assert response.status_code == 200, response.status_code
         return elapsed
 
     return one
@@ -455,7 +465,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def measure(datasets: list[Dataset], *, rounds: int, requests: int) -> dict[tuple[int, str], list[tuple[float, float]]]:
     """Per (answers, endpoint): each round's (p50, p95) in ms. Sizes and endpoints take turns."""
-    calls = {(d.n, what): _get(d, what) for d in datasets for what in ("insights", "feedback")}
+    calls = {(d.n, what): _get(d, what) for d in datasets for what in ENDPOINTS}
     for call in calls.values():  # warm up: first queries, imports, caches
         call()
     out: dict[tuple[int, str], list[tuple[float, float]]] = {key: [] for key in calls}
@@ -468,6 +478,62 @@ def measure(datasets: list[Dataset], *, rounds: int, requests: int) -> dict[tupl
             times = [calls[key]() * 1000 for _ in range(requests)]
             out[key].append((percentile(times, 0.5), percentile(times, 0.95)))
     return out
+
+
+def release_costs(datasets: list[Dataset], rounds: int) -> dict[int, list[float]]:
+    """Per size: the time (ms) of each round's release of 5 new answers into the star's own
+    view, which holds that many released already (a real release: sealed envelopes opened,
+    a cohort written, its view extended, committed). Sizes take turns, round after round."""
+    out: dict[int, list[float]] = {d.n: [] for d in datasets}
+    for index in range(rounds):
+        for data in datasets[index % len(datasets) :] + datasets[: index % len(datasets)]:
+            with data.app.app_context():
+                b = Builder(data.app, data.kek, random.Random(index))
+                star = b.session.get(Account, data.star_id)
+                assert star is not None
+                mine = scope_for(b.session, "ally", star.id, QUESTIONNAIRE_ID)
+                theirs = b.session.scalars(
+                    select(Scope).where(Scope.kind == "group", Scope.subject_id != data.group_id)
+                ).one()
+                b.pending([(star, mine, theirs)] * 5)
+                gc.collect()
+                started = time.perf_counter()
+                b.release(mine)
+                out[data.n].append((time.perf_counter() - started) * 1000)
+                db.session.remove()
+    return out
+
+
+def peak_memory(data: Dataset) -> dict[str, float]:
+    """Peak Python memory (MB, tracemalloc) of one insights request, one HTML page, one
+    ``me/feedback`` request, and one 5-answer release: what each allocates on top of the app."""
+    out: dict[str, float] = {}
+    for what in ENDPOINTS:
+        call = _get(data, what)
+        call()
+        gc.collect()
+        tracemalloc.start()
+        call()
+        out[what] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    with data.app.app_context():
+        b = Builder(data.app, data.kek, random.Random(1))
+        star = b.session.get(Account, data.star_id)
+        assert star is not None
+        mine = scope_for(b.session, "ally", star.id, QUESTIONNAIRE_ID)
+        theirs = b.session.scalars(select(Scope).where(Scope.kind == "group", Scope.subject_id != data.group_id)).one()
+        b.pending([(star, mine, theirs)] * 5)
+        gc.collect()
+        tracemalloc.start()
+        b.release(mine)
+        out["release"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        db.session.remove()
+    return out
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
 def _timed(call: Callable[[], Any], repeat: int) -> float:
@@ -509,15 +575,6 @@ def parts(data: Dataset, repeat: int) -> dict[str, float]:
             ),
             "followup_rate": _timed(lambda: followups.followup_rate(session, data.group_id, today=today, k=K), repeat),
             "response_load": _timed(lambda: load.response_load(session, data.group_id, today=today, k=K), repeat),
-            "response_load: links by month": _timed(
-                lambda: load._links_by_month(session, data.group_id, load.month_of(today)), repeat
-            ),
-            "response_load: answers by month, every cohort document (today)": _timed(
-                lambda: load._answers_by_month(session, data.group_id, load.month_of(today)), repeat
-            ),
-            "response_load: answers by month, from the views' months (proposed)": _timed(
-                lambda: _answers_from_views(session, data.group_id, load.month_of(today)), repeat
-            ),
             "group_insights(comments=50) without today: its views, comments and checks": _timed(
                 lambda: results.group_insights(session, lead, data.group_id, k=K, comment_key=key, comments=50), repeat
             ),
@@ -536,24 +593,6 @@ def parts(data: Dataset, repeat: int) -> dict[str, float]:
         }
         db.session.remove()
     return out
-
-
-def _answers_from_views(session: Any, group_id: int, cutoff: date) -> dict[date, tuple[int, int]]:
-    """What ``load._answers_by_month`` gives, read from the group's views (one row per
-    scope) instead of every cohort document: the change proposed for response_load."""
-    by_month: dict[date, tuple[int, int]] = {}
-    rows = session.execute(
-        select(ScopeView.months)
-        .join(Scope, Scope.id == ScopeView.scope_id)
-        .where(Scope.kind == "group", Scope.subject_id == group_id)
-    )
-    for (months,) in rows:
-        for label, released in months.items():
-            month = date.fromisoformat(f"{label}-01")
-            if month < cutoff:
-                n, no = by_month.get(month, (0, 0))
-                by_month[month] = (n + released["responses"], no + released["declined"])
-    return by_month
 
 
 def _recomputed(session: Any, scope_ids: list[int], key: bytes) -> None:
@@ -582,17 +621,6 @@ def profile(data: Dataset) -> str:
     return out.getvalue()
 
 
-def propose() -> None:
-    """What-if: the endpoints as they would be once their callers change as proposed. The API
-    asks for the newest 50 comments, and the response load reads the answers it counts by
-    month from the views (``ScopeView.months``) rather than from every cohort document. The
-    follow-up rate and the links by month are left as they are."""
-    insights, feedback = results.group_insights, results.ally_feedback
-    results.group_insights = functools.partial(insights, comments=50)
-    results.ally_feedback = functools.partial(feedback, comments=50)
-    load._answers_by_month = _answers_from_views
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answers", type=int, nargs="+", default=[10_000, 100_000])
@@ -601,37 +629,38 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, help="requests per endpoint, size and round")
     parser.add_argument("--repeat", type=int, default=5, help="calls per part timed alone")
     parser.add_argument(
-        "--proposed",
+        "--gc-freeze",
         action="store_true",
-        help="measure the endpoints as they would be with the changes proposed to their callers (see propose())",
+        help="gc.freeze() once the datasets are built, as gunicorn.conf.py does once a worker has loaded the app",
     )
     args = parser.parse_args()
-    if args.proposed:
-        propose()
     datasets = []
     for n in args.answers:
         print(f"building {n:,} released answers ...", flush=True)
         data = build(args.workdir, n)
         print(f"  {data.setup_seconds:.0f} s: {json.dumps(data.counts)}", flush=True)
         datasets.append(data)
-    what = " (proposed callers: newest 50 comments, response load from the views)" if args.proposed else ""
-    print(f"{args.rounds} rounds of {args.requests} requests per endpoint and size{what} ...", flush=True)
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
+    frozen = " (gc.freeze() after loading)" if args.gc_freeze else ""
+    print(f"{args.rounds} rounds of {args.requests} requests per endpoint and size{frozen} ...", flush=True)
     measured = measure(datasets, rounds=args.rounds, requests=args.requests)
     print("\n| answers | endpoint | p50 ms, median (min-max) | p95 ms, median (min-max) |")
     print("|---|---|---|---|")
     for (n, what), values in measured.items():
-        p50s, p95s = [v[0] for v in values], [v[1] for v in values]
-        url = (
-            f"GET /api/v1/groups/{{id}}/insights (lead, {n:,} in the group)"
-            if what == "insights"
-            else (f"GET /api/v1/me/feedback (ally, {n:,} of theirs)")
-        )
-        print(
-            f"| {n:,} | {url} | {statistics.median(p50s):.1f} ({min(p50s):.1f}-{max(p50s):.1f}) "
-            f"| {statistics.median(p95s):.1f} ({min(p95s):.1f}-{max(p95s):.1f}) |"
-        )
-    if args.proposed:
-        return 0
+        url = {
+            "insights": f"GET /api/v1/groups/{{id}}/insights (lead, {n:,} in the group)",
+            "page": f"GET /groups/{{id}}, the HTML insights page (lead, {n:,} in the group)",
+            "feedback": f"GET /api/v1/me/feedback (ally, {n:,} of theirs)",
+        }[what]
+        print(f"| {n:,} | {url} | {_spread([v[0] for v in values])} | {_spread([v[1] for v in values])} |")
+    costs = release_costs(datasets, args.rounds)
+    print("\nA release of 5 answers into a view holding N, ms, median (min-max) over rounds:")
+    for n, times in costs.items():
+        print(f"  {n:,}: {_spread(times)}")
+    print("\nPeak Python memory (tracemalloc), MB, at the largest size:")
+    print("  " + json.dumps({k: round(v, 1) for k, v in peak_memory(datasets[-1]).items()}))
     print("\nParts, in-process, median ms:")
     for data in datasets:
         print(f"  {data.n:,}: " + json.dumps({k: round(v, 1) for k, v in parts(data, args.repeat).items()}))

@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -527,6 +528,10 @@ def main() -> int:
         DOC.parent.mkdir(exist_ok=True)
         DOC.write_text(document(args, info, rows, a, b, c, started, seconds) + _kept_sections())
         print(f"wrote {DOC.relative_to(ROOT)}")
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if left:  # a thread still running was running during the measured parts too
+        print(f"error: threads left running: {left}", file=sys.stderr)
+        return 1
     # Targets missed are reported, not fatal; a submit that was not accepted is.
     for run in (a, a_pg):
         if run is not None and (run.submit.statuses.get(202, 0) != run.submit.requests or run.submit.errors):

@@ -176,6 +176,9 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
         assert page.status_code == 200, page.get_json()
         body = envelopes.seal_for_page(page.get_json(), rng)
         work.append((f"/api/v1/answer/{token}", json.dumps(body).encode()))
+    # Its requests started the in-process jobs threads: left running, their ticks would
+    # compete with the servers being measured for the cores and the database.
+    app.extensions["allyloop.jobs"].stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

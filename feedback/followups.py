@@ -23,7 +23,6 @@ Only days are stored. Nothing here imports Flask; sending mail is a plain callab
 
 import hashlib
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -33,12 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback import mail, stages
+from feedback import closing, mail, stages
 from feedback.errors import Conflict
 from feedback.figures import FollowupRate
 from feedback.kinds import N_, kind_name
 from feedback.models import Account, Action, Followup, Membership
-from feedback.release import GROUP_RULE, safe_shares
 
 FOLLOWUP_STAGES: Final = stages.FOLLOWUPS
 DEFAULT_DAYS: Final = (30, 90)
@@ -266,47 +264,22 @@ def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _s
     return mail.Mail(to=reminder.to, subject=subject, body=body, key=key)
 
 
-# A follow-up asked within this of coming due counts as the ally following up.
-FOLLOW_UP_WINDOW = timedelta(days=30)
-
-
 def followup_rate(session: Session, group_id: int, *, today: date, k: int) -> FollowupRate:
     """The share of the group's actions whose ally followed up, as a group aggregate.
 
     An action counts as followed up when its first follow-up was asked within
-    ``FOLLOW_UP_WINDOW`` of coming due, and it is counted only once that window has closed
+    ``closing.FOLLOW_UP_WINDOW`` of coming due, and it is counted only once that window has closed
     before the first day of this month, so its status is final when it enters the figure.
     Like answers into a group cohort, actions enter in batches, oldest first, each batch
     the shortest run that passes the group pool rule on its own (at least k actions from at
     least two allies, still so with any one ally's taken away). So what the figure gains
     from one month to the next is never one ally's record; until the first batch, it is
-    suppressed. The batches are cut anew at each reading with the k in force: a changed
-    ``RELEASE_MIN_RESPONSES`` can move them, so change it rarely (answer cohorts, once
-    published, never move).
+    suppressed. Counted batches are stored as each month closes (``feedback.closing``) and
+    never cut again: an ally who leaves takes nothing out of them, and a changed
+    ``RELEASE_MIN_RESPONSES`` applies to the batches still to come.
     """
-    cutoff = today.replace(day=1)
-    rows = session.execute(
-        select(Action.id, Action.ally_id, Followup.due_on, Followup.asked_on)
-        .join(Followup, Followup.action_id == Action.id)
-        .where(Action.group_id == group_id)
-    ).all()
-    first: dict[int, tuple[date, date | None]] = {}  # action -> its first follow-up (due, asked)
-    owner: dict[int, int] = {}
-    for action_id, ally_id, due_on, asked_on in rows:
-        owner[action_id] = ally_id
-        if action_id not in first or due_on < first[action_id][0]:
-            first[action_id] = (due_on, asked_on)
-    closed = sorted((due, action_id) for action_id, (due, _) in first.items() if due + FOLLOW_UP_WINDOW < cutoff)
-    counted: list[int] = []
-    batch: list[int] = []
-    shares: Counter[int] = Counter()  # the batch's actions per ally
-    for _, action_id in closed:
-        batch.append(action_id)
-        shares[owner[action_id]] += 1
-        if safe_shares(shares, k=k, rule=GROUP_RULE):
-            counted += batch
-            batch, shares = [], Counter()
-    if not counted:
-        return FollowupRate(as_of=cutoff)
-    done = sum(1 for a in counted if (asked := first[a][1]) is not None and asked <= first[a][0] + FOLLOW_UP_WINDOW)
-    return FollowupRate(as_of=cutoff, actions=len(counted), followed_up=done)
+    state, _ = closing.advance(session, group_id, cutoff=today.replace(day=1), k=k)
+    as_of = state.through or today.replace(day=1)
+    if not state.actions:
+        return FollowupRate(as_of=as_of)
+    return FollowupRate(as_of=as_of, actions=state.actions, followed_up=state.followed_up)

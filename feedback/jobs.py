@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest
-from feedback import delivery, followups, opening, questionnaires
+from feedback import closing, delivery, followups, opening, questionnaires
 from feedback.models import (
     AccountToken,
     ApiToken,
@@ -79,6 +79,7 @@ class RunReport:
     purged_links: int = 0
     links_sent: int = 0
     reminders_sent: int = 0
+    closed_groups: int = 0  # groups whose last month's follow-up rate and response load were stored
     failed_scopes: list[int] = field(default_factory=list)
 
 
@@ -357,8 +358,10 @@ def run_due(
     commit: Callable[[], None],
     mailer: delivery.Mailer | None = None,
 ) -> RunReport:
-    """Everything due, once: each scope's release in its own transaction, the purge, then
-    (with ``mailer``) the emails with delivered links and reminders of due follow-ups.
+    """Everything due, once: each scope's release in its own transaction; once a month has
+    closed, each group's figures for it (``feedback.closing``), a group per transaction;
+    the purge; then (with ``mailer``) the emails with delivered links and reminders of due
+    follow-ups.
 
     A scope whose release fails is rolled back and reported; the others still release.
     """
@@ -378,6 +381,15 @@ def run_due(
         if cohort is not None:
             report.released_cohorts += 1
             report.released_responses += cohort.responses
+    with reading(session):
+        unclosed = closing.unclosed_groups(session, today=now.date())
+    for group_id in unclosed:
+        try:
+            report.closed_groups += closing.close(session, group_id, today=now.date(), k=settings.k)
+            commit()
+        except Exception:
+            session.rollback()
+            log.exception("closing the last month of group %s failed; the next run tries again", group_id)
     report.purged_links = purge(session, now=now)
     commit()
     if mailer is not None:

@@ -351,3 +351,19 @@ class ScopeView(Base):
     # The newest cohort released before views were kept (0: none). Only those may hold
     # comments released before comments named their ally (``atrest.legacy_comment_context``).
     legacy_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ClosedMonths(Base):
+    """A group's follow-up rate and response load over the months that have closed, as the
+    release tick stored them once each month closed (``feedback.closing``): never recomputed,
+    so an ally who deletes their account takes nothing out of a figure a lead was shown (P5).
+
+    ``through`` is the first day of the first month not closed here; ``state`` is
+    ``feedback.closing.State`` as JSON (sums, month boundaries and the last action counted: no ally id).
+    """
+
+    __tablename__ = "closed_months"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("ally_group.id", ondelete="CASCADE"), primary_key=True)
+    through: Mapped[date] = mapped_column(Date)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)

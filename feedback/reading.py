@@ -84,8 +84,9 @@ class Reading:
     felt_signaling: Strength  # recognised, seen as capable, safer to speak
     felt_mitigation: Strength  # treated differently, access, the process itself
     lasting: Strength  # follow-ups: a lasting difference
-    comments: Sequence[str]
+    comments: Sequence[str]  # the newest released, oldest of them first
     unreadable_comments: int
+    comments_total: int  # released in all: more than shown once there are more than a page
     next_steps: tuple[str, ...]
     over_time: "Lasting"  # did it last? right after vs 30 vs 90 days
 
@@ -187,6 +188,7 @@ def read(feedback: AllyFeedback, action_kinds: Iterable[str]) -> Reading:
         lasting=lasting,
         comments=list(released.comments),
         unreadable_comments=released.unreadable_comments,
+        comments_total=released.comments_total,
         next_steps=next_steps(
             logged_signaling=logged_signaling,
             logged_mitigation=logged_mitigation,

@@ -10,6 +10,7 @@ from flask import session as cookie
 from api.extensions import session
 from feedback.models import Account
 from feedback.services import accounts
+from feedback.transactions import reading
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,7 +19,8 @@ def current_account() -> Account | None:
     if "web_account" not in g:
         account_id, generation = cookie.get("account_id"), cookie.get("generation")
         if isinstance(account_id, int) and isinstance(generation, int):
-            g.web_account = accounts.account_for_session(session(), account_id, generation)
+            with reading(session()):  # only reads: on SQLite, without the write lock (see api.auth)
+                g.web_account = accounts.account_for_session(session(), account_id, generation)
         else:
             g.web_account = None
     return cast(Account | None, g.web_account)

@@ -34,6 +34,7 @@ from api.jobs.deliver import deliveries_waiting
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.figures import GroupInsights
 from feedback.services import groups, invitations, results
+from feedback.transactions import reading
 from web import insights
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
@@ -258,12 +259,7 @@ def hand_over(group_id: int) -> Any:
     return redirect(url_for("lead.members", group_id=group_id))
 
 
-# The page shows the newest comments, with the count of all: decrypting every comment ever
-# released would grow with the group's history.
-PAGE_COMMENTS = 50
-
-
-def _insights(group_id: int, comments: int | None = PAGE_COMMENTS) -> GroupInsights:
+def _insights(group_id: int, comments: int | None = results.COMMENTS_PAGE) -> GroupInsights:
     rules = release_settings(current_app)
     return results.group_insights(
         session(), me(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date(), comments=comments
@@ -273,9 +269,10 @@ def _insights(group_id: int, comments: int | None = PAGE_COMMENTS) -> GroupInsig
 @bp.get("/<id:group_id>")
 @login_required
 def group(group_id: int) -> Any:
-    found = groups.led_group(session(), me(), group_id)
-    view = insights.build(_insights(group_id))
-    return render_template("lead/insights.html", group=found, view=view)
+    with reading(session()):  # a long read of a large group never holds SQLite's write lock
+        found = groups.led_group(session(), me(), group_id)
+        view = insights.build(_insights(group_id))
+        return render_template("lead/insights.html", group=found, view=view)
 
 
 @bp.get("/<id:group_id>/insights.csv")

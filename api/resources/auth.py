@@ -11,6 +11,7 @@ from api.extensions import session
 from feedback.errors import Unauthenticated
 from feedback.models import Account
 from feedback.services import accounts
+from feedback.transactions import reading
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +33,10 @@ def bearer_token() -> str:
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.account = accounts.account_for_token(session(), bearer_token(), now=utcnow())
+        # Checking a token only reads: on SQLite it need not wait for (or take) the write lock,
+        # and a view that only reads runs in a read transaction of its own (``reading``).
+        with reading(session()):
+            g.account = accounts.account_for_token(session(), bearer_token(), now=utcnow())
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from feedback import reading
 from feedback.figures import AllyFeedback
 from feedback.models import Account, Action, FeedbackRequest
-from feedback.services.results import ally_feedback
+from feedback.services.results import COMMENTS_PAGE, ally_feedback
 
 # Requests by the questionnaire their answers count toward: follow-ups at 30 and 90 days are one.
 STAGES = ("advice", "immediate", "followup")
@@ -69,6 +69,8 @@ def progress(session: Session, ally: Account, feedback: AllyFeedback) -> tuple[P
 def pooled_reading(
     session: Session, ally: Account, *, k: int, comment_key: bytes
 ) -> tuple[reading.Reading, tuple[Progress, ...]]:
-    feedback = ally_feedback(session, ally, k=k, comment_key=comment_key)
+    """The ally's results in plain words, with the newest ``COMMENTS_PAGE`` comments, and
+    their requests per questionnaire."""
+    feedback = ally_feedback(session, ally, k=k, comment_key=comment_key, comments=COMMENTS_PAGE)
     action_kinds = session.scalars(select(Action.kind).where(Action.ally_id == ally.id)).all()
     return reading.read(feedback, action_kinds), progress(session, ally, feedback)

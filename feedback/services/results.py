@@ -42,6 +42,8 @@ from feedback.services.groups import require_lead
 
 # Cohorts whose comments are read at a time, newest first, for a page of comments.
 _COHORT_CHUNK = 200
+# The comments a page shows: the newest this many, with the count of all.
+COMMENTS_PAGE = 50
 
 
 def _scopes(session: Session, kind: str, subject_id: int) -> Sequence[Scope]:

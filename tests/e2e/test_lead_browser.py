@@ -7,13 +7,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.extensions import db
-from feedback.models import Cohort, FeedbackRequest
+from feedback.models import FeedbackRequest, Scope
 from tests.conftest import Person, Recipient, inbox
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot, sign_up
-from tests.integration.load_scenario import months_ago, page_month
+from tests.integration.load_scenario import months_ago, page_month, redate_releases
 from tests.integration.test_web_lead import fill_group
 
 
@@ -104,7 +104,7 @@ def test_a_lead_creates_a_group_adds_allies_reads_insights_and_downloads_csv(
     fill_group(api, lead, group_id)  # six allies added, their actions answered and released
     with live_server.app.app_context():  # ... last month, so the response load can count it
         db.session.execute(update(FeedbackRequest).values(created_on=months_ago(1)))
-        db.session.execute(update(Cohort).values(released_on=months_ago(1)))
+        redate_releases(db.session, select(Scope.id), months_ago(1))
         db.session.commit()
     page.get_by_role("link", name="Members of Women in Engineering").click()
     assert page.locator("ul.members li").count() == 7, "the lead and six allies"

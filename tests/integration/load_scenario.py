@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from api.clock import utcnow
 from api.extensions import db
-from feedback.models import Cohort, FeedbackRequest, Scope
+from feedback.models import ClosedMonths, Cohort, FeedbackRequest, Scope, ScopeView
 from tests.conftest import Person, Recipient
 
 
@@ -20,6 +21,18 @@ def months_ago(n: int) -> date:
     for _ in range(n):
         month = (month - timedelta(days=1)).replace(day=1)
     return month + timedelta(days=9)
+
+
+def redate_releases(session: Session, scope_ids: Any, day: date) -> None:
+    """Date these scopes' releases so far ``day``, in the cohorts and in the views' months
+    (each release keeps its month in its scope's view, which the response load reads), and
+    forget what the release tick closed before this history was dated back."""
+    session.execute(delete(ClosedMonths))
+    session.execute(update(Cohort).where(Cohort.scope_id.in_(scope_ids)).values(released_on=day))
+    for view in session.scalars(select(ScopeView).where(ScopeView.scope_id.in_(scope_ids))):
+        responses = sum(int(m["responses"]) for m in view.months.values())
+        declined = sum(int(m["declined"]) for m in view.months.values())
+        view.months = {month_label(day): {"responses": responses, "declined": declined}}
 
 
 def month_label(day: date) -> str:
@@ -61,9 +74,7 @@ class Scenario:
         """Date every group release so far ``month`` months ago."""
         with self.app.app_context():
             group_scopes = select(Scope.id).where(Scope.kind == "group", Scope.subject_id == self.group)
-            db.session.execute(
-                update(Cohort).where(Cohort.scope_id.in_(group_scopes)).values(released_on=months_ago(month))
-            )
+            redate_releases(db.session, group_scopes, months_ago(month))
             db.session.commit()
 
     def load(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ of every scope summed on each read, every comment decrypted.
 import json
 import random
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from feedback.figures import Month, Released, view_from_json
 from feedback.models import Account, Cohort, ReleasedComment, Response, Scope, ScopeView
 from feedback.services import results
 from tests.conftest import Person, Recipient, make_due
+from tests.integration.test_web_lead import browser_for
 from tests.unit.test_combine import recomputed
 
 K = 5
@@ -465,3 +467,57 @@ def test_the_reads_benchmark_builds_views_that_read_as_summing_its_cohorts(tmp_p
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+# --- a page of comments -----------------------------------------------------------------------
+
+
+def released_with_comments(app: Flask, kind: str, subject_id: int, texts: list[str]) -> None:
+    """One cohort of that subject released with these comments, oldest first, as a release
+    writes them (sealed at rest, about an ally who is not the reader)."""
+    with app.app_context():
+        session = db.session
+        scope = Scope(kind=kind, subject_id=subject_id, questionnaire_id="immediate.v1", invalid=0)
+        session.add(scope)
+        session.flush()
+        view = {"responses": 5, "cohorts": 1, "declined": 0, "items": {}, "slices": {}}
+        document = {key: view[key] for key in ("responses", "declined", "items", "slices")}
+        cohort = Cohort(scope_id=scope.id, released_on=date.today(), responses=5, document=document)
+        session.add(cohort)
+        session.flush()
+        key = app.config["COMMENT_KEY"]
+        for position, text in enumerate(texts):
+            about = json.dumps({"about": 0, "text": text}).encode()
+            session.add(
+                ReleasedComment(
+                    cohort_id=cohort.id,
+                    position=position,
+                    ciphertext=atrest.encrypt(key, about, atrest.comment_context(cohort.id)),
+                )
+            )
+        months = {date.today().strftime("%Y-%m"): {"responses": 5, "declined": 0}}
+        counts = {"cohorts": 1, "responses": 5, "comments": len(texts)}
+        session.add(ScopeView(scope_id=scope.id, view=view, uncut=[], months=months, **counts))
+        session.commit()
+
+
+def test_readers_get_the_newest_page_of_comments_and_the_count_of_all(
+    app: Flask, client: FlaskClient, lead: Person, ally: Person
+) -> None:
+    """A long history's comments are not all decrypted and sent on each read: the API and the
+    pages show the newest 50 and say how many there are."""
+    group = lead.create_group()
+    texts = [f"comment {n}" for n in range(61)]
+    released_with_comments(app, "group", group, texts)
+    released_with_comments(app, "ally", ally.id, texts)
+    for body in (
+        lead.get(f"/api/v1/groups/{group}/insights").get_json()["released"],
+        ally.get("/api/v1/me/feedback").get_json()["released"],
+    ):
+        assert body["comments"] == texts[-50:] and body["comments_total"] == 61
+    lead_page = browser_for(app, lead).get(f"/groups/{group}").get_data(as_text=True)
+    ally_page = browser_for(app, ally).get("/ally/results").get_data(as_text=True)
+    assert "61 comments in all: the newest 50" in lead_page
+    assert "The newest 50 of 61 comments." in ally_page
+    for page in (lead_page, ally_page):
+        assert "comment 60" in page and "comment 10<" not in page and "comment 11<" in page

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from tests.conftest import Person, Recipient
+from tests.integration.test_web_lead import browser_for
 
 
 @pytest.fixture
@@ -64,3 +65,15 @@ def test_a_refused_answer_is_told_so_while_another_process_writes(
         client.post(f"/api/v1/answer/{tokens[1]}", json=recipient.envelope(tokens[1], {"wanted": "no"})).status_code
         == 202
     )
+
+
+def test_the_lead_and_the_ally_read_their_results_while_another_process_writes(
+    app: Flask, client: FlaskClient, lead: Person, ally: Person
+) -> None:
+    """A long read of a large group's insights no longer holds (or waits for) the write lock."""
+    group = lead.create_group()
+    web = browser_for(app, lead)
+    with another_writer(app):
+        assert lead.get(f"/api/v1/groups/{group}/insights").status_code == 200
+        assert ally.get("/api/v1/me/feedback").status_code == 200
+        assert web.get(f"/groups/{group}").status_code == 200

@@ -23,6 +23,7 @@ from api.resources.groups.schemas import (
 from api.resources.released import InsightsOut
 from api.unit import after_commit
 from feedback.services import groups, invitations, results
+from feedback.transactions import reading
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Groups, members and insights")
 
@@ -133,6 +134,13 @@ def accept(token: str) -> Any:
 def insights(group_id: int) -> Any:
     """Released group aggregates, suppressed cells marked (leads only)"""
     rules = release_settings(current_app)
-    return results.group_insights(
-        session(), current_account(), group_id, k=rules.k, comment_key=rules.comment_key, today=utcnow().date()
-    )
+    with reading(session()):
+        return results.group_insights(
+            session(),
+            current_account(),
+            group_id,
+            k=rules.k,
+            comment_key=rules.comment_key,
+            today=utcnow().date(),
+            comments=results.COMMENTS_PAGE,
+        )

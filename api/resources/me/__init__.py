@@ -14,6 +14,7 @@ from api.resources.released import FeedbackOut
 from crypto.atrest import derive_key
 from feedback import followups
 from feedback.services import leaving, notes, results
+from feedback.transactions import reading
 
 blp = Blueprint(
     "me",
@@ -37,7 +38,10 @@ def me() -> Any:
 def feedback() -> Any:
     """Pooled results across your requests and the comments meant for you (never per link)"""
     rules = release_settings(current_app)
-    return results.ally_feedback(session(), current_account(), k=rules.k, comment_key=rules.comment_key)
+    with reading(session()):
+        return results.ally_feedback(
+            session(), current_account(), k=rules.k, comment_key=rules.comment_key, comments=results.COMMENTS_PAGE
+        )
 
 
 @blp.route("/reminders", methods=["GET"])
