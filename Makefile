@@ -22,7 +22,12 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/oidc --no-audit --no-fund && touch $@; \
 	else echo "npm is not installed: skipping tests/oidc (the single sign-on tests will skip)"; fi
 
-install: $(BIN)/flask
+# The compiled catalogues (.mo) are built here from the committed .po files, never committed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(BIN)/flask
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+install: $(BIN)/flask $(CATALOGUES)
 
 # Local secrets for the embedded default, made once and never committed.
 .env:
@@ -86,7 +91,13 @@ erg: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
 
-# The gettext template translators start from (web/translations/messages.pot); add a
-# language with `pybabel init -i web/translations/messages.pot -d web/translations -l xx`.
+# After changing wording: extract every message (code, templates, questionnaires) into the
+# template, merge it into each language's catalogue, and compile. New and changed messages
+# then show as untranslated or fuzzy in web/translations/*/LC_MESSAGES/messages.po, and
+# tests/unit/test_translations.py fails until each is translated (and its fuzzy flag gone).
+# Add a language with `pybabel init -i web/translations/messages.pot -d web/translations -l xx`
+# and name it in web/i18n.py's LOCALES.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-wrap --ignore-obsolete
+	$(MAKE) --no-print-directory install

@@ -5,10 +5,13 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated, Unverified
+from feedback.wording import Wording
+from web.i18n import in_words
 
 CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}
 STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, Unverified: 403}
@@ -43,8 +46,24 @@ def _is_page() -> bool:
     return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
 
 
-def _page(status: int, title: str, message: str) -> ResponseReturnValue:
-    return render_template("error.html", title=title, message=message), status
+# What an error page says, in the reader's language (the JSON API keeps its English codes).
+PAGE_WORDS = {
+    400: (_l("This request could not be used"), _l("Something in it was missing or not valid. Go back and try again.")),
+    401: (_l("Please sign in"), _l("This page is for signed-in members. Sign in, then try again.")),
+    403: (_l("Not allowed"), _l("Your account cannot see or do this.")),
+    404: (_l("Page not found"), _l("Nothing is here. If you followed a link, check that it was copied whole.")),
+    405: (_l("This request could not be used"), _l("This address does not take that kind of request.")),
+    409: (_l("This has changed meanwhile"), _l("Reload the page and try again.")),
+    410: (_l("This is no longer available"), _l("It was used already, or it has expired.")),
+    413: (_l("This request is too large"), _l("Send less at once and try again.")),
+    429: (_l("Too many tries"), _l("Please wait a minute, then try again.")),
+    500: (_l("Something went wrong"), _l("Nothing you did caused it. Please try again in a moment.")),
+}
+
+
+def _page(status: int, message: str | None = None) -> ResponseReturnValue:
+    title, said = PAGE_WORDS.get(status, PAGE_WORDS[500 if status >= 500 else 400])
+    return render_template("error.html", title=title, message=message or said), status
 
 
 def handle_http(error: HTTPException) -> ResponseReturnValue:
@@ -53,7 +72,7 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
         error = InternalServerError()
         status = 500
     if _is_page():
-        return _page(status, error.name, error.description or "")
+        return _page(status)
     data = getattr(error, "data", None) or {}
     fields = _flatten(data["messages"]) if "messages" in data else {}
     code = CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
@@ -70,7 +89,9 @@ def handle_domain(error: DomainError) -> ResponseReturnValue:
     status = STATUS.get(type(error), 400)
     code = SPECIAL_CODES.get(type(error), CODES[status])
     if _is_page():
-        return _page(status, code.replace("_", " ").capitalize(), error.message)
+        # A Wording is shown in the reader's language; other messages are the API's English,
+        # so the page says what the status means instead.
+        return _page(status, in_words(error.message) if isinstance(error.message, Wording) else None)
     return jsonify(error_body(code, error.message, error.fields)), status
 
 

@@ -11,6 +11,8 @@ Errors name the reason and never repeat the address: they may reach a log or a p
 import string
 from collections.abc import Sequence
 
+from feedback.wording import N_, Wording
+
 MAX_LENGTH = 254  # RFC 5321's limit on a path, the longest address a server takes
 MAX_LABEL = 63
 # RFC 5322 atext: what a local part may hold without quotes, besides dots between parts.
@@ -22,25 +24,25 @@ def normalise(address: str) -> str:
     """The one spelling of a work address, or ValueError saying what is wrong with it."""
     address = address.strip()
     if not address:
-        raise ValueError("the email address is empty")
+        raise ValueError(Wording(N_("the email address is empty")))
     if len(address) > MAX_LENGTH:
-        raise ValueError(f"an email address has at most {MAX_LENGTH} characters")
+        raise ValueError(Wording(N_("an email address has at most %(n)s characters"), n=MAX_LENGTH))
     if address.count("@") != 1:
-        raise ValueError("an email address has exactly one @, as in name@example.org")
+        raise ValueError(Wording(N_("an email address has exactly one @, as in name@example.org")))
     local, domain_part = address.split("@")
     if not local:
-        raise ValueError("an email address needs a name before the @")
+        raise ValueError(Wording(N_("an email address needs a name before the @")))
     if any(c.isspace() or not c.isprintable() for c in local):
-        raise ValueError("an email address holds no spaces, and no name or comment around it")
+        raise ValueError(Wording(N_("an email address holds no spaces, and no name or comment around it")))
     if not set(local) <= _LOCAL_CHARS:
-        raise ValueError(
-            "the part before the @ may hold only ASCII letters, digits and . _ - + ! # $ % & ' * / = ? ^ ` { | } ~"
-        )
+        allowed = ". _ - + ! # $ % & ' * / = ? ^ ` { | } ~"
+        only = N_("the part before the @ may hold only ASCII letters, digits and %(allowed)s")
+        raise ValueError(Wording(only, allowed=allowed))
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise ValueError("the part before the @ cannot start or end with a dot, or hold two in a row")
+        raise ValueError(Wording(N_("the part before the @ cannot start or end with a dot, or hold two in a row")))
     mailbox = local.split("+", 1)[0]  # plus-addressing: sam+x@ is sam@'s mailbox
     if not mailbox:
-        raise ValueError("an email address needs a name before the +")
+        raise ValueError(Wording(N_("an email address needs a name before the +")))
     return f"{mailbox.lower()}@{domain(domain_part)}"
 
 
@@ -49,23 +51,25 @@ def domain(name: str) -> str:
     joined by dots, at least two of them (``example.org``)."""
     name = name.lower()
     if not name:
-        raise ValueError("the domain is empty")
+        raise ValueError(Wording(N_("the domain is empty")))
     labels = name.split(".")
     if len(labels) < 2:
-        raise ValueError("the domain needs a dot, as in example.org")
+        raise ValueError(Wording(N_("the domain needs a dot, as in example.org")))
     if any(not label for label in labels):
-        raise ValueError("the domain has an empty part (two dots in a row, or a dot at an end)")
+        raise ValueError(Wording(N_("the domain has an empty part (two dots in a row, or a dot at an end)")))
     if len(name) > MAX_LENGTH - 2:
-        raise ValueError("the domain is too long")
+        raise ValueError(Wording(N_("the domain is too long")))
     for label in labels:
         if not set(label) <= _LABEL_CHARS:
-            raise ValueError("a domain holds only letters, digits, hyphens and dots (write others as xn--…)")
+            raise ValueError(
+                Wording(N_("a domain holds only letters, digits, hyphens and dots (write others as xn--…)"))
+            )
         if len(label) > MAX_LABEL:
-            raise ValueError(f"each part of a domain has at most {MAX_LABEL} characters")
+            raise ValueError(Wording(N_("each part of a domain has at most %(n)s characters"), n=MAX_LABEL))
         if label.startswith("-") or label.endswith("-"):
-            raise ValueError("no part of a domain starts or ends with a hyphen")
+            raise ValueError(Wording(N_("no part of a domain starts or ends with a hyphen")))
     if labels[-1].isdigit():
-        raise ValueError("the domain is a number, not a name")
+        raise ValueError(Wording(N_("the domain is a number, not a name")))
     return name
 
 

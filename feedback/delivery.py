@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session
 from crypto import atrest
 from feedback import addresses
 from feedback.errors import Invalid
-from feedback.mail import Mail, Refused, Send, Unavailable
+from feedback.mail import ENGLISH, Mail, Refused, Send, Speak, Unavailable, Words, english
 from feedback.models import Account, Action, Delivery, FeedbackRequest
+from feedback.wording import N_, Wording
 
 MAX_RECIPIENTS: Final = 50
 QUEUED: Final = "queued"
@@ -87,7 +88,8 @@ def check_recipients(typed: Sequence[str], *, own: str, domains: Sequence[str]) 
     """
     if not 1 <= len(typed) <= MAX_RECIPIENTS:
         raise Invalid(
-            "name the colleagues to ask", {"recipients": f"give between 1 and {MAX_RECIPIENTS} work addresses"}
+            "name the colleagues to ask",
+            {"recipients": Wording(N_("give between 1 and %(n)s work addresses"), n=MAX_RECIPIENTS)},
         )
     try:
         mine = addresses.normalise(own)
@@ -102,14 +104,21 @@ def check_recipients(typed: Sequence[str], *, own: str, domains: Sequence[str]) 
         try:
             address = addresses.normalise(text)
         except ValueError as exc:
-            errors[name] = f"{text!r} is not an email address: {exc}"
+            why = exc.args[0] if exc.args else ""
+            errors[name] = Wording(N_("“%(address)s” is not an email address: %(why)s"), address=text, why=why)
             continue
         if domains and not addresses.in_domains(address, domains):
-            errors[name] = f"{text} is not an address of the organisation ({', '.join(domains)})"
+            errors[name] = Wording(
+                N_("%(address)s is not an address of the organisation (%(domains)s)"),
+                address=text,
+                domains=", ".join(domains),
+            )
         elif address == mine:
-            errors[name] = f"{text} is your own address: ask the colleagues you helped"
+            errors[name] = Wording(N_("%(address)s is your own address: ask the colleagues you helped"), address=text)
         elif address in first:
-            errors[name] = f"{text} is the same person as {first[address]}"
+            errors[name] = Wording(
+                N_("%(address)s is the same person as %(other)s"), address=text, other=first[address]
+            )
         else:
             first[address] = text
             chosen.append(Recipient(typed=text, address=address))
@@ -159,10 +168,6 @@ class Letter:
     k: int
 
 
-def _same(text: str) -> str:
-    return text
-
-
 @dataclass(frozen=True)
 class Mailer:
     """What sending the app's emails needs (links here, reminders in ``feedback.followups``)."""
@@ -171,7 +176,7 @@ class Mailer:
     key: bytes  # DeliveryKeys.at_rest
     app_url: str  # PUBLIC_BASE_URL: the links point there
     k: int  # the emails say how many answers a result pools
-    gettext: Callable[[str], str] = _same  # translates each sentence whole
+    speak: Speak = english  # the words of the language the email goes out in
 
 
 def _retry_in(attempts: int) -> timedelta:
@@ -253,8 +258,8 @@ def _give_up(session: Session, key: bytes, delivery: Delivery, to: str, state: s
 def _mail(session: Session, delivery: Delivery, body: dict[str, str], mailer: Mailer) -> Mail:
     if delivery.request_id is None:
         return Mail(to=body["to"], subject=body["subject"], body=body["body"], key=body["key"])
-    stage, ally_name = session.execute(
-        select(FeedbackRequest.stage, Account.name)
+    stage, ally_name, language = session.execute(
+        select(FeedbackRequest.stage, Account.name, Account.locale)
         .join(Action, FeedbackRequest.action_id == Action.id)
         .join(Account, Action.ally_id == Account.id)
         .where(FeedbackRequest.id == delivery.request_id)
@@ -266,7 +271,8 @@ def _mail(session: Session, delivery: Delivery, body: dict[str, str], mailer: Ma
         expires_on=delivery.expires_at.date(),
         k=mailer.k,
     )
-    subject, text = compose(letter, mailer.gettext)
+    # In the ally's language: the colleagues they ask work beside them.
+    subject, text = compose(letter, mailer.speak(language))
     return Mail(to=body["to"], subject=subject, body=text, key=f"delivery-{delivery.id}")
 
 
@@ -315,14 +321,14 @@ def statuses(session: Session, request_ids: Sequence[int], *, key: bytes) -> dic
     }
 
 
-def compose(letter: Letter, gettext: Callable[[str], str] = _same) -> tuple[str, str]:
+def compose(letter: Letter, words: Words = ENGLISH) -> tuple[str, str]:
     """Subject and plain-text body of the email that carries one recipient's link.
 
     It names the ally (the recipient knows who helped them, and an unknown sender reads as
     phishing) but not what they wrote about it: the page shows that, over HTTPS. It says
     who will read what, and that ignoring it is fine.
     """
-    _ = gettext
+    _ = words.gettext
     names = {"name": letter.ally_name}
     if letter.stage == "advice":
         subject = _("%(name)s would like your advice before acting") % names
@@ -352,6 +358,6 @@ def compose(letter: Letter, gettext: Callable[[str], str] = _same) -> tuple[str,
         % {"name": letter.ally_name, "k": letter.k},
         "",
         _("The link works once, until %(day)s. If you would rather not answer, ignore this email.")
-        % {"day": letter.expires_on.isoformat()},
+        % {"day": words.day(letter.expires_on)},
     ]
     return subject, "\n".join(lines) + "\n"

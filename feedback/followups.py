@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 from feedback import closing, mail, stages
 from feedback.errors import Conflict
 from feedback.figures import FollowupRate
-from feedback.kinds import N_, kind_name
+from feedback.kinds import kind_name
 from feedback.models import Account, Action, Followup, Membership
+from feedback.wording import N_
 
 FOLLOWUP_STAGES: Final = stages.FOLLOWUPS
 DEFAULT_DAYS: Final = (30, 90)
@@ -148,10 +149,6 @@ def due_followups(session: Session, ally: Account, today: date) -> list[DueFollo
     return [DueFollowup(f.action_id, f.stage, f.due_on, a.summary) for f, a in rows]
 
 
-def _same(text: str) -> str:
-    return text
-
-
 def dispatch_reminders(
     session: Session,
     *,
@@ -159,11 +156,12 @@ def dispatch_reminders(
     send: mail.Send,
     app_url: str,
     commit: Callable[[], None] | None = None,
-    gettext: Callable[[str], str] = _same,
+    speak: mail.Speak = mail.english,
 ) -> int:
     """Email each ally once about their due follow-ups not yet emailed (and due within
     ``MAIL_WINDOW``); returns the number of emails sent. ``app_url`` is where the email
-    sends the ally (PUBLIC_BASE_URL + ``/ally/``), ``gettext`` translates it (see ``compose``).
+    sends the ally (PUBLIC_BASE_URL + ``/ally/``); ``speak`` gives the words of the ally's
+    language (the one they last signed in with), see ``compose``.
 
     Idempotent, and at least once: an ally's rows are locked (others skip them), the email
     is sent, then ``reminded_on`` is committed. A crash between the send and the commit
@@ -202,7 +200,7 @@ def dispatch_reminders(
                 continue
             items = tuple(ReminderItem(f.stage, a.kind, a.occurred_on, f.due_on) for f, a in rows)
             reminder = Reminder(ally_id=ally_id, to=account.email, name=account.name, items=items, on=today)
-            send(compose(reminder, app_url, gettext))
+            send(compose(reminder, app_url, speak(account.locale)))
             for followup, _ in rows:
                 followup.reminded_on = today
             commit()
@@ -216,23 +214,19 @@ def dispatch_reminders(
     return sent
 
 
-def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _same) -> mail.Mail:
+def compose(reminder: Reminder, app_url: str, words: mail.Words = mail.ENGLISH) -> mail.Mail:
     """The reminder email: how many follow-ups are due and, for each, the kind of action,
     the day it happened and the due day, then the app's address. Its key names the ally,
     the day and the text, so an email sent again after a crash keeps its Message-ID.
 
     Never the ally's summary (it may name the person helped), no link token, nothing about
-    anyone who answered. ``gettext`` translates each sentence whole; placeholders are
-    ``%(name)s`` style so translators can move them.
+    anyone who answered. ``words`` translates each sentence whole (placeholders are
+    ``%(name)s`` style so translators can move them), with the language's plurals and dates.
     """
-    _ = gettext
+    _ = words.gettext
     count = len(reminder.items)
-    if count == 1:
-        subject = _("Time to follow up")
-        due = _("1 follow-up is due:")
-    else:
-        subject = _("Time to follow up (%(count)s follow-ups)") % {"count": count}
-        due = _("%(count)s follow-ups are due:") % {"count": count}
+    subject = words.ngettext("Time to follow up", "Time to follow up (%(count)s follow-ups)", count) % {"count": count}
+    due = words.ngettext("%(count)s follow-up is due:", "%(count)s follow-ups are due:", count) % {"count": count}
     lines = [
         _("Hello %(name)s,") % {"name": reminder.name},
         "",
@@ -244,9 +238,9 @@ def compose(reminder: Reminder, app_url: str, gettext: Callable[[str], str] = _s
     for item in reminder.items:
         line = _("- %(kind)s, on %(occurred)s: %(stage)s, due %(due)s") % {
             "kind": _(kind_name(item.kind)),
-            "occurred": item.occurred_on.isoformat(),
+            "occurred": words.day(item.occurred_on),
             "stage": _(STAGE_NAMES.get(item.stage, item.stage)),
-            "due": item.due_on.isoformat(),
+            "due": words.day(item.due_on),
         }
         lines.append(line)
     lines += [

@@ -400,6 +400,6 @@ def run_due(
             send=mailer.send,
             commit=commit,
             app_url=mailer.app_url + "/ally/",
-            gettext=mailer.gettext,
+            speak=mailer.speak,
         )
     return report

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from feedback.wording import N_
+
 SIGNALING: Final = "signaling"
 INTERPERSONAL: Final = "interpersonal"
 ACCESS: Final = "access"
@@ -12,12 +14,6 @@ STRUCTURAL: Final = "structural"
 
 PATHS: Final = (SIGNALING, INTERPERSONAL, ACCESS, STRUCTURAL)
 MITIGATION_PATHS: Final = frozenset({INTERPERSONAL, ACCESS, STRUCTURAL})
-
-
-def N_(text: str) -> str:
-    """Marks English text for the translation catalogue (`make messages`); whoever shows it
-    translates it then: the pages with Flask-Babel, reminder emails with the gettext given."""
-    return text
 
 
 @dataclass(frozen=True)

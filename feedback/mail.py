@@ -11,6 +11,7 @@ link or anything about the mail server but a status code.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,34 @@ class Unavailable(Exception):
 
 
 Send = Callable[[Mail], None]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+@dataclass(frozen=True)
+class Words:
+    """How an email reads in its reader's language: sentences translated whole (their
+    ``%(name)s`` placeholders filled after, so a translation can move them), plurals chosen
+    by the language's own rule, and dates written as its readers write them. The defaults
+    are the English the code is written in."""
+
+    gettext: Callable[[str], str] = _same
+    ngettext: Callable[[str, str, int], str] = _english_plural
+    day: Callable[[date], str] = date.isoformat
+
+
+ENGLISH: Words = Words()
+
+# The words of a language by its code ("fr"); None, or a language the app does not ship,
+# gives the default language's.
+Speak = Callable[[str | None], Words]
+
+
+def english(_language: str | None) -> Words:
+    return ENGLISH

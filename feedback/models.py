@@ -46,6 +46,9 @@ class Account(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # "issuer subject" of the identity provider's account, once it signed in with SSO.
     sso_subject: Mapped[str | None] = mapped_column(String(400), nullable=True, unique=True)
+    # The language the account last signed in with on the web ("fr"; None: the default), for
+    # the emails sent without a browser to ask: reminders, and links mailed to those it asks.
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class AccountToken(Base):

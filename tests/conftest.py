@@ -31,7 +31,7 @@ from api.jobs.deliver import send_letters_now
 from crypto import keyring
 from crypto.encoding import b64u_decode, b64u_encode
 from feedback.models import Followup
-from feedback.services import keys
+from feedback.services import accounts, keys
 from tests.servers import SmtpSink
 
 KEK = keyring.new_kek()
@@ -282,3 +282,24 @@ def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | 
             .values(due_on=on or utcnow().date())
         )
         db.session.commit()
+
+
+def sso_browser(app: Flask, email: str, name: str) -> FlaskClient:
+    """A web client signed in as a new account that signs in only through the organisation's
+    identity provider (it has no password), its session as the SSO callback leaves it."""
+    with app.app_context():
+        account = accounts.sso_account(
+            db.session,
+            subject=f"https://idp.example.org {email}",
+            email=email,
+            email_verified=True,
+            name=name,
+            today=utcnow().date(),
+            domains=(),
+        )
+        db.session.commit()
+        signed_in = {"account_id": account.id, "generation": account.session_generation}
+    web = app.test_client()
+    with web.session_transaction() as cookie:  # web.auth.sign_in
+        cookie.update(signed_in)
+    return web

@@ -2,15 +2,13 @@
 and leads sign in to (cookie session, CSRF on every form). Strings go through gettext."""
 
 from datetime import timedelta
-from pathlib import Path
 
-from flask import Blueprint, Flask, Request, has_request_context, request
+from flask import Blueprint, Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-HERE = Path(__file__).resolve().parent
-LOCALES = ["en"]
+from web.i18n import TRANSLATIONS, reader_language, translated
 
 # Owns the templates and static files that the page blueprints share.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -36,11 +34,6 @@ class SessionOutsideAnswers(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _locale() -> str | None:
-    """The reader's language; jobs (reminder emails) have no request and get the default."""
-    return request.accept_languages.best_match(LOCALES) if has_request_context() else None
-
-
 def register(app: Flask) -> None:
     from web import account, ally, home, invitations, lead, outbox, recipient, sso
     from web.auth import signed_in_context
@@ -64,11 +57,19 @@ def register(app: Flask) -> None:
         WTF_CSRF_SSL_STRICT=False,
     )
     app.session_interface = SessionOutsideAnswers()
-    babel.init_app(app, locale_selector=_locale, default_translation_directories=str(HERE / "translations"))
+    babel.init_app(app, locale_selector=reader_language, default_translation_directories=str(TRANSLATIONS))
+    app.after_request(_varies_by_language)
     csrf.init_app(app)
     app.context_processor(signed_in_context)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["translated"] = translated
     app.register_blueprint(assets)
     # outbox: 404 outside development (web/outbox.py)
     for module in (recipient, home, ally, lead, invitations, account, outbox, sso):
         app.register_blueprint(module.bp)
+
+
+def _varies_by_language(response: Response) -> Response:
+    """Pages and messages follow Accept-Language, so a cache must keep one copy per language."""
+    response.vary.add("Accept-Language")
+    return response

@@ -38,7 +38,6 @@ FIELDS = {
 }
 DELETE_FIELDS = {
     "password": _l("That is not your password."),
-    "confirm": _l("Type “%(words)s” to delete your account.", words=leaving.CONFIRMATION),
 }
 
 
@@ -132,7 +131,10 @@ def delete() -> Any:
     if request.method == "POST":
         try:
             body = load(DeleteForm(), request.form)
-            leaving.check_confirmation(me(), password=body.get("password"), confirm=body.get("confirm"))
+            typed = (body.get("confirm") or "").strip().lower()
+            # The words as this page asked for them, in the reader's language, or as the API asks.
+            confirm = leaving.CONFIRMATION if typed == gettext(leaving.CONFIRMATION).lower() else typed
+            leaving.check_confirmation(me(), password=body.get("password"), confirm=confirm)
             leaving.delete_account(session(), me())
             session().commit()
         except ValidationError as exc:
@@ -146,8 +148,10 @@ def delete() -> Any:
         else:
             cookie.clear()
             return redirect(url_for("account.deleted"))
+    if "confirm" in errors:
+        errors["confirm"] = gettext("Type “%(words)s” to delete your account.", words=gettext(leaving.CONFIRMATION))
     plan = leaving.departure(session(), me())
-    return _page("account/delete.html", status, errors=errors, plan=plan, words=leaving.CONFIRMATION)
+    return _page("account/delete.html", status, errors=errors, plan=plan, words=gettext(leaving.CONFIRMATION))
 
 
 @bp.get("/deleted")

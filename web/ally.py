@@ -26,6 +26,7 @@ from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
+from web.i18n import in_words
 from web.labels import due_text, kind_text, moment_text
 from web.schemas import ActionForm, DoneForm, RequestForm
 
@@ -136,7 +137,7 @@ def _address_errors(fields: Mapping[str, Any], typed: list[str]) -> tuple[dict[s
     for name, message in fields.items():
         numbered = _ADDRESS_FIELD.fullmatch(str(name))
         if numbered:
-            per_address.append((int(numbered.group(1)), str(message)))
+            per_address.append((int(numbered.group(1)), in_words(message)))
         elif name == "recipients" and isinstance(message, Mapping):
             per_address.extend(
                 (int(index), gettext("%(address)s… is too long to be an email address.", address=typed[index][:40]))

@@ -11,6 +11,7 @@ from api.extensions import session
 from feedback.models import Account
 from feedback.services import accounts
 from feedback.transactions import reading
+from web.i18n import reader_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +33,10 @@ def sign_in(account: Account) -> None:
     cookie["generation"] = account.session_generation
     cookie.permanent = True
     g.web_account = account
+    language = reader_language()
+    if account.locale != language:
+        account.locale = language  # the emails sent without a browser to ask follow it (web.i18n)
+        session().commit()
 
 
 def sign_out() -> None:

@@ -18,6 +18,7 @@ from feedback import figures, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum, scales
 from web.charts import Chart, Point, bar_chart
+from web.i18n import localized
 from web.labels import kind_label
 
 DIMENSIONS = ("kind", "path", "visibility")
@@ -272,7 +273,7 @@ def measures(questionnaire: questionnaires.Questionnaire | None) -> list[_Measur
 
 def _load(questionnaire_id: str) -> questionnaires.Questionnaire | None:
     try:
-        return questionnaires.load(questionnaire_id)
+        return localized(questionnaires.load(questionnaire_id))  # its wording in the reader's language
     except (questionnaires.UnknownQuestionnaire, questionnaires.QuestionnaireFormatError):
         return None
 

@@ -35,9 +35,11 @@ from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.figures import GroupInsights
 from feedback.services import groups, invitations, results
 from feedback.transactions import reading
+from feedback.wording import N_, Wording
 from web import insights
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
+from web.i18n import in_words
 from web.schemas import GroupForm, OwnerForm, RoleForm
 
 bp = Blueprint("lead", __name__, url_prefix="/groups")
@@ -67,6 +69,8 @@ def create() -> Any:
             raise ValidationError({"name": [_("Give the group a name.")]})
     except ValidationError as exc:
         errors = errors_of(exc)
+        if "name" in errors and "\x00" not in request.form.get("name", ""):  # the schema's words are English
+            errors["name"] = _("Give the group a name of up to 120 characters.")
         return render_template("lead/index.html", groups=_led_groups(), errors=errors, form=request.form), 400
     group = groups.create_group(session(), me(), name=body["name"], today=utcnow().date())
     session().commit()
@@ -124,13 +128,13 @@ def _invite_errors(fields: Mapping[str, str], typed: list[str]) -> tuple[dict[st
     for name, message in fields.items():
         numbered = _ADDRESS_FIELD.fullmatch(name)
         if numbered:
-            per_address.append((int(numbered.group(1)), message))
+            per_address.append((int(numbered.group(1)), in_words(message)))
         elif name == "email" and 1 <= len(typed) <= invitations.MAX_AT_ONCE:
-            per_address.append((0, message))
+            per_address.append((0, in_words(message)))
         elif name == "email":
             errors["emails"] = _("Write from 1 to %(n)s work addresses.", n=invitations.MAX_AT_ONCE)
         else:
-            errors[name] = str(INVITE_FIELDS.get(name, message))
+            errors[name] = str(INVITE_FIELDS.get(name, in_words(message)))
     if per_address:
         errors["emails"] = ngettext(
             "%(num)s address cannot be invited, so nobody was invited. Correct it or take it out, and invite again.",
@@ -212,7 +216,7 @@ def confirm_remove(group_id: int, account_id: int) -> Any:
     members = groups.list_members(session(), me(), group_id)
     found = [(account, role) for account, role in members if account.id == account_id]
     if not found:
-        raise NotFound(_("This person is not a member of the group."))
+        raise NotFound(Wording(N_("This person is not a member of the group.")))
     (account, role) = found[0]
     if group.owner_id == account_id and account_id != me().id:
         return _owner_only(group_id)

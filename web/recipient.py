@@ -21,6 +21,7 @@ from feedback import kinds
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
 from web.answer_form import parse_form
+from web.i18n import localized
 
 bp = Blueprint("recipient", __name__)
 
@@ -64,7 +65,8 @@ def _answer_form(
         opened = answers.open_link(session(), token, now=utcnow())
     except (NotFound, Gone) as exc:
         return _link_problem(exc)
-    items = opened.questionnaire.items_for(kinds.path_of(opened.action.kind))
+    questionnaire = localized(opened.questionnaire)  # its wording in the reader's language
+    items = questionnaire.items_for(kinds.path_of(opened.action.kind))
     sealing = {
         "kid": opened.kid,
         "public_key": b64u_encode(opened.public_key),
@@ -76,9 +78,9 @@ def _answer_form(
         "recipient/answer.html",
         status,
         action=opened.action,
-        q=opened.questionnaire,
+        q=questionnaire,
         items=items,
-        item_prompts={item.id: item.prompt for item in items} | {"comment": opened.questionnaire.comment_prompt},
+        item_prompts={item.id: item.prompt for item in items} | {"comment": questionnaire.comment_prompt},
         org_name=current_app.config["ORG_NAME"],
         sealing=sealing,
         errors=errors or {},

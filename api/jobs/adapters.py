@@ -7,6 +7,7 @@ from api import mail
 from api.config import Settings
 from feedback import delivery, jobs
 from feedback.services import accounts
+from web.i18n import words
 
 
 class MissingKey(RuntimeError):
@@ -44,7 +45,7 @@ def mailer(app: Flask) -> delivery.Mailer:
         key=app.config["DELIVERY_KEY"],
         app_url=settings.public_base_url,
         k=settings.release_min_responses,
-        gettext=gettext,
+        speak=words,
     )
 
 

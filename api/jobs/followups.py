@@ -20,7 +20,7 @@ def send_reminders(db_session: Session, *, now: datetime) -> int:
         today=now.date(),
         send=outgoing.send,
         app_url=outgoing.app_url + "/ally/",
-        gettext=outgoing.gettext,
+        speak=outgoing.speak,
     )
 
 

@@ -21,6 +21,7 @@ from feedback import addresses, delivery, text
 from feedback.errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.mail import Mail
 from feedback.models import Account, AccountToken, ApiToken
+from feedback.wording import N_, Wording
 
 TOKEN_LIFETIME: Final = timedelta(days=30)  # API tokens
 VERIFY_LIFETIME: Final = timedelta(days=3)
@@ -47,7 +48,8 @@ def check_domain(email: str, domains: Sequence[str]) -> None:
     """Invalid unless the address is in the organisation's domains (when they are set)."""
     if domains and not addresses.in_domains(normalise_email(email), domains):
         raise Invalid(
-            "use your work address", {"email": "must be an address of the organisation: " + ", ".join(domains)}
+            "use your work address",
+            {"email": Wording(N_("must be an address of the organisation: %(domains)s"), domains=", ".join(domains))},
         )
 
 

@@ -23,6 +23,7 @@ from feedback.mail import Mail
 from feedback.models import Account, Group, Invitation, Membership
 from feedback.services.accounts import Letters, check_domain, normalise_email
 from feedback.services.groups import ROLES, membership_of, require_lead
+from feedback.wording import N_, Wording
 
 LIFETIME: Final = timedelta(days=14)
 MAX_AT_ONCE: Final = 50
@@ -64,18 +65,19 @@ def invite(
     assert group is not None  # noqa: S101 - a membership keeps its group
     errors: dict[str, str] = {}
     if role not in ROLES:
-        errors["role"] = "must be ally or lead"
+        errors["role"] = Wording(N_("must be ally or lead"))
     if not 1 <= len(emails) <= MAX_AT_ONCE:
-        errors["email"] = f"give between 1 and {MAX_AT_ONCE} addresses"
+        errors["email"] = Wording(N_("give between 1 and %(n)s addresses"), n=MAX_AT_ONCE)
     chosen: dict[str, str] = {}
     for index, typed in enumerate(emails):
         address = normalise_email(typed)
         try:
             if "@" not in address or " " in address or len(address) > 320:
-                raise Invalid("not an email address", {"email": "not an email address"})
+                raise Invalid("not an email address", {"email": Wording(N_("not an email address"))})
             check_domain(address, domains)
         except Invalid as exc:
-            errors[f"email.{index}" if len(emails) > 1 else "email"] = f"{typed.strip()}: {exc.fields['email']}"
+            said = Wording(N_("%(address)s: %(why)s"), address=typed.strip(), why=exc.fields["email"])
+            errors[f"email.{index}" if len(emails) > 1 else "email"] = said
             continue
         chosen.setdefault(address, typed.strip())
     if errors:

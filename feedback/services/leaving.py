@@ -33,8 +33,10 @@ from feedback.models import (
 )
 from feedback.services import notes, results
 from feedback.services.actions import list_actions
+from feedback.wording import N_
 
-CONFIRMATION: Final = "delete my account"  # what someone without a password types to delete theirs
+# What someone without a password types to delete theirs (the pages ask for it in the reader's language).
+CONFIRMATION: Final = N_("delete my account")
 
 
 def export(session: Session, account: Account, *, k: int, comment_key: bytes, note_key: bytes) -> dict[str, Any]:

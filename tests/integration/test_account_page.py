@@ -3,16 +3,15 @@ API token; an API token made on the page (for people who sign in with SSO) works
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.clock import utcnow
-from api.extensions import db
 from feedback.services import accounts
-from tests.conftest import Person
+from tests.conftest import Person, sso_browser
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN = re.compile(r"Authorization: Bearer ([A-Za-z0-9_-]+)")
@@ -75,9 +74,9 @@ def test_an_api_token_made_on_the_page_is_shown_once_and_works_until_revoked(
     made = post(web, "/account/tokens")
     page = made.get_data(as_text=True)
     assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
-    expiry = re.search(r"It works until (\d{4}-\d{2}-\d{2})", page)
-    assert expiry, "the page says when the token stops working"
-    lifetime = date.fromisoformat(expiry.group(1)) - utcnow().date()
+    expiry = re.search(r"It works until ([A-Z][a-z]+ \d{1,2}, \d{4})", page)
+    assert expiry, "the page says when the token stops working, as English writes a day"
+    lifetime = datetime.strptime(expiry.group(1), "%B %d, %Y").date() - utcnow().date()
     assert lifetime in (accounts.TOKEN_LIFETIME, accounts.TOKEN_LIFETIME - timedelta(days=1))  # made before midnight
     found = TOKEN.search(page)
     assert found, "the page shows the token"
@@ -91,21 +90,7 @@ def test_an_api_token_made_on_the_page_is_shown_once_and_works_until_revoked(
 
 def test_someone_who_signs_in_with_sso_is_offered_a_token_not_a_password_form(app: Flask) -> None:
     """Allyloop holds no password of theirs: the page says where to change it."""
-    with app.app_context():
-        account = accounts.sso_account(
-            db.session,
-            subject="https://idp.example.org 7",
-            email="sso.person@example.org",
-            email_verified=True,
-            name="Sso Person",
-            today=utcnow().date(),
-            domains=(),
-        )
-        db.session.commit()
-        signed_in = {"account_id": account.id, "generation": account.session_generation}
-    web = app.test_client()
-    with web.session_transaction() as cookie:  # as the SSO callback leaves it (web.auth.sign_in)
-        cookie.update(signed_in)
+    web = sso_browser(app, "sso.person@example.org", "Sso Person")
     page = html.unescape(web.get("/account/").get_data(as_text=True))
     assert 'name="current_password"' not in page and "change it there" in page
     assert TOKEN.search(post(web, "/account/tokens").get_data(as_text=True))

@@ -388,8 +388,8 @@ def test_follow_ups_are_offered_on_their_due_day_and_not_before(app: Flask, robi
     robin.ask(action_id, stage="immediate", count=1)
     page = robin.get(f"/ally/actions/{action_id}?stage=followup_30").text
     assert 'value="followup_30"' not in page and 'value="followup_90"' not in page
-    in_30 = (date.today() + timedelta(days=30)).isoformat()
-    assert f"Due on {in_30}: you can ask from that day." in page
+    due = date.today() + timedelta(days=30)
+    assert f"Due on {due:%B} {due.day}, {due.year}: you can ask from that day." in page
     assert 'value="immediate" aria-describedby="stage-immediate-hint" checked' in page  # not the closed stage
     assert 'value="advice"' in page
     make_due(app, action_id, "followup_30")
@@ -487,7 +487,7 @@ def test_each_address_that_cannot_be_asked_is_named_and_the_typed_text_kept(tmp_
         assert page.status_code == 400
         assert "4 addresses cannot be asked, so nobody was emailed." in page.text
         problems = page.text.split('id="recipients-error"', 1)[1].split("</div>", 1)[0]
-        assert "&#39;sam.example.org&#39; is not an email address" in problems
+        assert "“sam.example.org” is not an email address" in problems
         assert "kim@gmail.com is not an address of the organisation (example.org)" in problems
         assert f"{robin.email} is your own address" in problems
         assert "Sam+review@example.org is the same person as sam@example.org" in problems

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from feedback import followups
 from feedback.errors import Conflict
-from feedback.mail import Mail, Refused, Send, Unavailable
+from feedback.mail import Mail, Refused, Send, Unavailable, Words
 from feedback.models import Account, Action, Base, Group, Membership
 
 DAY = date(2027, 3, 10)
@@ -142,19 +142,26 @@ def test_a_single_reminder_says_one_is_due() -> None:
     assert "- Share a resource, on 2027-03-10: second follow-up, due 2027-06-08" in body
 
 
-def test_every_sentence_kind_and_stage_of_the_reminder_goes_through_the_translations() -> None:
+def test_every_sentence_kind_stage_and_day_of_the_reminder_goes_through_the_language() -> None:
     catalogue = {
         "Time to follow up": "Zeit nachzufragen",
-        "1 follow-up is due:": "1 Nachfrage ist fällig:",
+        "%(count)s follow-up is due:": "%(count)s Nachfrage ist fällig:",
         "- %(kind)s, on %(occurred)s: %(stage)s, due %(due)s": "- %(kind)s am %(occurred)s: %(stage)s, fällig %(due)s",
         "Introduce": "Vorstellen",
         "second follow-up": "zweite Nachfrage",
     }
     item = followups.ReminderItem("followup_90", "connect", date(2027, 3, 10), date(2027, 6, 8))
-    mail = followups.compose(reminder(item), "https://a.example/ally/", lambda text: catalogue.get(text, text))
+    german = Words(
+        gettext=lambda text: catalogue.get(text, text),
+        ngettext=lambda one, many, n: catalogue.get(one if n == 1 else many, one if n == 1 else many),
+        day=lambda day: day.strftime("%d.%m.%Y"),
+    )
+    mail = followups.compose(reminder(item), "https://a.example/ally/", german)
     subject, body = mail.subject, mail.body
     assert subject == "Zeit nachzufragen" and "1 Nachfrage ist fällig:" in body
-    assert "- Vorstellen am 2027-03-10: zweite Nachfrage, fällig 2027-06-08" in body, "the kind reads as on the pages"
+    assert "- Vorstellen am 10.03.2027: zweite Nachfrage, fällig 08.06.2027" in body, (
+        "the kind and days read as on the pages"
+    )
 
 
 def test_follow_ups_due_long_ago_are_listed_but_not_emailed(session: Session) -> None:
