@@ -28,3 +28,10 @@ class Wording(str):
         made = super().__new__(cls, template % values)  # %% in a template is a %
         made.template, made.values = template, values
         return made
+
+
+class Choices(tuple[str, ...]):
+    """Names of options (wording from a questionnaire) inside a Wording: “A” or “B”."""
+
+    def __str__(self) -> str:
+        return N_(" or ").join(N_("“%(name)s”") % {"name": name} for name in self)

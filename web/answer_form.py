@@ -13,6 +13,7 @@ from typing import Final
 
 from feedback.questionnaires import Answers, Comment, InvalidAnswers, Questionnaire
 from feedback.text import clean
+from feedback.wording import N_
 
 ITEM_PREFIX: Final = "item-"
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
@@ -39,7 +40,7 @@ def parse_form(questionnaire: Questionnaire, form: Mapping[str, Sequence[str]]) 
         if item.type == "multi":
             raw[item_id] = values
         elif len(values) > 1:
-            errors[item_id] = "Choose only one answer."
+            errors[item_id] = N_("Choose only one answer.")
         else:
             (value,) = values
             raw[item_id] = int(value) if item.type == "scale" and _INTEGER.fullmatch(value) else value
@@ -65,7 +66,7 @@ def _comment(questionnaire: Questionnaire, form: Mapping[str, Sequence[str]]) ->
         return None
     audiences = _non_blank(form.get("audience", ()))
     if len(texts) > 1 or len(audiences) > 1:
-        raise InvalidAnswers({"comment": "Send one comment with one audience."})
+        raise InvalidAnswers({"comment": N_("Send one comment with one audience.")})
     return questionnaire.validate_comment({"text": texts[0], "audience": audiences[0] if audiences else None})
 
 

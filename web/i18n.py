@@ -22,7 +22,7 @@ from flask import has_request_context, request
 from flask_babel import gettext
 
 from feedback.mail import Words
-from feedback.wording import Wording
+from feedback.wording import Choices, Wording
 
 TRANSLATIONS: Final = Path(__file__).resolve().parent / "translations"
 LOCALES: Final = ("en", "fr")
@@ -110,5 +110,14 @@ def in_words(text: str) -> str:
     catalogue (a constant the domain marked with ``N_``), or as it is."""
     if not isinstance(text, Wording):
         return str(gettext(text)) if text else str(text)
-    values = {name: in_words(value) if isinstance(value, Wording) else value for name, value in text.values.items()}
+    values = {name: _value_in_words(value) for name, value in text.values.items()}
     return str(gettext(text.template)) % values
+
+
+def _value_in_words(value: object) -> object:
+    if isinstance(value, Wording):
+        return in_words(value)
+    if isinstance(value, Choices):
+        quoted = (str(gettext("“%(name)s”")) % {"name": gettext(name)} for name in value)
+        return str(gettext(" or ")).join(quoted)
+    return value

@@ -21,7 +21,7 @@ from feedback import kinds
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
 from web.answer_form import parse_form
-from web.i18n import localized
+from web.i18n import in_words, localized
 
 bp = Blueprint("recipient", __name__)
 
@@ -83,7 +83,7 @@ def _answer_form(
         item_prompts={item.id: item.prompt for item in items} | {"comment": questionnaire.comment_prompt},
         org_name=current_app.config["ORG_NAME"],
         sealing=sealing,
-        errors=errors or {},
+        errors={field: in_words(message) for field, message in (errors or {}).items()},
         submitted=submitted or {},
     )
 

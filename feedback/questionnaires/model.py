@@ -18,6 +18,7 @@ from typing import Final, Literal, TypeAlias, TypedDict, cast
 
 from feedback import stages
 from feedback.text import clean
+from feedback.wording import N_, Choices, Wording
 
 AnswerValue: TypeAlias = str | int | list[str]
 Answers: TypeAlias = dict[str, AnswerValue]
@@ -163,23 +164,23 @@ class Item:
 
     def _validate_choice(self, value: object) -> str:
         if not isinstance(value, str) or value not in self._option_set:
-            raise _ItemError("Choose one of the listed options, or skip this question.")
+            raise _ItemError(N_("Choose one of the listed options, or skip this question."))
         return value
 
     def _validate_multi(self, value: object) -> list[str]:
         if not isinstance(value, list | tuple):
             raise _ItemError("Send a list of the chosen options.")
         if not value:
-            raise _ItemError("Choose at least one option, or skip this question.")
+            raise _ItemError(N_("Choose at least one option, or skip this question."))
         known = self._option_set
         if not all(isinstance(choice, str) and choice in known for choice in value):
-            raise _ItemError("Choose only from the listed options.")
+            raise _ItemError(N_("Choose only from the listed options."))
         chosen = set(cast(list[str], list(value)))
         if len(chosen) != len(value):
-            raise _ItemError("Choose each option at most once.")
+            raise _ItemError(N_("Choose each option at most once."))
         if len(chosen) > 1 and chosen & self.exclusive:
-            names = " or ".join(f'"{option.label}"' for option in self.options if option.value in self.exclusive)
-            raise _ItemError(f"{names} cannot be combined with other options.")
+            names = Choices(option.label for option in self.options if option.value in self.exclusive)
+            raise _ItemError(Wording(N_("%(names)s cannot be combined with other options."), names=names))
         return [option for option in self.option_values if option in chosen]
 
     def _validate_scale(self, value: object) -> int | str:
@@ -187,8 +188,10 @@ class Item:
             return NOT_APPLICABLE
         low, high = cast(int, self.min), cast(int, self.max)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            also = f' or "{NOT_APPLICABLE}"' if self.allow_na else ""
-            raise _ItemError(f"Choose a whole number from {low} to {high}{also}.")
+            if self.allow_na:
+                scale = N_('Choose a whole number from %(low)s to %(high)s or "%(na)s".')
+                raise _ItemError(Wording(scale, low=low, high=high, na=NOT_APPLICABLE))
+            raise _ItemError(Wording(N_("Choose a whole number from %(low)s to %(high)s."), low=low, high=high))
         return value
 
 
@@ -246,7 +249,7 @@ class Questionnaire:
             try:
                 accepted[key] = item._validate(value)
             except _ItemError as exc:
-                errors[key] = str(exc)
+                errors[key] = exc.args[0]  # a Wording: pages show it in their reader's language
         if errors:
             raise InvalidAnswers(errors)
         return accepted
@@ -265,7 +268,7 @@ class Questionnaire:
         try:
             return self._validate_comment(comment)
         except _ItemError as exc:
-            raise InvalidAnswers({"comment": str(exc)}) from None
+            raise InvalidAnswers({"comment": exc.args[0]}) from None
 
     def _validate_comment(self, comment: object) -> Comment:
         if not isinstance(comment, Mapping):
@@ -279,14 +282,16 @@ class Questionnaire:
         # Controls are refused, as the answer page refuses them before sealing; bidi overrides
         # and invisible characters, which no page shows, are dropped: the reader sees what was meant.
         if _FORBIDDEN_IN_COMMENT.search(text):
-            raise _ItemError("The comment contains characters that cannot be stored.")
+            raise _ItemError(N_("The comment contains characters that cannot be stored."))
         text = clean(text, multiline=True)
         if not text:
-            raise _ItemError("The comment is empty; leave it out to send no comment.")
+            raise _ItemError(N_("The comment is empty; leave it out to send no comment."))
         if len(text) > self.comment_max_chars:
-            raise _ItemError(f"Please keep the comment to {self.comment_max_chars} characters or fewer.")
+            raise _ItemError(
+                Wording(N_("Please keep the comment to %(n)s characters or fewer."), n=self.comment_max_chars)
+            )
         if not isinstance(audience, str) or audience not in AUDIENCES:
-            raise _ItemError("Choose who may read your comment.")
+            raise _ItemError(N_("Choose who may read your comment."))
         return {"text": text, "audience": audience}
 
 

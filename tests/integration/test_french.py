@@ -100,6 +100,7 @@ def english_left(html: str, typed: Iterable[str]) -> list[str]:
             bare = bare.replace(value, " ")
         bare = re.sub(r"\S+@\S+", " ", bare)  # addresses are data
         bare = re.sub(r"\b(GET|POST|PUT|DELETE) /\S+", " ", bare)  # an API call, written as it is sent
+        bare = re.sub(r"\{\w+\}", " ", bare)  # a placeholder the page's script fills in
         words = {word.lower() for word in re.findall(r"[^\W\d_]+", bare)}
         if words & ENGLISH:
             found.append(" ".join(text.split())[:160])
@@ -234,7 +235,8 @@ def test_an_allys_pages_read_in_french(app: Flask, client: FlaskClient, lead: Pe
 
 
 def test_a_leads_pages_read_in_french_with_results(app: Flask, client: FlaskClient, lead: Person) -> None:
-    """A lead's groups, members, invitations, removal, insights with released results, the load page."""
+    """A lead's groups, members, invitations, removal, insights with released results, the load
+    page; and an ally's results page with results."""
     group = lead.create_group("Women in Engineering")
     allies = fill_group(client, lead, group)
     web = signed_in(app, lead)
@@ -253,8 +255,13 @@ def test_a_leads_pages_read_in_french_with_results(app: Flask, client: FlaskClie
     empty = lead.create_group("Parents Network")
     pages.typed.add("Parents Network")
     pages.crawl(f"/groups/{empty}", f"/groups/{empty}/members", f"/groups/{empty}/insights")
+    # An ally of the group whose own answers were released: their results page, filled.
+    pages.client = signed_in(app, allies[0])
+    pages.typed |= {"Ana", allies[0].email}
+    results = pages.get("/ally/results")
     pages.assert_french()
     assert sum(1 for where in pages.seen if "insights" in where) >= 2
+    assert "Commentaires pour vous" in results and "Pas encore assez de réponses" not in results, "results shown"
 
 
 def test_invitations_read_in_french(app: Flask, client: FlaskClient, lead: Person) -> None:
@@ -272,16 +279,19 @@ def test_invitations_read_in_french(app: Flask, client: FlaskClient, lead: Perso
 
 
 def test_the_recipient_pages_read_in_french(app: Flask, client: FlaskClient, lead: Person) -> None:
-    """The answer page, with its messages for the browser's scripts; the receipt; a used link
-    and an unknown one."""
+    """The answer page, with its messages for the browser's scripts; answers sent back for a
+    second look; the receipt; a used link and an unknown one."""
     group = lead.create_group("Women in Engineering")
     ally = Person(client, "Robin")
     lead.add(group, ally)
     summary = "Credited your design in the architecture review"
     action = ally.log_action(group, summary=summary)
     tokens = ally.ask(action, count=2)
-    pages = Pages(french_client(app), typed=[summary])
+    pages = Pages(french_client(app), typed=[summary, "Thanks", "x" * 5000])
     pages.get(f"/r/{tokens[0]}")
+    for wrong in ({"item-wanted": "maybe"}, {"comment": "Thanks", "audience": ""}, {"comment": "x" * 5000}):
+        sent = pages.client.post(f"/r/{tokens[0]}", data=wrong, environ_base=FRENCH)
+        pages.check(f"POST /r/ {sorted(wrong)}", sent, 400)
     pages.check(
         "POST /r/ answer", pages.client.post(f"/r/{tokens[0]}", data={"item-wanted": "yes"}, environ_base=FRENCH), 200
     )
