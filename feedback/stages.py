@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from feedback.kinds import N_
+from feedback.wording import N_
 
 
 @dataclass(frozen=True)

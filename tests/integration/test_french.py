@@ -396,3 +396,18 @@ def test_an_account_without_a_password_deletes_itself_with_french_words(app: Fla
     pages.post("/account/delete", {"confirm": "Supprimer mon compte "}, "/account/delete")
     assert "GET /account/deleted" in pages.seen
     pages.assert_french()
+
+
+def test_the_development_outbox_reads_in_french(make_app: Any) -> None:
+    """On a developer's machine (no MAIL_URL): the outbox, and an email opened in it."""
+    app = make_app(public_base_url="http://localhost:5000")
+    client = app.test_client()
+    Person(client, "Robin")  # a confirmation email (in English: Robin signed up with the API) lands in the outbox
+    (sent,) = outbox(app)
+    email = [str(sent["Subject"]), *sent.get_content().splitlines()]  # the email as it was sent is data here
+    pages = Pages(french_client(app), typed=["Robin", *(line for line in email if line.strip())])
+    listing = pages.get("/dev/outbox")
+    opened = re.findall(r'href="(/dev/outbox/[^"]+)"', listing)
+    assert opened, "the outbox lists the email"
+    pages.get(opened[0])
+    pages.assert_french()
