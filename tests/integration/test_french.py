@@ -204,7 +204,8 @@ def test_the_front_door_reads_in_french_signed_out(app: Flask) -> None:
 
 
 def test_an_allys_pages_read_in_french(app: Flask, client: FlaskClient, lead: Person) -> None:
-    """An ally's groups, a logged action asked about by email and by links, results, note, account."""
+    """An ally's groups, a logged action asked about by email and by links, a planned action,
+    results, note, account."""
     group = lead.create_group("Women in Engineering")
     ally = Person(client, "Robin")
     lead.add(group, ally)
@@ -214,6 +215,13 @@ def test_an_allys_pages_read_in_french(app: Flask, client: FlaskClient, lead: Pe
     pages = Pages(web, typed=["Women in Engineering", summary, ally.email, "Robin", lead.email, LEAD])
     pages.crawl("/", "/ally/", "/ally/results", "/ally/note", "/account/", f"/ally/actions/{action}")
     pages.post("/ally/actions/new", {"summary": ""}, "/ally/actions/new", 400)
+    plan = "Suggest Sam for the platform panel"
+    pages.typed.add(plan)
+    planned = {"group_id": str(group), "kind": "sponsor", "summary": plan, "visibility": "private", "when": "planned"}
+    pages.post("/ally/actions/new", planned, "/ally/actions/new")  # the planned action's page
+    pages.get("/ally/")
+    planned_id = max(int(n) for n in re.findall(r"/ally/actions/(\d+)", pages.get("/ally/")))
+    pages.post(f"/ally/actions/{planned_id}/done", {"occurred_on": "2000-01-01"}, f"/ally/actions/{planned_id}", 400)
     pages.typed |= {"kim@example.org, not-an-address", "not-an-address"}  # as the ally typed them
     pages.post(
         f"/ally/actions/{action}/requests",
