@@ -15,9 +15,9 @@ from flask_babel import gettext, lazy_gettext
 from marshmallow import ValidationError
 
 from api.clock import utcnow
+from api.documents import ExportOut
 from api.extensions import client_key, limiter, session
 from api.jobs.adapters import release_settings
-from api.resources.me.schemas import ExportOut
 from crypto.atrest import derive_key
 from feedback.errors import Conflict, Invalid
 from feedback.services import accounts, leaving, notes

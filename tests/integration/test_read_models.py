@@ -21,8 +21,8 @@ from flask_migrate import stamp, upgrade
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from api.documents import ReleasedOut
 from api.extensions import db
-from api.resources.released import ReleasedOut
 from bench import reads
 from crypto import atrest
 from feedback import jobs, questionnaires

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.clock import utcnow
+from api.documents import LoadPeriodOut
 from api.extensions import db
-from api.resources.released import LoadPeriodOut
 from feedback.services.load import response_load
 from tests.conftest import Person
 from tests.integration.load_scenario import Scenario, build_scenario, month_label, months_ago

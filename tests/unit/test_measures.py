@@ -1,6 +1,6 @@
 """Means and shares of released counts: the parts and wholes every page, API and CSV divides."""
 
-from api.resources.released import ImmediateOut
+from api.documents import ImmediateOut
 from feedback.figures import Immediate, ItemCounts, items_from_json, share
 from feedback.measures import chosen, pick, scale_sum
 

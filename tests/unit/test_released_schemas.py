@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from api.resources.released import CellOut, FollowupRateOut, InsightsOut, LoadPeriodOut
+from api.documents import CellOut, FollowupRateOut, InsightsOut, LoadPeriodOut
 from feedback.figures import Cell, FollowupRate, ItemCounts, Period, Suppressed
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from flask import current_app
 
 from api.clock import utcnow
+from api.documents import InsightsOut
 from api.extensions import Blueprint, client_key, limiter, session
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
@@ -20,7 +21,6 @@ from api.resources.groups.schemas import (
     OwnerIn,
     RoleIn,
 )
-from api.resources.released import InsightsOut
 from api.unit import after_commit
 from feedback.services import groups, invitations, results
 from feedback.transactions import reading

@@ -6,11 +6,11 @@ from typing import Any
 from flask import current_app
 
 from api.clock import utcnow
+from api.documents import ExportOut, FeedbackOut
 from api.extensions import Blueprint, client_key, limiter, session
 from api.jobs.adapters import release_settings
 from api.resources.auth import current_account, login_required
-from api.resources.me.schemas import DeleteIn, ExportOut, MeOut, RemindersOut
-from api.resources.released import FeedbackOut
+from api.resources.me.schemas import DeleteIn, MeOut, RemindersOut
 from crypto.atrest import derive_key
 from feedback import followups
 from feedback.services import leaving, notes, results
