@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import cli, errors, logs, resources, sqlite, unit
 from api.config import ConfigError, Settings, from_environment
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     if settings.redis_url is None and not settings.jobs_inline:
         app.before_request(background.start)  # not at start-up: CLI commands must not run jobs
     app.after_request(_privacy_headers)
+    if settings.trusted_proxies:
+        # Behind N reverse proxies the client is the address the outermost one saw: without
+        # this, every colleague shares the proxy's address and its per-client limits.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     return app
 
 

@@ -58,6 +58,9 @@ class Settings:
     oidc_client_secret: str | None = field(default=None, repr=False)
     # Off: people sign in only through the identity provider (allowed only with one set).
     password_sign_in: bool = True
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto it believes (0: none,
+    # so no client can choose the address its per-client limits are counted under).
+    trusted_proxies: int = 0
 
     @property
     def sso_enabled(self) -> bool:
@@ -112,6 +115,7 @@ class Settings:
             oidc_client_id=client_id,
             oidc_client_secret=client_secret,
             password_sign_in=_password_sign_in(get("PASSWORD_SIGN_IN")),
+            trusted_proxies=_trusted_proxies(get("TRUSTED_PROXIES")),
         )
         if not settings.password_sign_in and not settings.sso_enabled:
             raise ConfigError(
@@ -176,6 +180,16 @@ def database_url(value: str | None, instance_path: str) -> str:
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         raise ConfigError("DATABASE_URL names no SQLite file (sqlite:///path/to/file): in memory, every answer is lost")
     return value
+
+
+def _trusted_proxies(raw: str | None) -> int:
+    if raw is None:
+        return 0
+    if raw not in {"0", "1", "2", "3"}:
+        raise ConfigError(
+            f"TRUSTED_PROXIES must be how many reverse proxies stand in front of the app (0 to 3), not {raw!r}"
+        )
+    return int(raw)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6) -> int:
