@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from crypto import keyring, passwords
 from feedback import addresses, followups
-from feedback.release import MIN_K
+from feedback.release.rules import MIN_K
 
 
 class ConfigError(RuntimeError):
@@ -31,7 +31,7 @@ class Settings:
     link_days: int = 30
     # With Redis, releases run on a fixed wall-clock tick this many seconds apart (see api/jobs/schedule.py).
     release_interval_seconds: int = 600
-    # Processes that open the answers of a large release (feedback/opening.py); 1: the job's own.
+    # Processes that open the answers of a large release (feedback/release/opening.py); 1: the job's own.
     release_processes: int = 1
     # From this many answers on, a release opens them on RELEASE_PROCESSES processes (tests lower it).
     release_pool_from: int = 30_000

@@ -114,7 +114,7 @@ ALLY_RULE = (1, False)
 SHOTS: Path | None = None  # --shots
 
 
-# --- ground truth and the rules, written here independently of feedback/release.py --------
+# --- ground truth and the rules, written here independently of feedback/release/ --------
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ fresh SQLite database per N, served in-process by the app's test client (no netw
     python -m bench.reads --answers 10000 100000 1000000 --workdir DIR
 
 How the data is made. A few cohorts go through the real path: pending answers, each a
-real envelope sealed to the response key, released by ``feedback.jobs.release_scope``
+real envelope sealed to the response key, released by ``feedback.release.run.release_scope``
 (which writes the cohort, its comments and its scope's view). The rest copy those real
 cohort documents in bulk, as cohorts of 10 answers dated over the last 24 months, each
 answer released in both its views, with comments re-sealed at rest for their new cohort,
-and each scope's view extended by ``feedback.release.Combined`` (the code a release runs).
+and each scope's view extended by ``feedback.release.combine.Combined`` (the code a release runs).
 The group's allies log one action per 5 answers, each with its request (6 links) and its
 two follow-ups (asked for about half): what the follow-up rate and the response load read.
 
@@ -47,7 +47,7 @@ from api.config import Settings
 from api.extensions import db
 from bench import envelopes
 from crypto import atrest, envelope, keyring, tokens
-from feedback import closing, followups, jobs, questionnaires
+from feedback import followups, questionnaires
 from feedback.models import (
     Account,
     Action,
@@ -61,7 +61,8 @@ from feedback.models import (
     Scope,
     ScopeView,
 )
-from feedback.release import Combined, combine
+from feedback.release import closing, run
+from feedback.release.combine import Combined, combine
 from feedback.services import accounts, groups, keys, load, results
 from feedback.services.scopes import scope_for
 
@@ -164,9 +165,9 @@ class Builder:
         self.session.commit()
 
     def release(self, scope: Scope) -> None:
-        settings = jobs.ReleaseSettings(k=K, comment_key=self.comment_key)
+        settings = run.ReleaseSettings(k=K, comment_key=self.comment_key)
         loader = keys.private_keys(self.session, self.kek)
-        cohort = jobs.release_scope(self.session, scope.id, keys=loader, settings=settings, today=self.today)
+        cohort = run.release_scope(self.session, scope.id, keys=loader, settings=settings, today=self.today)
         assert cohort is not None, f"scope {scope.id} did not release"
         self.session.commit()
 

@@ -31,8 +31,9 @@ from api.config import Settings
 from api.extensions import db
 from bench import envelopes
 from crypto import envelope, keyring, tokens
-from feedback import jobs, questionnaires
+from feedback import questionnaires
 from feedback.models import Account, Envelope, Membership, Response
+from feedback.release import run
 from feedback.services import actions, groups, keys
 from feedback.services.scopes import scope_for
 
@@ -137,16 +138,16 @@ def build(workdir: Path, n: int, *, keep: bool, seed: int) -> Dataset:
 def release(
     data: Dataset, on_released: Callable[[], None] | None = None, *, processes: int = 1
 ) -> tuple[float, float, int]:
-    """Time feedback.jobs.release_scope on the whole scope, then its commit. Returns (release s, commit s, released).
+    """Time feedback.release.run.release_scope on the whole scope, then its commit: (release s, commit s, released).
 
     ``on_released`` runs between the two, for a measurement of the release alone.
     """
     with data.app.app_context():
         session = db.session()  # the Session itself, as the app's views and jobs hand it over
-        settings = jobs.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"], processes=processes)
+        settings = run.ReleaseSettings(k=5, comment_key=data.app.config["COMMENT_KEY"], processes=processes)
         loader = keys.private_keys(session, data.kek)
         started = time.perf_counter()
-        cohort = jobs.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
+        cohort = run.release_scope(session, data.scope_id, keys=loader, settings=settings, today=date.today())
         released = time.perf_counter()
         if on_released is not None:
             on_released()
@@ -194,8 +195,8 @@ class ThroughputResult:
 
 
 def throughput(workdir: Path, n: int, seed: int, processes: int = 1) -> ThroughputResult:
-    if processes > 1 and n < jobs.POOL_FROM:
-        raise ValueError(f"a release opens on several processes from {jobs.POOL_FROM:,} answers on")
+    if processes > 1 and n < run.POOL_FROM:
+        raise ValueError(f"a release opens on several processes from {run.POOL_FROM:,} answers on")
     data = build(workdir, n, keep=True, seed=seed)
     before = raw_open(data)
     with ChildMemory() as children:

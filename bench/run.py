@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py          (or: make bench)
 
 (a) answer submits/s under gunicorn vs a hello-world Flask app served the same way,
-(b) responses released/s by feedback.jobs.release_scope vs raw HPKE opens/s,
+(b) responses released/s by feedback.release.run.release_scope vs raw HPKE opens/s,
 (c) peak memory of releasing 100,000 pending responses (separate process).
 
 Prints a table and writes docs/benchmarks.md. ``--quick`` runs small counts and writes nothing.
@@ -279,7 +279,7 @@ def document(
         "valid random answer (about one in three with a comment) sealed with the `info` the server gives",
         "a fresh link (`crypto.envelope.build_info` with `crypto.tokens.link_binding`, scope ids from",
         "`feedback.services.scopes.scope_for`), inserted in bulk. Timed: one",
-        "`feedback.jobs.release_scope` call (stream, open, parse, validate, aggregate, encrypt comments,",
+        "`feedback.release.run.release_scope` call (stream, open, parse, validate, aggregate, encrypt comments,",
         "mark released; the commit is not included). Compared with `cryptography`'s `Suite.decrypt`",
         "alone on the same envelopes with the same private key, in the same process, timed just before",
         "and just after the release; the faster of the two is the one compared with. It runs twice:",
@@ -424,9 +424,9 @@ def notes(a: web.WebResult | None, b: list[dict[str, Any]] | None, c: dict[str, 
         "  the one-process ratio now measures 0.46-0.51 (six runs of `python -m bench.release",
         "  throughput --n 5000 --workdir DIR`); it drops when other work shares the machine.",
         "- **(b) on several processes.** With `RELEASE_PROCESSES` above 1, a release of at least",
-        "  30,000 answers (`feedback.jobs.POOL_FROM`) opens, checks and counts them in that many",
+        "  30,000 answers (`feedback.release.run.POOL_FROM`) opens, checks and counts them in that many",
         "  spawned processes, 500 per task, and the job merges the counts, seals the comments at",
-        "  rest and writes. The same code counts either way (`feedback/opening.py`), and a test",
+        "  rest and writes. The same code counts either way (`feedback/release/opening.py`), and a test",
         "  checks that both publish the same. The pool takes about a second to start (spawned",
         "  processes import the job's main module), hidden in part behind the database's sort,",
         "  which is why it is kept for large releases (at 20,000 it just broke even). Each pool",

@@ -3,7 +3,7 @@
 The ally names the colleagues they helped by work address. Each one gets a link whose token
 only their email ever holds: not a response, a page, a log line or a mail to the ally. So
 no one can answer in a colleague's place, and an answer to a delivered link is the only
-kind that counts toward k (``feedback.release.safe_voices``).
+kind that counts toward k (``feedback.release.rules.safe_voices``).
 
 Until the mail server takes the message, the address and the token wait in a ``Delivery``
 row, encrypted at rest; then the row goes, and all that is left of the address is the keyed

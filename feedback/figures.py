@@ -246,7 +246,7 @@ def slice_from_json(cell: Mapping[str, Any]) -> Slice:
 
 
 def view_from_json(view: Mapping[str, Any]) -> QuestionnaireView:
-    """A view as ``feedback.release.combine`` (and so ``ScopeView.view``) gives it."""
+    """A view as ``feedback.release.combine.combine`` (and so ``ScopeView.view``) gives it."""
     return QuestionnaireView(
         responses=int(view["responses"]),
         cohorts=int(view["cohorts"]),

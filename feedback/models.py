@@ -245,7 +245,7 @@ def _pending_index(name: str, scope: InstrumentedAttribute[int], cohort: Instrum
     not yet released to that view and not found invalid, so the tick's queries cost the same
     with a million released answers as with none.
 
-    Its condition is written as the queries in ``feedback.jobs`` write theirs: SQLite uses a
+    Its condition is written as the queries in ``feedback.release.run`` write theirs: SQLite uses a
     partial index only for a query whose WHERE holds the index's own terms. It holds every
     column those queries read (the cohort and invalid columns cost a byte each), because
     SQLite keeps no statistics here and would otherwise rate it no better than the plain
@@ -335,8 +335,8 @@ class ScopeView(Base):
     (DESIGN §7: views are read, not recomputed). Released cohorts never change, so this is
     always the sum of the scope's cohorts, read as one row however many there are.
 
-    ``view`` is ``feedback.release.combine`` of the cohort documents and ``uncut`` what
-    ``feedback.release.Combined`` needs beside it to add the next one. ``months`` holds, per
+    ``view`` is ``feedback.release.combine.combine`` of the cohort documents and ``uncut`` what
+    ``feedback.release.combine.Combined`` needs beside it to add the next one. ``months`` holds, per
     month of release ("YYYY-MM"), the answers released (``Cohort.responses``) and how many
     of them were "I'd rather not answer". ``comments`` counts released comment rows.
     """
@@ -358,11 +358,11 @@ class ScopeView(Base):
 
 class ClosedMonths(Base):
     """A group's follow-up rate and response load over the months that have closed, as the
-    release tick stored them once each month closed (``feedback.closing``): never recomputed,
+    release tick stored them once each month closed (``feedback.release.closing``): never recomputed,
     so an ally who deletes their account takes nothing out of a figure a lead was shown (P5).
 
     ``through`` is the first day of the first month not closed here; ``state`` is
-    ``feedback.closing.State`` as JSON (sums, month boundaries and the last action counted: no ally id).
+    ``feedback.release.closing.State`` as JSON (sums, month boundaries and the last action counted: no ally id).
     """
 
     __tablename__ = "closed_months"

@@ -5,7 +5,8 @@ from flask_babel import gettext
 
 from api import mail
 from api.config import Settings
-from feedback import delivery, jobs
+from feedback import delivery
+from feedback.release import run
 from feedback.services import accounts
 from web.i18n import words
 
@@ -14,9 +15,9 @@ class MissingKey(RuntimeError):
     """Jobs asked to open answers in a process that was given no key-encryption key."""
 
 
-def release_settings(app: Flask) -> jobs.ReleaseSettings:
+def release_settings(app: Flask) -> run.ReleaseSettings:
     settings = app.config["ALLYLOOP"]
-    return jobs.ReleaseSettings(
+    return run.ReleaseSettings(
         k=settings.release_min_responses,
         comment_key=app.config["COMMENT_KEY"],
         processes=settings.release_processes,

@@ -10,18 +10,18 @@ from api.extensions import db, session
 from api.jobs.adapters import kek, mailer, release_settings
 from api.jobs.queue import enqueue_once, logged, queue, rq_job
 from api.sqlite import scrub
-from feedback import jobs
+from feedback.release import run
 from feedback.services import keys
 
 RELEASE_FAILED = "in-process release failed; answers stay pending"
 
 
-def run_due_now(now: datetime | None = None) -> jobs.RunReport:
+def run_due_now(now: datetime | None = None) -> run.RunReport:
     """Run everything due, once, in the current app context (CLI, tests, in-process mode)."""
     key = kek()
     db_session = session()
     now = now or utcnow()
-    report = jobs.run_due(
+    report = run.run_due(
         db_session,
         keys=keys.private_keys(db_session, key),
         settings=release_settings(current_app),
@@ -55,7 +55,7 @@ def answers_arrived() -> None:
 
 @rq_job
 def run_due_job() -> dict[str, int]:
-    """Everything ``feedback.jobs.run_due`` covers, once. Idempotent: see that function."""
+    """Everything ``feedback.release.run.run_due`` covers, once. Idempotent: see that function."""
     report = run_due_now()
     return {
         "released_cohorts": report.released_cohorts,
@@ -73,7 +73,7 @@ def release_due_job(tick: int) -> list[int]:
     tick, so a second run in the same tick queues nothing new.
     """
     try:
-        due = jobs.due_scope_ids(session(), current_app.config["ALLYLOOP"].release_min_responses)
+        due = run.due_scope_ids(session(), current_app.config["ALLYLOOP"].release_min_responses)
     finally:
         db.session.remove()  # no connection held while talking to Redis
     target = queue()
@@ -91,7 +91,7 @@ def release_scope_job(scope_id: int) -> int:
     commits nothing, and the next tick releases the same answers once.
     """
     db_session = session()
-    cohort = jobs.release_scope(
+    cohort = run.release_scope(
         db_session,
         scope_id,
         keys=keys.private_keys(db_session, kek()),

@@ -22,7 +22,7 @@ What it reads, and why it is safe (P3, P5):
   alone. The periods follow one another without gaps, and the latest months, until they
   pass, show as suppressed; since a period, once shown, never changes, and no total
   covers the suppressed months, no sum or difference of shown numbers isolates them.
-- Shown periods are stored as their months close (``feedback.closing``) and never cut
+- Shown periods are stored as their months close (``feedback.release.closing``) and never cut
   again from the requests: an ally who deletes their account takes no link out of them.
 """
 
@@ -30,9 +30,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from feedback import closing
-from feedback.closing import month_of, months_between, next_month, periods
 from feedback.figures import Period, ResponseLoad
+from feedback.release import closing
+from feedback.release.closing import month_of, months_between, next_month, periods
 
 __all__ = ["Period", "month_of", "months_between", "next_month", "periods", "response_load"]
 

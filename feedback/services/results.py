@@ -36,7 +36,7 @@ from feedback.figures import (
 from feedback.measures import chosen, pick, scale_ids, scale_sum
 from feedback.models import Account, Action, Cohort, ReleasedComment, Response, Scope, ScopeView
 from feedback.questionnaires import load as load_questionnaire
-from feedback.release import GROUP_RULE
+from feedback.release.rules import GROUP_RULE
 from feedback.services import load
 from feedback.services.groups import require_lead
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 from api.extensions import db
 from api.jobs import queue as job_queue
 from api.jobs.release import release_scope_job, run_due_now
-from feedback import jobs
 from feedback.models import Envelope
+from feedback.release import run
 from tests.conftest import Person, Recipient, build_app
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -67,7 +67,7 @@ def release_by_rq_jobs(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The RQ worker's release jobs, one per due scope, as the scheduler queues them."""
     monkeypatch.setattr(job_queue, "worker_app", lambda: app)  # the worker's app, on this database
     with app.app_context():
-        due = jobs.due_scope_ids(db.session, app.config["ALLYLOOP"].release_min_responses)
+        due = run.due_scope_ids(db.session, app.config["ALLYLOOP"].release_min_responses)
         db.session.remove()
     assert sorted(release_scope_job(scope_id) for scope_id in due) == [5, 5, 5, 15]
 

@@ -1,5 +1,5 @@
 """The follow-up rate and the response load over closed months, kept as each month closes
-(feedback/closing.py): the same figures the live computation gave on the same rows, and
+(feedback/release/closing.py): the same figures the live computation gave on the same rows, and
 figures an ally's leaving cannot move (P5)."""
 
 import random
@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from api.clock import utcnow
 from api.extensions import db
-from feedback import closing, followups
-from feedback.closing import FOLLOW_UP_WINDOW, month_of, months_between, next_month, periods
+from feedback import followups
 from feedback.figures import FollowupRate, ResponseLoad
 from feedback.models import Account, Action, ClosedMonths, FeedbackRequest, Followup, Group, Scope, ScopeView
-from feedback.release import GROUP_RULE, safe_shares
+from feedback.release import closing
+from feedback.release.closing import FOLLOW_UP_WINDOW, month_of, months_between, next_month, periods
+from feedback.release.rules import GROUP_RULE, safe_shares
 from feedback.services import load
 from tests.conftest import Person
 from tests.integration.load_scenario import months_ago

@@ -19,9 +19,9 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs.release import run_due_now
 from crypto import keyring
-from feedback import jobs
-from feedback.jobs import RunReport
 from feedback.models import Cohort, Envelope, Link, Response, ResponseKey, Scope
+from feedback.release import run
+from feedback.release.run import RunReport
 from tests.conftest import Person, Recipient, build_app
 
 
@@ -238,7 +238,7 @@ def pending_app(tmp_path: Path) -> Iterator[Flask]:
 def after_the_first_opening(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
     """Run ``meanwhile`` once, after a release has opened and counted its answers and before
     it writes: the moment another process or request can slip in."""
-    opened_first = jobs._open_pending
+    opened_first = run._open_pending
     done = False
 
     def opening_then_meanwhile(session: Session, scope_id: int, **kwargs: Any) -> Any:
@@ -249,7 +249,7 @@ def after_the_first_opening(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable
             meanwhile()
         return counted
 
-    monkeypatch.setattr(jobs, "_open_pending", opening_then_meanwhile)
+    monkeypatch.setattr(run, "_open_pending", opening_then_meanwhile)
 
 
 def test_a_release_that_lost_a_race_publishes_nothing(pending_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

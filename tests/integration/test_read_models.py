@@ -25,9 +25,10 @@ from api.documents import ReleasedOut
 from api.extensions import db
 from bench import reads
 from crypto import atrest
-from feedback import jobs, questionnaires
+from feedback import questionnaires
 from feedback.figures import Month, Released, view_from_json
 from feedback.models import Account, Cohort, ReleasedComment, Response, Scope, ScopeView
+from feedback.release import run
 from feedback.services import results
 from tests.conftest import Person, Recipient, make_due
 from tests.integration.test_web_lead import browser_for
@@ -161,10 +162,10 @@ class History:
                 tokens += ally.share_links(action, stage, count=1)  # its answer rides along (P8)
             # Documents cut by fewer dimensions, as releases made before the stage slices (or
             # any slice) existed wrote them.
-            cut = self.rng.choice((None, None, None, jobs.DIMENSIONS, ("path", "kind")))
+            cut = self.rng.choice((None, None, None, run.DIMENSIONS, ("path", "kind")))
             with monkeypatch.context() as patched:
                 if cut is not None:
-                    patched.setattr(jobs, "dimensions_for", lambda _questionnaire, cut=cut: cut)
+                    patched.setattr(run, "dimensions_for", lambda _questionnaire, cut=cut: cut)
                 for token in tokens:
                     self.answer(token, questionnaires.for_stage(stage))
 

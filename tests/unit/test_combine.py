@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback.release import Combined, combine
+from feedback.release.combine import Combined, combine
 
 
 def recomputed(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """ "Does it last?" read from released views: old cohorts without stage slices still count."""
 
 from feedback.figures import Later, view_from_json
-from feedback.jobs import DIMENSIONS, STAGE_DIMENSIONS
-from feedback.opening import cells_of
-from feedback.release import CohortBuilder, Opened, combine
+from feedback.release.cohorts import CohortBuilder
+from feedback.release.combine import combine
+from feedback.release.opening import cells_of
+from feedback.release.rules import Opened
+from feedback.release.run import DIMENSIONS, STAGE_DIMENSIONS
 from feedback.services.results import does_it_last
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback.release import GROUP_RULE, safe_shares
+from feedback.release.rules import GROUP_RULE, safe_shares
 from feedback.services.load import Period, months_between, next_month, periods
 
 JAN, FEB, MAR, APR = (date(2026, m, 1) for m in (1, 2, 3, 4))

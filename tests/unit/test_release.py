@@ -18,19 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback.jobs import DIMENSIONS as RELEASE_DIMENSIONS
-from feedback.jobs import STAGE_DIMENSIONS
-from feedback.opening import cells_of
-from feedback.release import (
-    ALLY_RULE,
-    GROUP_RULE,
-    CohortBuilder,
-    NotReleasable,
-    Opened,
-    PoolRule,
-    combine,
-    ready_voices,
-)
+from feedback.release.cohorts import CohortBuilder
+from feedback.release.combine import combine
+from feedback.release.opening import cells_of
+from feedback.release.rules import ALLY_RULE, GROUP_RULE, NotReleasable, Opened, PoolRule, ready_voices
+from feedback.release.run import DIMENSIONS as RELEASE_DIMENSIONS
+from feedback.release.run import STAGE_DIMENSIONS
 
 # Ally ids far above any count a document can hold, so a leaked id would be noticed.
 ALLY_BASE = 1_000_000_007
@@ -341,7 +334,9 @@ def test_a_visible_cell_counts_the_answers_in_it() -> None:
 def test_a_document_is_the_same_in_every_process() -> None:
     """Set order varies with PYTHONHASHSEED; the document must not."""
     script = (
-        "import json, random; from feedback.release import CohortBuilder, Opened\n"
+        "import json, random\n"
+        "from feedback.release.cohorts import CohortBuilder\n"
+        "from feedback.release.rules import Opened\n"
         f"rng, path_of = random.Random(5), {PATH_OF!r}\n"
         "for n in range(8, 60):\n"
         "    b = CohortBuilder(k=3, min_allies=1, dimensions=('kind', 'path', 'visibility'))\n"

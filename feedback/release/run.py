@@ -1,4 +1,5 @@
-"""Background work: release cohorts, purge expired links.
+"""A release run: find the scopes due, release each one's cohort, and the tick that runs
+everything due (releases, closed months, the purge, the emails).
 
 Each function takes a session and plain values, does its work in that session, and is
 idempotent: running it twice releases nothing twice. Callers commit.
@@ -11,7 +12,7 @@ import secrets
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, delete, func, insert, select, update
@@ -19,21 +20,20 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from crypto import atrest
-from feedback import closing, delivery, followups, opening, questionnaires
+from feedback import delivery, followups, questionnaires
 from feedback.models import (
-    AccountToken,
-    ApiToken,
     Cohort,
     Envelope,
-    Invitation,
-    Link,
     ReleasedComment,
     Response,
     Scope,
     ScopeView,
 )
-from feedback.opening import Counting, KeyLoader, Row
-from feedback.release import Combined, NotReleasable, ready_voices, rule_for
+from feedback.release import closing, opening
+from feedback.release.combine import Combined
+from feedback.release.opening import Counting, KeyLoader, Row
+from feedback.release.purge import purge
+from feedback.release.rules import NotReleasable, ready_voices, rule_for
 from feedback.transactions import reading
 
 # Slices a cohort document is cut by, for both an ally's and a group's view.
@@ -51,8 +51,6 @@ def dimensions_for(questionnaire: questionnaires.Questionnaire) -> tuple[str, ..
 
 
 COMMENT_AUDIENCES = {"ally": ("ally", "both"), "group": ("lead", "both")}
-# Used or expired links answer 410 for this long after expiry, then are forgotten (404).
-LINK_GRACE = timedelta(days=30)
 _BATCH = 500
 # From this many answers on, a release may open them on several processes (RELEASE_PROCESSES):
 # starting a pool costs about a second, which pays off only in a large release.
@@ -337,18 +335,6 @@ def _mark_invalid(session: Session, scope: Scope, ids: "array[int]") -> int:
     return found
 
 
-def purge(session: Session, *, now: datetime) -> int:
-    """Forget links that expired long ago, expired API and account tokens, and invitations
-    that expired unaccepted long ago (until then their link says "expired", not "unknown")."""
-    gone = session.execute(delete(Link).where(Link.expires_at < now - LINK_GRACE))
-    session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
-    session.execute(delete(AccountToken).where(AccountToken.expires_at < now))
-    session.execute(
-        delete(Invitation).where(Invitation.accepted_by.is_(None), Invitation.expires_at < now - LINK_GRACE)
-    )
-    return int(gone.rowcount)  # type: ignore[attr-defined]
-
-
 def run_due(
     session: Session,
     *,
@@ -359,7 +345,7 @@ def run_due(
     mailer: delivery.Mailer | None = None,
 ) -> RunReport:
     """Everything due, once: each scope's release in its own transaction; once a month has
-    closed, each group's figures for it (``feedback.closing``), a group per transaction;
+    closed, each group's figures for it (``feedback.release.closing``), a group per transaction;
     the purge; then (with ``mailer``) the emails with delivered links and reminders of due
     follow-ups.
 

@@ -1,25 +1,7 @@
-"""Release rules: how opened responses become cohort documents, and documents a view.
+"""Cohort documents: one cohort's opened responses counted, its slices protected.
 
-Pure functions and values: no database, no Flask, no I/O.
-
-Responses are released only as whole cohorts. A cohort is every pending response of one
-scope, released at once when its pending answers to delivered requests come from at least
-``k`` distinct recipients (and from at least ``min_allies`` distinct allies; with
-``each_ally``, still so once any one ally's answers are taken away: see ``PoolRule``).
-
-Only a *voice* counts toward k: an answer to a link the platform emailed to one named
-colleague, who alone held it (P8). Answers to links an ally holds ride along in a cohort
-and in its numbers, but never make a cohort or a cell safe to show: an ally who answers
-their own links adds nothing toward anyone's k. A recipient asked twice is one voice.
-
-Each cohort becomes one immutable *cohort document*, a JSON-able dict; a view is the sum of
-a scope's documents (``combine``). Each view change adds a whole cohort, so no two views
-differ by fewer than ``k`` recipients' answers.
-
-Within a document, slices (by path, kind, visibility, ...) are protected so that nothing
-a reader can compute from the visible numbers -- totals, differences of a slice and the
-slices nested in it, or any other sum and difference -- covers fewer than ``k``
-recipients or fewer than ``min_allies`` allies. See ``CohortBuilder.build``.
+``CohortBuilder`` counts a cohort and ``build``s its document under the rules in
+``feedback.release.rules``. Pure: no database, no Flask, no I/O.
 """
 
 from __future__ import annotations
@@ -28,100 +10,9 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from math import lcm
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-MIN_K = 3  # the design never releases fewer than three responses at a time (P3)
-
-Answer = str | int | list[str]
-
-
-class PoolRule(NamedTuple):
-    """Who must stand behind any number a scope shows."""
-
-    min_allies: int
-    each_ally: bool  # still k answers from min_allies allies with any one ally's taken away
-
-
-ALLY_RULE = PoolRule(min_allies=1, each_ally=False)  # an ally's own results
-# A lead never sees one ally's results, even a lead who is an ally too and knows their own (P5).
-GROUP_RULE = PoolRule(min_allies=2, each_ally=True)
-
-
-def rule_for(scope_kind: str) -> PoolRule:
-    return GROUP_RULE if scope_kind == "group" else ALLY_RULE
-
-
-def safe_pool(responses: int, allies: int, largest_share: int, *, k: int, min_allies: int, each_ally: bool) -> bool:
-    """The one test every shown number passes: k answers from min_allies allies and, with
-    each_ally, still that once the ally with the largest share is taken away."""
-    if responses < k or allies < min_allies:
-        return False
-    return not each_ally or (responses - largest_share >= k and allies - 1 >= min_allies)
-
-
-def safe_shares(shares: Mapping[int, int], *, k: int, rule: PoolRule) -> bool:
-    """``safe_pool`` for counts kept per ally (answers, actions, links): ally id -> count."""
-    largest = max(shares.values(), default=0)
-    return safe_pool(
-        sum(shares.values()), len(shares), largest, k=k, min_allies=rule.min_allies, each_ally=rule.each_ally
-    )
-
-
-Voice = tuple[int, Hashable]  # (ally id, recipient): someone the platform asked for that ally
-
-
-def safe_voices(voices: Iterable[Voice], *, k: int, rule: PoolRule) -> bool:
-    """Whether answers from these voices may be shown: k distinct recipients, asked by
-    min_allies allies and, under ``each_ally``, still that with any one ally's voices taken
-    away (a recipient asked by two allies stays when one of them is taken away).
-
-    Adding voices never makes a safe group unsafe, which the audit's search relies on.
-    """
-    asked_by: dict[Hashable, set[int]] = {}
-    for ally, person in voices:
-        asked_by.setdefault(person, set()).add(ally)
-    allies = set().union(*asked_by.values()) if asked_by else set()
-    if len(asked_by) < k or len(allies) < rule.min_allies:
-        return False
-    if not rule.each_ally:
-        return True
-    # What taking one ally away loses: the recipients only that ally asked.
-    only: Counter[int] = Counter(next(iter(by)) for by in asked_by.values() if len(by) == 1)
-    return len(allies) - 1 >= rule.min_allies and len(asked_by) - max(only.values(), default=0) >= k
-
-
-class Opened(NamedTuple):
-    """One decrypted, validated response, ready to be counted.
-
-    ``answers`` maps item ids to a choice (str), a scale (int, or "na"), or the chosen
-    options of a multi item (list of str); ``{}`` is "I'd rather not answer".
-    ``slices`` gives the response's cell in every dimension the cohort is cut by.
-    ``person`` stands for the recipient of a delivered request (the same value for the same
-    person); None for an answer to a link the ally held, which counts toward no k (P8).
-    """
-
-    answers: Mapping[str, Answer]
-    ally_id: int
-    slices: Mapping[str, str]
-    person: Hashable | None = None
-
-
-class NotReleasable(Exception):
-    """Too few recipients, or too few distinct allies, to release them as a cohort."""
-
-
-def _check_thresholds(k: int, min_allies: int) -> None:
-    if k < MIN_K:
-        raise ValueError(f"k must be at least {MIN_K}, got {k}")
-    if min_allies < 1:
-        raise ValueError(f"min_allies must be at least 1, got {min_allies}")
-
-
-def ready_voices(voices: Iterable[Voice], *, k: int, rule: PoolRule) -> bool:
-    """Whether pending answers from these voices may form a cohort (``safe_voices``)."""
-    _check_thresholds(k, rule.min_allies)
-    return safe_voices(voices, k=k, rule=rule)
-
+from feedback.release.rules import NotReleasable, Opened, PoolRule, Voice, check_thresholds, safe_voices
 
 Chosen = tuple[str, str | int]  # (item id, a value counted for it)
 
@@ -293,7 +184,7 @@ class CohortBuilder:
     """
 
     def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str], each_ally: bool = False) -> None:
-        _check_thresholds(k, min_allies)
+        check_thresholds(k, min_allies)
         if len(set(dimensions)) != len(dimensions):
             raise ValueError("dimensions must be distinct")
         self._k = k
@@ -471,119 +362,3 @@ class CohortBuilder:
             visible.remove(cell)
             who += cells[cell].voices
         return visible
-
-
-def _add_items(into: dict[str, tuple[int, Counter[str]]], items: Mapping[str, Any]) -> None:
-    for item_id, item in items.items():
-        answered, counts = into.get(item_id, (0, Counter()))
-        counts.update({str(value): int(n) for value, n in item["counts"].items()})
-        into[item_id] = (answered + int(item["answered"]), counts)
-
-
-def _items_out(items: Mapping[str, tuple[int, Counter[str]]]) -> dict[str, Any]:
-    return {
-        item_id: {"answered": answered, "counts": {value: n for value, n in sorted(counts.items())}}
-        for item_id, (answered, counts) in sorted(items.items())
-    }
-
-
-Cell = tuple[int, dict[str, tuple[int, Counter[str]]], bool, bool]  # responses, items, ever shown, ever hidden
-
-
-class Combined:
-    """A scope's view as a running sum: ``combine`` taken one cohort document at a time.
-
-    Combining is a sum, so the view of some documents plus one more document is the view of
-    them all: ``view()`` after each ``add`` is what ``combine`` gives for every document
-    added so far, in any order. What it keeps is that view and ``uncut`` (the dimensions
-    some document was not cut by), both JSON-able, so a stored view picks up where it was
-    left with ``Combined.resume`` and costs the same to extend after ten cohorts or ten
-    thousand.
-    """
-
-    __slots__ = ("cells", "cohorts", "declined", "items", "responses", "uncut")
-
-    def __init__(self) -> None:
-        self.responses = self.cohorts = self.declined = 0
-        self.items: dict[str, tuple[int, Counter[str]]] = {}
-        self.cells: dict[str, dict[str, Cell]] = {}  # dimension -> cell -> its running sum
-        # Dimensions some document lacked: their responses are in no cell of it, so no
-        # cell of the dimension is complete, including cells that first show later.
-        self.uncut: set[str] = set()
-
-    @classmethod
-    def resume(cls, view: Mapping[str, Any], uncut: Iterable[str]) -> Combined:
-        """The running sum that ``view()`` gave as ``view`` with ``uncut`` beside it."""
-        combined = cls()
-        combined.responses = int(view["responses"])
-        combined.cohorts = int(view["cohorts"])
-        combined.declined = int(view["declined"])
-        _add_items(combined.items, view["items"])
-        for dimension, by_cell in view["slices"].items():
-            seen = combined.cells[dimension] = {}
-            for cell, shown in by_cell.items():
-                if shown.get("suppressed"):  # listed by some document, never shown: hidden there
-                    seen[cell] = (0, {}, False, True)
-                else:
-                    cell_items: dict[str, tuple[int, Counter[str]]] = {}
-                    _add_items(cell_items, shown["items"])
-                    seen[cell] = (int(shown["responses"]), cell_items, True, not shown["complete"])
-        combined.uncut = set(uncut)
-        return combined
-
-    def add(self, document: Mapping[str, Any]) -> None:
-        """Count one more cohort document."""
-        dimensions = set(document["slices"])
-        if self.cohorts:  # a dimension only this document, or only the earlier ones, were cut by
-            self.uncut |= dimensions.symmetric_difference(self.cells)
-        self.cohorts += 1
-        self.responses += int(document["responses"])
-        self.declined += int(document["declined"])
-        _add_items(self.items, document["items"])
-        for dimension, by_cell in document["slices"].items():
-            seen = self.cells.setdefault(dimension, {})
-            for cell, shown in by_cell.items():
-                n, cell_items, ever_shown, ever_hidden = seen.get(cell, (0, {}, False, False))
-                if shown.get("suppressed"):
-                    seen[cell] = (n, cell_items, ever_shown, True)
-                else:
-                    _add_items(cell_items, shown["items"])
-                    seen[cell] = (n + int(shown["responses"]), cell_items, True, ever_hidden)
-
-    def view(self) -> dict[str, Any]:
-        """The view of every document added (see ``combine``)."""
-        slices: dict[str, Any] = {
-            dimension: {
-                cell: (
-                    {
-                        "responses": n,
-                        "items": _items_out(cell_items),
-                        "complete": not (ever_hidden or dimension in self.uncut),
-                    }
-                    if ever_shown
-                    else {"suppressed": True}
-                )
-                for cell, (n, cell_items, ever_shown, ever_hidden) in sorted(seen.items())
-            }
-            for dimension, seen in sorted(self.cells.items())
-        }
-        return {
-            "responses": self.responses,
-            "cohorts": self.cohorts,
-            "declined": self.declined,
-            "items": _items_out(self.items),
-            "slices": slices,
-        }
-
-
-def combine(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The view of a scope: the sum of its cohort documents.
-
-    A slice cell shows the sum of the cohorts that showed it, with ``complete`` False if
-    some cohort hid it, or was not cut by that dimension at all (a document made before
-    the dimension existed); a cell no cohort ever showed is ``{"suppressed": True}``.
-    """
-    combined = Combined()
-    for document in documents:
-        combined.add(document)
-    return combined.view()

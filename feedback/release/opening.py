@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from crypto import envelope
 from feedback import kinds, questionnaires
-from feedback.release import CohortBuilder, Opened
+from feedback.release.cohorts import CohortBuilder
+from feedback.release.rules import Opened
 
 KeyLoader = Callable[[str], X25519PrivateKey]
 # A pending answer as streamed: id, ally, kind, visibility, stage, person, kid, info, sealed.

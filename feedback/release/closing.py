@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, aliased
 
 from feedback.figures import Period
 from feedback.models import Action, ClosedMonths, FeedbackRequest, Followup, Group, Scope, ScopeView
-from feedback.release import GROUP_RULE, safe_shares
+from feedback.release.rules import GROUP_RULE, safe_shares
 
 # A follow-up asked within this of coming due counts as the ally following up.
 FOLLOW_UP_WINDOW = timedelta(days=30)
