@@ -96,7 +96,7 @@ clean:
 # then show as untranslated or fuzzy in web/translations/*/LC_MESSAGES/messages.po, and
 # tests/unit/test_translations.py fails until each is translated (and its fuzzy flag gone).
 # Add a language with `pybabel init -i web/translations/messages.pot -d web/translations -l xx`
-# and name it in web/i18n.py's LOCALES.
+# and name it in api/i18n.py's LOCALES.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-wrap --ignore-obsolete

@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from api.i18n import in_words
 from feedback.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.wording import Wording
-from web.i18n import in_words
 
 CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone"}
 STATUS = {Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, Unverified: 403}

@@ -18,7 +18,7 @@ class Wording(str):
 
     It *is* the English sentence, filled in (so the API's messages and logs read as they
     always did), and it keeps its ``template`` (marked with ``N_``) and the ``values`` put
-    into it, some of which may be Wordings themselves, for ``web.i18n.in_words``.
+    into it, some of which may be Wordings themselves, for ``api.i18n.in_words``.
     """
 
     template: str

@@ -8,7 +8,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from web.i18n import TRANSLATIONS, reader_language, translated
+from api.i18n import TRANSLATIONS, reader_language, translated
 
 # Owns the templates and static files that the page blueprints share.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")

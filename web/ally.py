@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from api.clock import utcnow
 from api.extensions import session
+from api.i18n import in_words
 from api.jobs.adapters import delivery_keys, release_settings
 from api.jobs.deliver import deliveries_waiting
 from crypto.atrest import derive_key
@@ -26,7 +27,6 @@ from feedback.services import actions, ally_results, groups, notes
 from feedback.services.followup_offers import followup_offers
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
-from web.i18n import in_words
 from web.labels import due_text, kind_text, moment_text
 from web.schemas import ActionForm, DoneForm, RequestForm
 

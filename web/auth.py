@@ -8,10 +8,10 @@ from flask import g, redirect, request, url_for
 from flask import session as cookie
 
 from api.extensions import session
+from api.i18n import reader_language
 from feedback.models import Account
 from feedback.services import accounts
 from feedback.transactions import reading
-from web.i18n import reader_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ def sign_in(account: Account) -> None:
     g.web_account = account
     language = reader_language()
     if account.locale != language:
-        account.locale = language  # the emails sent without a browser to ask follow it (web.i18n)
+        account.locale = language  # the emails sent without a browser to ask follow it (api.i18n)
         session().commit()
 
 

@@ -14,11 +14,11 @@ from babel.dates import format_skeleton
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
+from api.i18n import localized
 from feedback import figures, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum, scales
 from web.charts import Chart, Point, bar_chart
-from web.i18n import localized
 from web.labels import kind_label
 
 DIMENSIONS = ("kind", "path", "visibility")

@@ -29,6 +29,7 @@ from marshmallow import ValidationError
 
 from api.clock import utcnow
 from api.extensions import session
+from api.i18n import in_words
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
 from feedback.errors import Forbidden, Invalid, NotFound
@@ -39,7 +40,6 @@ from feedback.wording import N_, Wording
 from web import insights
 from web.auth import login_required, me, protect
 from web.forms import addresses, errors_of, load
-from web.i18n import in_words
 from web.schemas import GroupForm, OwnerForm, RoleForm
 
 bp = Blueprint("lead", __name__, url_prefix="/groups")

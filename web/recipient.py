@@ -15,13 +15,13 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from api import commit
 from api.clock import utcnow
 from api.extensions import limiter, link_rate_key, session
+from api.i18n import in_words, localized
 from api.jobs.release import answers_arrived
 from crypto.encoding import b64u_encode
 from feedback import kinds
 from feedback.errors import Gone, Invalid, NotFound
 from feedback.services import answers
 from web.answer_form import parse_form
-from web.i18n import in_words, localized
 
 bp = Blueprint("recipient", __name__)
 

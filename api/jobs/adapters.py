@@ -5,10 +5,10 @@ from flask_babel import gettext
 
 from api import mail
 from api.config import Settings
+from api.i18n import words
 from feedback import delivery
 from feedback.release import run
 from feedback.services import accounts
-from web.i18n import words
 
 
 class MissingKey(RuntimeError):

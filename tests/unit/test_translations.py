@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from web.i18n import LOCALES, TRANSLATIONS, extract_questionnaire, localized
+from api.i18n import LOCALES, TRANSLATIONS, extract_questionnaire, localized
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}

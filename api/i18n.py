@@ -24,7 +24,9 @@ from flask_babel import gettext
 from feedback.mail import Words
 from feedback.wording import Choices, Wording
 
-TRANSLATIONS: Final = Path(__file__).resolve().parent / "translations"
+# The catalogues sit beside the pages, which hold most of the strings; the application reads
+# them too, for emails sent in the background and the JSON error pages.
+TRANSLATIONS: Final = Path(__file__).resolve().parent.parent / "web" / "translations"
 LOCALES: Final = ("en", "fr")
 DEFAULT: Final = "en"
 T = TypeVar("T")
