@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from babel.dates import format_skeleton
+from flask import current_app, has_app_context
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from api.i18n import localized
-from feedback import figures, kinds, questionnaires, stages
+from feedback import figures, followups, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum, scales
 from web.charts import Chart, Point, bar_chart
@@ -198,7 +199,10 @@ def section_title(
         "immediate": (_("Right after: did it help?"), _("Answers given soon after an ally acted.")),
         "followup": (
             _("Later: does it last?"),
-            _("Answers given 30 or 90 days later, about whether the help made a lasting difference."),
+            _(
+                "Answers given %(first)s or %(second)s days later, about whether the help made a lasting difference.",
+                **_days(),
+            ),
         ),
     }
     title, intro = titles.get(stage, (questionnaire.title if questionnaire else _("Other answers"), ""))
@@ -504,9 +508,24 @@ def questionnaire_section(
 LASTING_STAGES = stages.LASTING
 
 
+def followup_days() -> tuple[int, int]:
+    """FOLLOWUP_DAYS as this app is set (its default outside one): the follow-ups' labels say them."""
+    if has_app_context():
+        first, second = current_app.config["ALLYLOOP"].followup_days
+    else:
+        first, second = followups.DEFAULT_DAYS
+    return first, second
+
+
+def _days() -> dict[str, int]:
+    first, second = followup_days()
+    return {"first": first, "second": second}
+
+
 def stage_label(stage: str) -> str:
-    labels = {"immediate": _("Right after"), "followup_30": _("After 30 days"), "followup_90": _("After 90 days")}
-    return str(labels.get(stage, stage))
+    if stage in stages.BY_ID:
+        return stages.label(stage, followup_days(), _)
+    return stage
 
 
 def not_released() -> Value:
@@ -564,12 +583,15 @@ def lasting_table(dimension: str, rows_in: Mapping[str, figures.LastingRow], k: 
     columns = (
         _("Right after: responses"),
         _("Right after: helped (mean)"),
-        _("After 30 days: responses"),
-        _("After 30 days: lasting difference (mean)"),
-        _("After 30 days: came up less (%)"),
-        _("After 90 days: responses"),
-        _("After 90 days: lasting difference (mean)"),
-        _("After 90 days: came up less (%)"),
+        *(
+            column
+            for days in followup_days()
+            for column in (
+                _("After %(days)s days: responses", days=days),
+                _("After %(days)s days: lasting difference (mean)", days=days),
+                _("After %(days)s days: came up less (%%)", days=days),
+            )
+        ),
     )
     rows: list[Row] = []
     headline: list[list[Point]] = []
@@ -586,7 +608,11 @@ def lasting_table(dimension: str, rows_in: Mapping[str, figures.LastingRow], k: 
     table_id = f"lasting-{dimension}"
     charts: tuple[Chart, ...] = ()
     if rows:
-        chart_title = _("%(title)s: right after, and 30 and 90 days later (mean answer, 1 to 5)", title=title)
+        chart_title = _(
+            "%(title)s: right after, and %(first)s and %(second)s days later (mean answer, 1 to 5)",
+            title=title,
+            **_days(),
+        )
         stages = [stage_label(stage) for stage in LASTING_STAGES]
         charts = (bar_chart(table_id, chart_title, [r.label for r in rows], stages, headline, maximum=5.0),)
     notes = [
@@ -611,8 +637,9 @@ def lasting_table(dimension: str, rows_in: Mapping[str, figures.LastingRow], k: 
     if pooled_only:
         notes.append(
             _(
-                "Follow-ups released before 30 and 90 days were told apart are not in these columns: "
-                "they count, together, in the section on the follow-up questionnaire below."
+                "Follow-ups released before %(first)s and %(second)s days were told apart are not in these "
+                "columns: they count, together, in the section on the follow-up questionnaire below.",
+                **_days(),
             )
         )
     return Table(table_id, title, header, columns, tuple(rows), charts, tuple(notes))
@@ -696,8 +723,14 @@ def lasting_overall(overall: figures.Moments | None, k: int) -> Table | None:
         ),
     ]
     if any(side is not None and not isinstance(side, Suppressed) and side.complete is False for side in moments):
-        notes.append(_("* Some follow-ups were released before 30 and 90 days were told apart: not in these columns."))
-    columns = (_("Right after"), _("30 days"), _("90 days"))
+        notes.append(
+            _(
+                "* Some follow-ups were released before %(first)s and %(second)s days were told apart: "
+                "not in these columns.",
+                **_days(),
+            )
+        )
+    columns = (_("Right after"), *(_("%(days)s days", days=days) for days in followup_days()))
     return Table("lasting-overall", _("Every action"), _("Measure"), columns, rows, (), tuple(notes))
 
 
@@ -708,8 +741,10 @@ def lasting_section(lasting: figures.Lasting | None, k: int) -> Section:
     if overall is not None:
         tables = (overall, *tables)
     intro = _(
-        "Right after an action, and again 30 and 90 days later: did the help make a difference, and did "
-        "it last? Signaling (helping someone feel valued) sits beside the mitigation paths (removing a barrier)."
+        "Right after an action, and again %(first)s and %(second)s days later: did the help make a difference, "
+        "and did it last? Signaling (helping someone feel valued) sits beside the mitigation paths (removing a "
+        "barrier).",
+        **_days(),
     )
     return Section("does-it-last", _("Does it last?"), intro, tables)
 

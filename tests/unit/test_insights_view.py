@@ -1,7 +1,10 @@
 """The lead's insights as tables (web/insights.py): built from released documents only, the
 same numbers for page and CSV, any questionnaire shown, suppressed cells kept suppressed."""
 
+from collections.abc import Callable
 from typing import Any
+
+from flask import Flask
 
 from tests import figures_json
 from web.insights import Insights, csv_rows, safe_cell
@@ -132,10 +135,26 @@ def test_does_it_last_sets_each_paths_own_measure_beside_30_and_90_days_with_wor
     (chart,) = table.charts
     assert [bar.text for bar in chart.categories[0].bars] == [
         "Right after: 4.2 of 5",
-        "After 30 days: 3.5 of 5",
-        "After 90 days: hidden by the release rules",
+        "After about 30 days: 3.5 of 5",
+        "After about 90 days: hidden by the release rules",
     ]
     assert not chart.categories[0].bars[2].drawn, "no bar for a suppressed stage, only its words"
+
+
+def test_does_it_last_names_the_follow_up_days_the_app_is_set_to(make_app: Callable[..., Flask]) -> None:
+    with make_app(followup_days=(14, 60)).test_request_context():
+        view = build(_lasting_insights(None))
+        rows = csv_rows("Group", view)
+    assert view.lasting is not None
+    (table,) = view.lasting.tables
+    assert "After 14 days: responses" in table.columns and "After 60 days: came up less (%)" in table.columns
+    (chart,) = table.charts
+    assert [bar.text.split(":")[0] for bar in chart.categories[0].bars] == [
+        "Right after",
+        "After about 14 days",
+        "After about 60 days",
+    ]
+    assert not any("30 days" in cell or "90 days" in cell for row in rows for cell in row)
 
 
 def test_the_follow_up_rate_is_a_share_of_actions_or_words_in_page_and_csv() -> None:
