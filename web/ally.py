@@ -44,12 +44,30 @@ PATH_GROUPS = (
         kinds.on_paths(kinds.MITIGATION_PATHS),
     ),
 )
-STAGE_TEXT = {
-    "advice": (_l("Ask for advice"), _l("Before you act: what would they want from you?")),
-    "immediate": (_l("Ask whether it helped"), _l("Right after: was it wanted, did it help?")),
-    "followup_30": (_l("Follow up after a month"), _l("About 30 days later: did it make a lasting difference?")),
-    "followup_90": (_l("Follow up after three months"), _l("About 90 days later: did it last?")),
-}
+
+
+def _followup_days() -> tuple[int, int]:
+    first, second = current_app.config["ALLYLOOP"].followup_days
+    return first, second
+
+
+def stage_text() -> dict[str, tuple[str, str]]:
+    """Each stage's button and hint, in the order they are asked; follow-ups say FOLLOWUP_DAYS."""
+    first, second = _followup_days()
+    return {
+        "advice": (gettext("Ask for advice"), gettext("Before you act: what would they want from you?")),
+        "immediate": (gettext("Ask whether it helped"), gettext("Right after: was it wanted, did it help?")),
+        "followup_30": (
+            gettext("Follow up after %(days)s days", days=first),
+            gettext("About %(days)s days later: did it make a lasting difference?", days=first),
+        ),
+        "followup_90": (
+            gettext("Follow up after %(days)s days", days=second),
+            gettext("About %(days)s days later: did it last?", days=second),
+        ),
+    }
+
+
 VISIBILITY_TEXT = {"public": _l("In public (others saw it)"), "private": _l("In private (one to one)")}
 NEXT_STEP_TEXT = {
     reading.ASK_FIRST: _l(
@@ -69,11 +87,17 @@ NEXT_STEP_TEXT = {
     ),
 }
 # Did it last? The overall reading of the latest follow-up (the moments: web.labels.moment_text).
-PROGRESS_TEXT = {
-    "advice": _l("Advice, before acting"),
-    "immediate": _l("Right after acting"),
-    "followup": _l("Follow-ups, 30 and 90 days later"),
-}
+
+
+def progress_text() -> dict[str, str]:
+    first, second = _followup_days()
+    return {
+        "advice": gettext("Advice, before acting"),
+        "immediate": gettext("Right after acting"),
+        "followup": gettext("Follow-ups, %(first)s and %(second)s days later", first=first, second=second),
+    }
+
+
 VERDICT_TEXT = {
     reading.HELD: _l("It lasted: people said it still made a real difference weeks later."),
     reading.MIXED: _l("Partly: some of the difference lasted, some of it faded."),
@@ -81,11 +105,20 @@ VERDICT_TEXT = {
         "It faded: few said it made a lasting difference. Mitigation (an introduction, a sponsorship "
         "or a process fix) tends to last longer than affirmation."
     ),
-    reading.TOO_EARLY: _l(
-        "Not known yet. Follow up 30 and 90 days after you ask whether it helped: "
-        "the answers show here once enough people have answered."
-    ),
 }
+
+
+def verdict_text() -> dict[str, str]:
+    first, second = _followup_days()
+    too_early = gettext(
+        "Not known yet. Follow up %(first)s and %(second)s days after you ask whether it helped: "
+        "the answers show here once enough people have answered.",
+        first=first,
+        second=second,
+    )
+    return {**{verdict: str(text) for verdict, text in VERDICT_TEXT.items()}, reading.TOO_EARLY: too_early}
+
+
 # Field messages in the page's words; marshmallow's own ("Missing data for required field.") do not say which field.
 ACTION_FIELDS = {
     "group_id": _l("Choose the group this happened in."),
@@ -227,7 +260,7 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
     # A follow-up is offered on its due day, not before (asking early is refused with its due day);
     # a planned action asks only for advice until it is marked done.
     open_stages = [
-        s for s in STAGE_TEXT if (s not in offers or offers[s].open) and (s == "advice" or not action.planned)
+        s for s in stage_text() if (s not in offers or offers[s].open) and (s == "advice" or not action.planned)
     ]
     wanted = request.args.get("stage", "")  # the reminder's link preselects the follow-up that is due
     context.setdefault("errors", {})
@@ -246,7 +279,7 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
         requests=actions.request_statuses(session(), me(), action_id, key=delivery_keys().at_rest),
         asked=get_flashed_messages(category_filter=["asked"]),
         kind_text=kind_text(),
-        stage_text=STAGE_TEXT,
+        stage_text=stage_text(),
         visibility_text=VISIBILITY_TEXT,
         k=current_app.config["ALLYLOOP"].release_min_responses,
         **context,
@@ -374,7 +407,7 @@ def share_links(action_id: int) -> Any:
         "ally/links.html",
         action=action,
         stage=body["stage"],
-        stage_text=STAGE_TEXT,
+        stage_text=stage_text(),
         urls=[f"{cfg.public_base_url}/r/{link.token}" for link in links],
         expires_on=links[0].expires_at.date(),
         message=_message(body["stage"]),
@@ -407,11 +440,12 @@ def results() -> Any:
         "ally/results.html",
         r=view,
         progress=progress,
-        progress_text=PROGRESS_TEXT,
+        progress_text=progress_text(),
+        followup_days=_followup_days(),
         release_minutes=max(1, current_app.config["ALLYLOOP"].release_interval_seconds // 60),
         next_step_text=NEXT_STEP_TEXT,
         moment_text=moment_text(),
-        verdict_text=VERDICT_TEXT,
+        verdict_text=verdict_text(),
         note=notes.read_note(session(), me(), key=_note_key()),
     )
 

@@ -4,6 +4,7 @@ shown once, no per-link status, a note only its author reads."""
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -584,3 +585,14 @@ def test_home_and_results_say_when_results_come(robin: WebAlly, group_id: int) -
     when = "at least 5 people you asked through Allyloop have answered it"
     assert when in robin.get("/ally/").text
     assert when in robin.get("/ally/results").text
+
+
+def test_follow_ups_are_named_with_the_days_the_app_is_set_to(make_app: Callable[..., Flask]) -> None:
+    app = make_app(followup_days=(14, 60))
+    robin = WebAlly(app)
+    action_id = robin.log_action(group_with(app, robin))
+    robin.ask(action_id, count=1)
+    make_due(app, action_id, "followup_30")
+    page = robin.get(f"/ally/actions/{action_id}").text
+    assert "Follow up after 14 days" in page and "About 14 days later" in page
+    assert "About 30 days later" not in page and "after a month" not in page
