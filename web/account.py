@@ -71,11 +71,9 @@ def change_password() -> Any:
             password=body["password"],
             password_cost=current_app.config["ALLYLOOP"].password_cost,
         )
-        session().commit()
     except ValidationError as exc:
         return _page("account/index.html", 400, errors=_in_words(errors_of(exc), FIELDS))
     except Invalid:
-        session().rollback()
         return _page("account/index.html", 400, errors={"current_password": gettext("That is not your password.")})
     cookie.clear()  # its session has ended with the others; nothing of it is worth keeping
     flash(gettext("Your password is changed, and you are signed out everywhere. Sign in with it."), SIGNED_OUT)
@@ -98,7 +96,6 @@ def new_token() -> Any:
     Shown once, in this answer (never cached): only its hash is kept."""
     now = utcnow()
     token = accounts.issue_token(session(), me(), now=now)
-    session().commit()
     return _page("account/token.html", token=token, expires_on=(now + accounts.TOKEN_LIFETIME).date())
 
 
@@ -136,14 +133,11 @@ def delete() -> Any:
             confirm = leaving.CONFIRMATION if typed == gettext(leaving.CONFIRMATION).lower() else typed
             leaving.check_confirmation(me(), password=body.get("password"), confirm=confirm)
             leaving.delete_account(session(), me())
-            session().commit()
         except ValidationError as exc:
             errors, status = _in_words(errors_of(exc), DELETE_FIELDS), 400
         except Invalid as exc:
-            session().rollback()
             errors, status = _in_words(exc.fields, DELETE_FIELDS), 400
         except Conflict:  # the page lists the groups to hand over first
-            session().rollback()
             status = 409
         else:
             cookie.clear()

@@ -20,6 +20,7 @@ from api.extensions import session
 from api.i18n import in_words
 from api.jobs.adapters import delivery_keys, release_settings
 from api.jobs.deliver import deliveries_waiting
+from api.unit import after_commit
 from crypto.atrest import derive_key
 from feedback import followups, kinds, reading
 from feedback.errors import Conflict, Invalid, NotFound
@@ -230,14 +231,11 @@ def new_action() -> Any:
             if missing:
                 raise Invalid("the action is not valid", missing)
             action = actions.log_action(session(), me(), today=utcnow().date(), **body)
-            session().commit()
         except ValidationError as exc:
             errors = {**_in_words(errors_of(exc), ACTION_FIELDS), **missing}
         except Invalid as exc:
-            session().rollback()
             errors = _in_words(exc.fields, ACTION_FIELDS)
         except NotFound:  # a group they are not in
-            session().rollback()
             errors = {"group_id": str(ACTION_FIELDS["group_id"])}
         else:
             return redirect(url_for("ally.action", action_id=action.id))
@@ -270,6 +268,8 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
     context.setdefault("form", {"stage": wanted if wanted in open_stages else default, "count": "1"})
     context.setdefault("done_errors", {})
     context.setdefault("today", utcnow().date().isoformat())
+    if status >= 400:  # an error's page: its refused write goes first, the reading below is kept
+        session().rollback()
     page = render_template(
         "ally/action.html",
         action=action,
@@ -284,7 +284,8 @@ def _action_page(action_id: int, status: int = 200, **context: Any) -> Any:
         k=current_app.config["ALLYLOOP"].release_min_responses,
         **context,
     )
-    session().commit()  # the refused addresses on the page are forgotten: each is shown once
+    if status >= 400:  # the unit rolls back an error's writes, but the refusals shown are forgotten: each is shown once
+        session().commit()
     return page, status
 
 
@@ -301,11 +302,9 @@ def mark_done(action_id: int) -> Any:
     try:
         body = load(DoneForm(), request.form.to_dict())
         actions.mark_done(session(), me(), action_id, occurred_on=body["occurred_on"], today=utcnow().date())
-        session().commit()
     except ValidationError as exc:
         return _action_page(action_id, 400, done_errors=_in_words(errors_of(exc), DONE_FIELDS))
     except Invalid as exc:
-        session().rollback()
         return _action_page(action_id, 400, done_errors=_in_words(exc.fields, DONE_FIELDS))
     return redirect(url_for("ally.action", action_id=action_id))
 
@@ -342,17 +341,14 @@ def ask(action_id: int) -> Any:
             domains=cfg.org_email_domains,
             keys=delivery_keys(),
         )  # NotFound for another ally's action: the 404 page
-        session().commit()  # the emails wait in the database before the redirect: none is lost
     except ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {"recipients": exc.messages}
         return _asked_badly(action_id, fields, typed)
     except Invalid as exc:
-        session().rollback()
         return _asked_badly(action_id, exc.fields, typed)
     except Conflict as exc:  # a follow-up asked for before it is due, or with nothing to follow up
-        session().rollback()
         return _action_page(action_id, 409, errors={"stage": exc.message}, form=request.form)
-    deliveries_waiting()
+    after_commit(deliveries_waiting)  # the emails wait in the database before they go: none is lost
     flash(
         ngettext(
             "Allyloop is emailing %(num)s colleague a link of their own. You will not see it, "
@@ -391,16 +387,13 @@ def share_links(action_id: int) -> Any:
             followup_days=cfg.followup_days,
             **body,
         )  # NotFound for another ally's action: the 404 page
-        session().commit()
     except ValidationError as exc:
         errors = _in_words(errors_of(exc), REQUEST_FIELDS)
         return _action_page(action_id, 400, errors=errors, which="share", form=request.form)
     except Invalid as exc:
-        session().rollback()
         errors = _in_words(exc.fields, REQUEST_FIELDS)
         return _action_page(action_id, 400, errors=errors, which="share", form=request.form)
     except Conflict as exc:  # a follow-up asked for before it is due, or with nothing to follow up
-        session().rollback()
         return _action_page(action_id, 409, errors={"stage": exc.message}, which="share", form=request.form)
     action = actions.own_action(session(), me(), action_id)
     return render_template(
@@ -458,11 +451,9 @@ def note() -> Any:
         try:
             body = load(NoteIn(), _form())
             notes.save_note(session(), me(), body["text"], key=_note_key(), today=utcnow().date())
-            session().commit()
         except ValidationError as exc:
             errors = _in_words(errors_of(exc), NOTE_FIELDS)
         except Invalid as exc:
-            session().rollback()
             errors = _in_words(exc.fields, NOTE_FIELDS)
         else:
             return redirect(url_for("ally.note", saved=1))

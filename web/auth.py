@@ -36,7 +36,6 @@ def sign_in(account: Account) -> None:
     language = reader_language()
     if account.locale != language:
         account.locale = language  # the emails sent without a browser to ask follow it (api.i18n)
-        session().commit()
 
 
 def sign_out() -> None:
@@ -44,7 +43,6 @@ def sign_out() -> None:
     account = current_account()
     if account is not None:
         accounts.end_sessions(session(), account)
-        session().commit()
     cookie.clear()
     g.web_account = None
 

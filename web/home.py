@@ -29,6 +29,7 @@ from api.clock import utcnow
 from api.extensions import client_key, limiter, session
 from api.jobs.adapters import letters
 from api.jobs.deliver import deliveries_waiting
+from api.unit import after_commit
 from crypto.tokens import is_link_token, rate_key
 from feedback.errors import Gone, Invalid, NotFound, Unauthenticated, Unverified
 from feedback.services import accounts, groups
@@ -137,14 +138,12 @@ def sign_up() -> Any:
         except ValidationError as exc:
             errors = _in_words(exc, SIGN_UP_FIELDS)
         except Invalid as exc:  # an address outside the organisation, or a name of invisible characters
-            session().rollback()
             errors = {name: str(SIGN_UP_FIELDS.get(name, message)) for name, message in exc.fields.items()}
             if "email" in exc.fields:
                 domains = ", ".join(_settings().org_email_domains)
                 errors["email"] = _("Use your work address: one ending in %(domains)s.", domains=domains)
         else:
-            session().commit()
-            deliveries_waiting()
+            after_commit(deliveries_waiting)
             _remember_next()
             # The same answer for a new and a known address: the email says which it was.
             return redirect(url_for("home.check_email"))
@@ -170,16 +169,13 @@ def verify(token: str) -> Any:
     try:
         account = accounts.verify(session(), token, now=utcnow())
     except NotFound:
-        session().rollback()
         return _link_unknown()
     except Gone:
-        session().rollback()
         message = _(
             "Links to confirm an address work for three days. Sign in with your email and password: "
             "we email you a new link."
         )
         return _problem(410, _("This link has expired"), message, [(url_for("home.sign_in_page"), _("Sign in"))])
-    session().commit()
     after = local_path(cookie.get(AFTER_VERIFY))
     sign_in(account)  # the link proved the mailbox; a fresh session either way
     return redirect(after or url_for("home.index"))
@@ -213,7 +209,7 @@ def sign_in_page() -> Any:
         except ValidationError as exc:
             errors, status = _in_words(exc, SIGN_IN_FIELDS), 400
         except Unverified:
-            session().commit()  # the fresh verification email
+            session().commit()  # the fresh verification email is kept though the answer is a 403
             deliveries_waiting()
             _remember_next()
             errors = {"_form": _("Confirm your address first: we emailed you a new link. Open it to sign in.")}
@@ -251,8 +247,7 @@ def reset_request() -> Any:
             errors = _in_words(exc, RESET_FIELDS)
         else:
             accounts.request_reset(session(), email=body["email"], now=utcnow(), letters=letters())
-            session().commit()
-            deliveries_waiting()
+            after_commit(deliveries_waiting)
             return redirect(url_for("home.reset_sent"))
     status = 400 if errors else 200
     return render_template("home/reset_request.html", errors=errors, form=request.form), status
@@ -279,16 +274,13 @@ def reset_password(token: str) -> Any:
         except ValidationError as exc:
             errors = _in_words(exc, PASSWORD_FIELDS)
         except NotFound:
-            session().rollback()
             return _reset_unknown()
         except Gone:
-            session().rollback()
             message = _("Links to set a new password work for two hours. Ask for a new one.")
             links = [(url_for("home.reset_request"), _("Ask for a new link"))]
             return _problem(410, _("This link has expired"), message, links)
         else:
-            session().commit()  # every session of the account ended, this browser's too
-            cookie.clear()
+            cookie.clear()  # every session of the account ended, this browser's too
             flash(_("Your password is changed, and you are signed out everywhere. Sign in with it."), "signed-out")
             return redirect(url_for("home.sign_in_page"))
     status = 400 if errors else 200

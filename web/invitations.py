@@ -74,10 +74,7 @@ def accept(token: str) -> Any:
         invitation, _group = invitations.look(session(), token, now=utcnow())
         invitations.accept(session(), account, token, now=utcnow())
     except (NotFound, Gone) as exc:
-        session().rollback()
         return _link_problem(exc)
     except Forbidden:
-        session().rollback()
         return _wrong_address(invitation, token)
-    session().commit()
     return redirect(url_for("ally.home"))

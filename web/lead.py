@@ -32,6 +32,7 @@ from api.extensions import session
 from api.i18n import in_words
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
+from api.unit import after_commit
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.figures import GroupInsights
 from feedback.services import groups, invitations, results
@@ -73,7 +74,6 @@ def create() -> Any:
             errors["name"] = _("Give the group a name of up to 120 characters.")
         return render_template("lead/index.html", groups=_led_groups(), errors=errors, form=request.form), 400
     group = groups.create_group(session(), me(), name=body["name"], today=utcnow().date())
-    session().commit()
     return redirect(url_for("lead.members", group_id=group.id))
 
 
@@ -168,11 +168,9 @@ def invite(group_id: int) -> Any:
             errors = {name: str(INVITE_FIELDS.get(name, message)) for name, message in errors.items()}
         return _members_page(group_id, errors, request.form, 400)
     except Invalid as exc:
-        session().rollback()
         errors, address_errors = _invite_errors(exc.fields, typed)
         return _members_page(group_id, errors, request.form, 400, address_errors)
-    session().commit()
-    deliveries_waiting()
+    after_commit(deliveries_waiting)
     # The same words whoever the addresses belong to: nothing says who has an account.
     flash(ngettext("Invited %(num)s person.", "Invited %(num)s people.", invited), "invited")
     return redirect(url_for("lead.members", group_id=group_id, _anchor="pending"))
@@ -182,7 +180,6 @@ def invite(group_id: int) -> Any:
 @login_required
 def withdraw(group_id: int, invitation_id: int) -> Any:
     invitations.withdraw(session(), me(), group_id, invitation_id)  # 403 or 404: the error page
-    session().commit()
     return redirect(url_for("lead.members", group_id=group_id, _anchor="pending"))
 
 
@@ -196,13 +193,10 @@ def set_role(group_id: int, account_id: int) -> Any:
     except ValidationError:
         return _members_page(group_id, {"members": str(INVITE_FIELDS["role"])}, {}, 400)
     except Forbidden:
-        session().rollback()
         return _owner_only(group_id)
     except Invalid:
-        session().rollback()
         message = _("A group needs at least one lead. Make someone else a co-lead first.")
         return _members_page(group_id, {"members": message}, {}, 400)
-    session().commit()
     if account_id == me().id and body["role"] != "lead":  # stepped down: no longer leads this group
         return redirect(url_for("lead.index"))
     return redirect(url_for("lead.members", group_id=group_id, _anchor=f"member-{account_id}"))
@@ -233,13 +227,10 @@ def remove_member(group_id: int, account_id: int) -> Any:
     try:
         groups.remove_member(session(), me(), group_id, account_id)
     except Forbidden:
-        session().rollback()
         return _owner_only(group_id)
     except Invalid:
-        session().rollback()
         message = _("A group needs at least one lead. Make someone else a co-lead before removing this one.")
         return _members_page(group_id, {"members": message}, {}, 400)
-    session().commit()
     if account_id == me().id:  # a co-lead who removed themselves no longer leads this group
         return redirect(url_for("lead.index"))
     return redirect(url_for("lead.members", group_id=group_id))
@@ -254,12 +245,9 @@ def hand_over(group_id: int) -> Any:
         body = load(OwnerForm(), {"account_id": int(chosen) if _WHOLE_NUMBER.fullmatch(chosen) else chosen})
         groups.hand_over(session(), me(), group_id, body["account_id"])
     except (ValidationError, Invalid):
-        session().rollback()
         return _members_page(group_id, {"owner": _("Choose one of the group's co-leads.")}, {}, 400)
     except Forbidden:
-        session().rollback()
         return _refused(group_id, _("Only the group's owner can hand it over."))
-    session().commit()
     return redirect(url_for("lead.members", group_id=group_id))
 
 

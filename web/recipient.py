@@ -50,7 +50,6 @@ def answer_submit(token: str) -> Any:
         )
         receipt = commit.store_answer(seal)  # the JSON API's store: committed and synced (P7)
     except Invalid as exc:  # show the form again, with what needs a second look
-        session().rollback()
         return _answer_form(token, 400, exc.fields, form)
     except (NotFound, Gone) as exc:
         return _link_problem(exc)

@@ -163,13 +163,10 @@ def callback() -> Any:
             today=utcnow().date(),
             domains=_settings().org_email_domains,
         )
-        session().commit()
     except Forbidden:
-        session().rollback()
         message = _("Your organisation's sign-in has not verified your email address, so Allyloop cannot use it.")
         return _failed(403, message + " " + _("Ask your IT team to verify it, then try again."))
     except Invalid:
-        session().rollback()
         domains = ", ".join(_settings().org_email_domains)
         return _failed(403, _("Allyloop here is only for addresses at %(domains)s.", domains=domains))
     after = cookie.pop(AFTER, None)
