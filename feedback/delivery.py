@@ -22,7 +22,7 @@ Nothing here imports Flask; sending mail is a plain callable (``feedback.mail.Se
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -195,7 +195,7 @@ def due_ids(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
     )
 
 
-def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callable[[], None]) -> SendReport:
+def send_due(session: Session, mailer: Mailer, *, now: datetime) -> SendReport:
     """Send every email that is due, each in transactions of its own (see the module's
     docstring for why that makes it exactly once). Idempotent: a second run finds nothing
     due. When the mail server is away, the rest wait for the next run, backing off."""
@@ -206,7 +206,7 @@ def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callabl
             .where(Delivery.id == delivery_id, Delivery.state == QUEUED, Delivery.due_at <= now)
             .values(due_at=now + HOLD, attempts=Delivery.attempts + 1)
         )
-        commit()
+        session.commit()
         if held.rowcount != 1:  # type: ignore[attr-defined]
             continue  # another sender has it
         delivery = session.get(Delivery, delivery_id)
@@ -217,18 +217,18 @@ def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callabl
         if delivery.expires_at <= now:
             _give_up(session, key, delivery, body["to"], EXPIRED)
             report.expired += 1
-            commit()
+            session.commit()
             continue
         try:
             mailer.send(_mail(session, delivery, body, mailer))
         except Refused:
             _give_up(session, key, delivery, body["to"], REFUSED)
             report.refused += 1
-            commit()
+            session.commit()
             continue
         except Unavailable as exc:
             delivery.due_at = now + _retry_in(delivery.attempts)
-            commit()
+            session.commit()
             report.deferred += 1
             # The type only: what a mail server says may quote the address.
             log.warning("the mail server is away (%s); emails with links wait and are retried", type(exc).__name__)
@@ -240,7 +240,7 @@ def send_due(session: Session, mailer: Mailer, *, now: datetime, commit: Callabl
                 .where(FeedbackRequest.id == delivery.request_id)
                 .values(sent=FeedbackRequest.sent + 1)
             )
-        commit()
+        session.commit()
         report.sent += 1
     return report
 

@@ -21,7 +21,7 @@ SEND_FAILED = "sending emails with links failed; they wait and are retried"
 def send_letters_now(now: datetime | None = None) -> delivery.SendReport:
     """Send every email with a link that is due, in the current app context."""
     db_session = session()
-    return delivery.send_due(db_session, mailer(current_app), now=now or utcnow(), commit=db_session.commit)
+    return delivery.send_due(db_session, mailer(current_app), now=now or utcnow())
 
 
 def send_logged() -> None:

@@ -26,7 +26,6 @@ def run_due_now(now: datetime | None = None) -> run.RunReport:
         keys=keys.private_keys(db_session, key),
         settings=release_settings(current_app),
         now=now,
-        commit=db_session.commit,
         mailer=mailer(current_app),
     )
     scrub(db.engine)  # every run, so one a busy moment cut short is finished by the next

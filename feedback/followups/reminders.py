@@ -1,7 +1,6 @@
 """The reminder mail loop: each ally with due follow-ups is emailed once, at least once."""
 
 import logging
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Final
 
@@ -27,7 +26,6 @@ def dispatch_reminders(
     today: date,
     send: mail.Send,
     app_url: str,
-    commit: Callable[[], None] | None = None,
     speak: mail.Speak = mail.english,
 ) -> int:
     """Email each ally once about their due follow-ups not yet emailed (and due within
@@ -43,7 +41,6 @@ def dispatch_reminders(
     row (the server is down), which ends this run's mailing. ``Refused`` and ``Unavailable``
     are failures like any other: logged by their type, retried on the next run.
     """
-    commit = commit or session.commit
     fresh = (Followup.reminded_on.is_(None), Followup.due_on > today - MAIL_WINDOW)
     allies = session.scalars(
         select(Action.ally_id)
@@ -52,7 +49,7 @@ def dispatch_reminders(
         .distinct()
         .order_by(Action.ally_id)
     ).all()
-    commit()  # end the read before taking locks ally by ally
+    session.commit()  # end the read before taking locks ally by ally
     sent = failed = 0
     for ally_id in allies:
         if failed >= GIVE_UP_AFTER:
@@ -66,14 +63,14 @@ def dispatch_reminders(
             ).all()
             account = session.get(Account, ally_id)
             if not rows or account is None:
-                commit()
+                session.commit()
                 continue
             items = tuple(ReminderItem(f.stage, a.kind, a.occurred_on, f.due_on) for f, a in rows)
             reminder = Reminder(ally_id=ally_id, to=account.email, name=account.name, items=items, on=today)
             send(compose(reminder, app_url, speak(account.locale)))
             for followup, _ in rows:
                 followup.reminded_on = today
-            commit()
+            session.commit()
             sent += 1
             failed = 0
         except Exception as exc:  # noqa: BLE001 - one ally's mail must not stop the others'

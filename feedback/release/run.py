@@ -2,7 +2,8 @@
 everything due (releases, closed months, the purge, the emails).
 
 Each function takes a session and plain values, does its work in that session, and is
-idempotent: running it twice releases nothing twice. Callers commit.
+idempotent: running it twice releases nothing twice. Callers commit, except for ``run_due``:
+the tick commits the session it is given itself, each scope's release on its own.
 """
 
 import contextlib
@@ -10,7 +11,7 @@ import json
 import logging
 import secrets
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -341,7 +342,6 @@ def run_due(
     keys: KeyLoader,
     settings: ReleaseSettings,
     now: datetime,
-    commit: Callable[[], None],
     mailer: delivery.Mailer | None = None,
 ) -> RunReport:
     """Everything due, once: each scope's release in its own transaction; once a month has
@@ -357,7 +357,7 @@ def run_due(
     for scope_id in due:
         try:
             cohort, invalid = _release(session, scope_id, keys=keys, settings=settings, today=now.date())
-            commit()
+            session.commit()
         except Exception:
             session.rollback()
             log.exception("release of scope %s failed; its answers stay pending", scope_id)
@@ -372,19 +372,18 @@ def run_due(
     for group_id in unclosed:
         try:
             report.closed_groups += closing.close(session, group_id, today=now.date(), k=settings.k)
-            commit()
+            session.commit()
         except Exception:
             session.rollback()
             log.exception("closing the last month of group %s failed; the next run tries again", group_id)
     report.purged_links = purge(session, now=now)
-    commit()
+    session.commit()
     if mailer is not None:
-        report.links_sent = delivery.send_due(session, mailer, now=now, commit=commit).sent
+        report.links_sent = delivery.send_due(session, mailer, now=now).sent
         report.reminders_sent = followups.dispatch_reminders(
             session,
             today=now.date(),
             send=mailer.send,
-            commit=commit,
             app_url=mailer.app_url + "/ally/",
             speak=mailer.speak,
         )

@@ -164,7 +164,7 @@ def test_a_sender_that_dies_holding_an_email_leaves_it_to_be_sent_once_later(
     with mailed_app.app_context():
         crashing = delivery.Mailer(**{**mailer(mailed_app).__dict__, "send": dies})
         with pytest.raises(KeyboardInterrupt):
-            delivery.send_due(db.session, crashing, now=now, commit=db.session.commit)
+            delivery.send_due(db.session, crashing, now=now)
         db.session.rollback()
         assert send_letters_now(now + timedelta(minutes=1)).sent == 0, "held by the sender that died"
         assert send_letters_now(now + delivery.HOLD + timedelta(seconds=1)).sent == 1

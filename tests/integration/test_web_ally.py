@@ -544,7 +544,7 @@ def _send_refusing(app: Flask, address: str, *, days_later: int = 0) -> None:
 
     with app.app_context():
         now = utcnow() + timedelta(days=days_later)
-        delivery.send_due(db.session(), replace(mailer(app), send=send), now=now, commit=db.session.commit)
+        delivery.send_due(db.session(), replace(mailer(app), send=send), now=now)
 
 
 def test_an_address_the_mail_server_refused_is_shown_once_then_forgotten(
