@@ -63,6 +63,7 @@ def build_app(tmp_path: Path, *, mailbox: Mailbox | None = None, **overrides: An
     """The app on a fresh database. With MAIL_URL set, ``mailbox`` reads what its mail server
     received, so that the helpers below find each person's emails there."""
     app = create_app(make_settings(tmp_path, **overrides), instance_path=str(tmp_path / "instance"))
+    _BUILT.append(app)
     if mailbox is not None:
         app.extensions[MAILBOX] = mailbox
     with app.app_context():
@@ -71,6 +72,21 @@ def build_app(tmp_path: Path, *, mailbox: Mailbox | None = None, **overrides: An
         keys.rotate(db.session, keyring.parse_kek(KEK), now=utcnow())
         db.session.commit()
     return app
+
+
+_BUILT: list[Flask] = []  # every app this test built: its connections are closed when it ends
+
+
+@pytest.fixture(autouse=True)
+def connections_closed_after_each_test() -> Iterator[None]:
+    """An app dropped with its pool still open leaves connections for the garbage collector to
+    find during some later test, whose run then fails on PostgreSQL's ResourceWarning."""
+    yield
+    while _BUILT:
+        app = _BUILT.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _background_threads() -> set[threading.Thread]:

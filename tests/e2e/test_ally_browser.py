@@ -123,7 +123,7 @@ def test_an_ally_logs_asks_by_email_shares_a_link_reads_pooled_results_and_write
     page.get_by_text("Your 30-day follow-up on").wait_for()
     _check(page, "ally-home-followup-due")
     page.get_by_role("link", name="Ask now").click()
-    assert page.get_by_role("radio", name="Follow up after a month").is_checked()
+    assert page.get_by_role("radio", name="Follow up after 30 days").is_checked()
     _check(page, "ally-action-followup-due")
 
 

@@ -1,14 +1,15 @@
 """Behind a reverse proxy, per-client limits count each colleague apart, and only when the
 operator says a proxy is there: otherwise a forged X-Forwarded-For changes nothing."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api.config import ConfigError, Settings
-from tests.conftest import build_app
 
 SIGN_UPS_PER_CLIENT = 30  # an hour, from one client address (api/resources/accounts)
 
@@ -21,16 +22,15 @@ def sign_up(client: FlaskClient, n: int, forwarded_for: str) -> TestResponse:
     )
 
 
-def test_behind_one_trusted_proxy_each_colleague_has_their_own_limit(tmp_path: Path) -> None:
-    app = build_app(tmp_path, ratelimit_enabled=True, trusted_proxies=1)
-    client = app.test_client()
+def test_behind_one_trusted_proxy_each_colleague_has_their_own_limit(make_app: Callable[..., Flask]) -> None:
+    client = make_app(ratelimit_enabled=True, trusted_proxies=1).test_client()
     first = [sign_up(client, n, "203.0.113.7").status_code for n in range(SIGN_UPS_PER_CLIENT + 1)]
     assert first[:SIGN_UPS_PER_CLIENT] == [202] * SIGN_UPS_PER_CLIENT and first[-1] == 429
     assert sign_up(client, 100, "203.0.113.8").status_code == 202, "a second colleague is not refused"
 
 
-def test_without_a_trusted_proxy_a_forged_header_does_not_dodge_the_limit(tmp_path: Path) -> None:
-    client = build_app(tmp_path, ratelimit_enabled=True).test_client()
+def test_without_a_trusted_proxy_a_forged_header_does_not_dodge_the_limit(make_app: Callable[..., Flask]) -> None:
+    client = make_app(ratelimit_enabled=True).test_client()
     statuses = [sign_up(client, n, f"198.51.100.{n}").status_code for n in range(SIGN_UPS_PER_CLIENT + 1)]
     assert statuses[-1] == 429
 
