@@ -49,7 +49,7 @@ class _Out(Schema):
 
 
 class _MaybeSuppressed(_Out):
-    OPTIONAL = ("complete", "reason", "more_people", "more_allies")
+    OPTIONAL = ("complete", "reason")
 
     suppressed = fields.Boolean(metadata={"description": "true where the release rules hide this figure"})
     reason = fields.String(
@@ -59,8 +59,6 @@ class _MaybeSuppressed(_Out):
             "the figures shown)"
         }
     )
-    more_people = fields.Integer(metadata={"description": "how many more people's answers would show it, if known"})
-    more_allies = fields.Integer(metadata={"description": "answers from how many more allies would show it, if known"})
 
 
 class ItemCountsOut(Schema):

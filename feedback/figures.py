@@ -43,13 +43,12 @@ class Suppressed:
 
     ``reason`` says which rule hid it when the release recorded it: ``"people"`` (fewer than k
     people), ``"allies"`` (too few allies, or one ally's answers alone), ``"derived"`` (hidden so
-    that it cannot be worked out from the cells shown). ``more_people`` and ``more_allies`` are
-    what would show it, when known. None where the release did not record it.
+    that it cannot be worked out from the cells shown); None where the release did not record it.
+    Never how many answers or allies it holds, nor how many more would show it: with k known, "2
+    more" says the cell holds k - 2, which undoes the suppression.
     """
 
     reason: str | None = None
-    more_people: int | None = None
-    more_allies: int | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -231,17 +230,9 @@ def items_from_json(items: Mapping[str, Any]) -> dict[str, ItemCounts]:
     }
 
 
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def slice_from_json(cell: Mapping[str, Any]) -> Slice:
     if cell.get("suppressed"):
-        return Suppressed(
-            reason=cell.get("reason"),
-            more_people=_int_or_none(cell.get("more_people")),
-            more_allies=_int_or_none(cell.get("more_allies")),
-        )
+        return Suppressed(reason=cell.get("reason"))
     return Cell(int(cell["responses"]), items_from_json(cell["items"]), bool(cell.get("complete", True)))
 
 

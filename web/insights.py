@@ -304,22 +304,10 @@ def _noun(dimension: str, n: int) -> str:
 
 
 def _what_shows(label: str, hidden: Suppressed) -> str | None:
-    """What would show one hidden cell, where the release recorded it."""
-    if hidden.more_allies:
-        return str(
-            ngettext(
-                "%(cell)s: answers about %(num)s more ally",
-                "%(cell)s: answers about %(num)s more allies",
-                hidden.more_allies,
-                cell=label,
-            )
-        )
-    if hidden.more_people:
-        return str(
-            ngettext("%(cell)s: %(num)s more answer", "%(cell)s: %(num)s more answers", hidden.more_people, cell=label)
-        )
+    """What would show one hidden cell, where the release recorded why it is hidden; never a
+    number (how many more would show it gives away how many it holds)."""
     if hidden.reason == "allies":
-        return str(_("%(cell)s: its answers are about one ally", cell=label))
+        return str(_("%(cell)s: answers about more allies", cell=label))
     if hidden.reason == "derived":
         return str(_("%(cell)s: hidden so that a smaller one cannot be worked out", cell=label))
     return None

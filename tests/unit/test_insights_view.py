@@ -253,16 +253,17 @@ def test_suppressed_cells_fold_into_one_line_that_says_why_and_kinds_fall_back_t
     assert any(row.label.startswith("Credit") for row in by_kind.rows), "the CSV keeps every row"
 
 
-def test_a_hidden_cell_says_what_would_show_it_where_the_release_recorded_it() -> None:
+def test_a_hidden_cell_says_why_where_the_release_recorded_it_but_never_how_many_it_holds() -> None:
     kinds = {
         "credit": {"suppressed": True, "reason": "allies", "more_allies": 1},
-        "sponsor": {"suppressed": True, "reason": "people", "more_people": 2},
+        "sponsor": {"suppressed": True, "reason": "derived", "more_people": 2},
     }
     (section,) = build(_immediate(kinds, {})).sections
     hidden = section.tables[0].hidden
-    assert "Credit: answers about 1 more ally" in hidden
-    assert "Sponsor: 2 more answers" in hidden
-    assert "fewer than" not in hidden
+    assert "Credit: answers about more allies" in hidden
+    assert "Sponsor: hidden so that a smaller one cannot be worked out" in hidden
+    # "2 more answers" with k = 5 would say the cell holds 3: no count of a hidden cell, ever.
+    assert not any(char.isdigit() for char in hidden.split("What would show them:")[1])
 
 
 def test_a_tie_is_said_as_a_tie_and_counts_read_in_the_plural_they_need() -> None:
