@@ -1,8 +1,10 @@
 """A view kept one cohort at a time (``Combined``) is what summing every document gives."""
 
+import importlib.util
 import json
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -11,62 +13,22 @@ from hypothesis import strategies as st
 from feedback.release.combine import Combined, combine
 
 
+@cache
+def _frozen_combine() -> Callable[[Iterable[Mapping[str, Any]]], tuple[dict[str, Any], list[str]]]:
+    """Migration 0008's own copy of ``combine`` as it was before views were kept (every
+    document summed at once): a migration must replay the same forever, so it keeps its copy,
+    and that copy is the oracle the running sum must match."""
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0008_scope_views.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._combine  # type: ignore[no-any-return]
+
+
 def recomputed(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """``combine`` as it was before views were kept: every document summed at once. The
-    oracle the running sum must match, kept here rather than in the app."""
-
-    def add_items(into: dict[str, tuple[int, Counter[str]]], items: Mapping[str, Any]) -> None:
-        for item_id, item in items.items():
-            answered, counts = into.get(item_id, (0, Counter()))
-            counts.update({str(value): int(n) for value, n in item["counts"].items()})
-            into[item_id] = (answered + int(item["answered"]), counts)
-
-    def items_out(items: Mapping[str, tuple[int, Counter[str]]]) -> dict[str, Any]:
-        return {
-            item_id: {"answered": answered, "counts": dict(sorted(counts.items()))}
-            for item_id, (answered, counts) in sorted(items.items())
-        }
-
-    responses = cohorts = declined = 0
-    items: dict[str, tuple[int, Counter[str]]] = {}
-    cells: dict[str, dict[str, tuple[int, dict[str, tuple[int, Counter[str]]], bool, bool]]] = {}
-    cut_by: list[set[str]] = []
-    for document in documents:
-        cut_by.append(set(document["slices"]))
-        cohorts += 1
-        responses += int(document["responses"])
-        declined += int(document["declined"])
-        add_items(items, document["items"])
-        for dimension, by_cell in document["slices"].items():
-            seen = cells.setdefault(dimension, {})
-            for cell, shown in by_cell.items():
-                n, cell_items, ever_shown, ever_hidden = seen.get(cell, (0, {}, False, False))
-                if shown.get("suppressed"):
-                    seen[cell] = (n, cell_items, ever_shown, True)
-                else:
-                    add_items(cell_items, shown["items"])
-                    seen[cell] = (n + int(shown["responses"]), cell_items, True, ever_hidden)
-    for dimension, seen in cells.items():
-        if any(dimension not in dims for dims in cut_by):
-            for cell, (n, cell_items, ever_shown, _) in seen.items():
-                seen[cell] = (n, cell_items, ever_shown, True)
-    return {
-        "responses": responses,
-        "cohorts": cohorts,
-        "declined": declined,
-        "items": items_out(items),
-        "slices": {
-            dimension: {
-                cell: (
-                    {"responses": n, "items": items_out(cell_items), "complete": not ever_hidden}
-                    if ever_shown
-                    else {"suppressed": True}
-                )
-                for cell, (n, cell_items, ever_shown, ever_hidden) in sorted(seen.items())
-            }
-            for dimension, seen in sorted(cells.items())
-        },
-    }
+    view, _uncut = _frozen_combine()(documents)
+    return view
 
 
 counts = st.dictionaries(st.sampled_from(["1", "2", "5", "yes", "no", "na"]), st.integers(0, 9), max_size=4)
