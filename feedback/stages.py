@@ -29,10 +29,10 @@ class Stage:
 ADVICE: Final = Stage("advice", "advice.v1", N_("Before acting"))
 IMMEDIATE: Final = Stage("immediate", "immediate.v2", N_("Right after"))
 FIRST_FOLLOWUP: Final = Stage(
-    "followup_30", "followup.v1", N_("After about %(days)s days"), N_("%(days)s-day follow-up"), followup=0
+    "followup_30", "followup.v2", N_("After about %(days)s days"), N_("%(days)s-day follow-up"), followup=0
 )
 SECOND_FOLLOWUP: Final = Stage(
-    "followup_90", "followup.v1", N_("After about %(days)s days"), N_("%(days)s-day follow-up"), followup=1
+    "followup_90", "followup.v2", N_("After about %(days)s days"), N_("%(days)s-day follow-up"), followup=1
 )
 
 STAGES: Final = (ADVICE, IMMEDIATE, FIRST_FOLLOWUP, SECOND_FOLLOWUP)  # in the order they are asked

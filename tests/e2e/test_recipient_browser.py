@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crypto.encoding import b64u_decode
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, make_due
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot
 
 SUMMARY = "Asked Dana to present her own results"
@@ -198,18 +198,24 @@ def test_every_problem_shows_at_once_beside_its_field_with_a_summary_that_links_
     assert page.locator("[data-js-error]").count() == 0
 
 
+@pytest.mark.parametrize("stage", ["immediate", "followup_30"])
 @pytest.mark.parametrize("kind", ["credit", "mentor", "connect", "change_process"])  # one kind per path
-def test_on_a_phone_send_is_within_three_screens(live_server: LiveServer, page: Any, kind: str) -> None:
+def test_on_a_phone_send_is_within_three_screens(live_server: LiveServer, page: Any, kind: str, stage: str) -> None:
     client = live_server.app.test_client()
     lead, ally = Person(client, "Lee"), Person(client, "Alex")
     group = lead.create_group()
     lead.add(group, ally)
-    (token,) = ally.ask(ally.log_action(group, kind=kind, summary=SUMMARY), count=1)
+    action = ally.log_action(group, kind=kind, summary=SUMMARY)
+    if stage != "immediate":
+        ally.ask(action, count=1)
+        make_due(live_server.app, action, stage)
+    (token,) = ally.ask(action, stage, count=1)
     page.set_viewport_size(PHONE)
     open_answer_page(page, f"{live_server.url}/r/{token}")
     send = page.get_by_role("button", name="Send my answer").bounding_box()
     assert send is not None
-    assert send["y"] + send["height"] <= 3 * PHONE["height"], f"{kind}: Send ends at {send['y'] + send['height']} px"
+    ends = send["y"] + send["height"]
+    assert ends <= 3 * PHONE["height"], f"{kind}, {stage}: Send ends at {ends} px"
 
 
 def test_the_progress_counts_the_questions_answered(loop: Loop, js_page: Any) -> None:

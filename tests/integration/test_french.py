@@ -288,7 +288,7 @@ def test_invitations_read_in_french(app: Flask, client: FlaskClient, lead: Perso
 
 def test_the_recipient_pages_read_in_french(app: Flask, client: FlaskClient, lead: Person) -> None:
     """The answer page, with its messages for the browser's scripts; answers sent back for a
-    second look; the receipt; a used link and an unknown one."""
+    second look; the receipt; a used link and an unknown one; follow-up pages on two paths."""
     group = lead.create_group("Women in Engineering")
     ally = Person(client, "Robin")
     lead.add(group, ally)
@@ -306,6 +306,13 @@ def test_the_recipient_pages_read_in_french(app: Flask, client: FlaskClient, lea
     pages.get(f"/r/{tokens[0]}", 410)
     pages.get("/r/" + "A" * 22, 404)
     Recipient(client).answer(tokens[1], {"wanted": "yes"})
+    # Follow-ups, whose questions depend on the path: after credit, and after a process change.
+    process = ally.log_action(group, kind="change_process", summary=summary)
+    ally.ask(process, count=1)
+    for later in (action, process):
+        make_due(app, later, "followup_30")
+        (followup,) = ally.ask(later, "followup_30", count=1)
+        pages.get(f"/r/{followup}")
     pages.assert_french()
 
 

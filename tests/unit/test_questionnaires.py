@@ -35,7 +35,7 @@ from feedback.questionnaires import (
 
 # Every packaged questionnaire: those new requests use, and earlier versions whose pending
 # and released answers still read.
-QUESTIONNAIRE_IDS = sorted(set(STAGE_QUESTIONNAIRES.values()) | {"immediate.v1"})
+QUESTIONNAIRE_IDS = sorted(set(STAGE_QUESTIONNAIRES.values()) | {"immediate.v1", "followup.v1"})
 PREFERENCES = (
     "speak_up_for_me",
     "make_room",
@@ -118,6 +118,7 @@ DESIGN_ITEMS: dict[str, list[tuple[str, str, tuple[object, ...]]]] = {
 }
 
 DESIGN_ITEMS["immediate.v2"] = DESIGN_ITEMS["immediate.v1"]  # the same items, asked by path
+DESIGN_ITEMS["followup.v2"] = DESIGN_ITEMS["followup.v1"]
 
 FULL_IMMEDIATE = {
     "confirmed": "partly",
@@ -338,13 +339,27 @@ def test_immediate_requests_ask_signaling_questions_only_about_signaling() -> No
     assert "gave_access" in {item.id for item in immediate.items_for(kinds.ACCESS)}
 
 
-def test_the_new_immediate_version_pools_with_the_first() -> None:
-    immediate = for_stage("immediate")
-    first = load("immediate.v1")
-    assert (immediate.id, immediate.pools_with, first.pools_with) == ("immediate.v2", "immediate.v1", "immediate.v1")
-    assert all(item.counts_as(first.item(item.id)) for item in immediate.items)
+def test_follow_ups_ask_about_feelings_only_after_signaling_and_about_outcomes_only_after_mitigation() -> None:
+    """No "do you feel you belong?" months after a process change, and no "did it lead to
+    an assignment?" months after someone credited your idea."""
+    followup = for_stage("followup_30")
+    asked = {path: {item.construct for item in followup.items_for(path)} for path in kinds.PATHS}
+    felt, barriers = {"voice", "belonging"}, {"outcomes", "access"}
+    assert felt <= asked[kinds.SIGNALING] and not barriers & asked[kinds.SIGNALING]
+    assert barriers <= asked[kinds.STRUCTURAL] and not felt & asked[kinds.STRUCTURAL]
+    assert barriers <= asked[kinds.ACCESS] and not felt & asked[kinds.ACCESS]
+    for path in kinds.PATHS:  # what "does it last?" compares is asked after every action
+        assert {"lasting", "recurrence", "ally_checked_back"} <= asked[path], path
+
+
+@pytest.mark.parametrize(("stage", "first_id"), [("immediate", "immediate.v1"), ("followup_30", "followup.v1")])
+def test_the_new_versions_pool_with_the_first(stage: str, first_id: str) -> None:
+    current, first = for_stage(stage), load(first_id)
+    assert (current.pools_with, first.pools_with) == (first_id, first_id)
+    assert current.id != first_id and all(item.counts_as(first.item(item.id)) for item in current.items)
     # Any answer the new version accepts, the first accepts as the same answer.
-    assert first.validate_answers(immediate.validate_answers(FULL_IMMEDIATE)) == FULL_IMMEDIATE
+    longest = _longest_answers(current)
+    assert first.validate_answers(current.validate_answers(longest)) == longest
 
 
 @pytest.mark.parametrize(
@@ -632,6 +647,7 @@ def test_any_accepted_response_fits_pad_to(
 PUBLISHED = {
     "advice.v1.json": "994459ceeffc044403dbe8a3b79c943e73bf8f58913fc81bcdbcd5d4b9d48b0e",
     "followup.v1.json": "eee62cda93f0232b97619a5abd86c083217421f26e04d24f8b64d27b07be036c",
+    "followup.v2.json": "cfb86876fbbbb28aa5b7646f5db0ae0fda9710a803c2cdca8eb0aca84c9d1461",
     "immediate.v1.json": "64e103959bf8bbe6ecfff13e3500cd1d8a9e032057935a5d5a9126a9f21889a3",
     "immediate.v2.json": "56cf5f3558095e4bb824f471bac2366a66eca3ef09fc56fa12ca819f1e4e8b45",
 }
