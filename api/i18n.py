@@ -9,14 +9,17 @@ compiles them).
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, Final, TypeVar
 
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from flask import has_request_context, request
 from flask_babel import gettext
@@ -45,9 +48,43 @@ def words(language: str | None) -> Words:
     catalogue = Translations.load(str(TRANSLATIONS), [code])
 
     def day(value: date) -> str:
-        return format_date(value, "long", locale=code)
+        return day_text(value, "long", code)
 
     return Words(gettext=catalogue.gettext, ngettext=catalogue.ngettext, day=day)
+
+
+# Numbers and days as the reader's language writes them: every page and email formats them
+# here (templates through the filters web/__init__.py registers), never with an f-string.
+
+
+def _code(language: str | None) -> str:
+    return language if language in LOCALES else (reader_language() or DEFAULT)
+
+
+# The day of the month in a formatted date: a lone 1 (the year has four digits; "01/12" is not it).
+_FIRST_OF_MONTH: Final = re.compile(r"(?<!\d)1(?!\d)")
+
+
+def day_text(value: date, format: str = "long", language: str | None = None) -> str:
+    """A day in the reader's language (or ``language``): "December 1, 2026", and in French
+    "1er décembre 2026", since French writes the first of a month as an ordinal (CLDR's
+    pattern, which Babel follows, says "1 décembre")."""
+    code = _code(language)
+    text = str(format_date(value, format, locale=code))
+    if code == "fr" and value.day == 1:
+        text = _FIRST_OF_MONTH.sub("1er", text, count=1)
+    return text
+
+
+def percent_text(value: float, language: str | None = None) -> str:
+    """A percentage (0-100, rounded as it should show): "67%" in English, "67 %" in French
+    (a no-break space before the sign, so that it never starts a line)."""
+    return str(format_percent(Decimal(str(value)) / 100, locale=_code(language)))
+
+
+def decimal_text(value: float, language: str | None = None) -> str:
+    """A mean with one decimal: "3.5" in English, "3,5" in French."""
+    return str(format_decimal(value, "0.0", locale=_code(language)))
 
 
 # Keys of a questionnaire file that hold identifiers and settings rather than wording.

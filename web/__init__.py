@@ -8,7 +8,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from api.i18n import TRANSLATIONS, reader_language, translated
+from api.i18n import TRANSLATIONS, day_text, decimal_text, percent_text, reader_language, translated
 
 # Owns the templates and static files that the page blueprints share.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -63,6 +63,9 @@ def register(app: Flask) -> None:
     app.context_processor(signed_in_context)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["translated"] = translated
+    # Days, percentages and means as the reader's language writes them ("1er décembre", "67 %",
+    # "3,5"); this dateformat takes the place of Flask-Babel's, which writes "1 décembre".
+    app.jinja_env.filters.update(dateformat=day_text, percent=percent_text, decimal=decimal_text)
     app.register_blueprint(assets)
     # outbox: 404 outside development (web/outbox.py)
     for module in (recipient, home, ally, lead, invitations, account, outbox, sso):

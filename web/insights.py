@@ -15,7 +15,7 @@ from flask import current_app, has_app_context
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from api.i18n import localized
+from api.i18n import day_text, decimal_text, localized, percent_text
 from feedback import figures, followups, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum, scales
@@ -106,7 +106,7 @@ def percent(part: int, whole: int) -> Value:
     if whole <= 0:
         return empty()
     value = round(100 * part / whole)
-    return Value(text=f"{value}%", csv=str(value), unit="percent", number=value)
+    return Value(text=percent_text(value), csv=str(value), unit="percent", number=value)
 
 
 def mean(total: float, answered: int, low: int, high: int) -> Value:
@@ -114,7 +114,7 @@ def mean(total: float, answered: int, low: int, high: int) -> Value:
         return empty()
     value = round(total / answered, 1)
     return Value(
-        text=_("%(mean)s of %(high)s", mean=f"{value:.1f}", high=high),
+        text=_("%(mean)s of %(high)s", mean=decimal_text(value), high=high),
         csv=f"{value:.1f}",
         unit=f"mean {low}-{high}",
         number=value,
@@ -526,9 +526,9 @@ def _scaled(value: float | None, unit: str, *, percent_of_one: bool = False) -> 
         return empty()
     if percent_of_one:
         share = round(100 * value)
-        return Value(text=f"{share}%", csv=str(share), unit="percent", number=share)
+        return Value(text=percent_text(share), csv=str(share), unit="percent", number=share)
     return Value(
-        text=_("%(mean)s of %(high)s", mean=f"{value:.1f}", high=5), csv=f"{value:.1f}", unit=unit, number=value
+        text=_("%(mean)s of %(high)s", mean=decimal_text(value), high=5), csv=f"{value:.1f}", unit=unit, number=value
     )
 
 
@@ -638,7 +638,7 @@ def followed_up_table(rate: figures.FollowupRate | None, k: int) -> Table | None
     if rate is None:
         return None
     label = _("Allies who followed up")
-    as_of = rate.as_of.isoformat()
+    as_of = day_text(rate.as_of)
     rows: tuple[Row, ...]
     if rate.actions is None or rate.followed_up is None:
         value = Value(
@@ -653,7 +653,7 @@ def followed_up_table(rate: figures.FollowupRate | None, k: int) -> Table | None
     else:
         actions, done = rate.actions, rate.followed_up
         share = round(100 * done / actions) if actions else 0
-        text = _("%(share)s%% of %(actions)s actions", share=share, actions=actions)
+        text = _("%(share)s of %(actions)s actions", share=percent_text(share), actions=actions)
         rows = (
             Row(label, (Value(text=text, csv=str(share), unit="percent", number=share),)),
             Row(_("Actions counted"), (Value(str(actions), str(actions), "actions", actions),)),
@@ -800,11 +800,7 @@ def response_rate_table(load: figures.ResponseLoad, k: int) -> Table:
     rows = (
         Row(
             label,
-            (
-                Value(
-                    _("%(share)s%% of %(links)s links", share=rate.csv, links=links), rate.csv, "percent", rate.number
-                ),
-            ),
+            (Value(_("%(share)s of %(links)s links", share=rate.text, links=links), rate.csv, "percent", rate.number),),
         ),
         Row(_("Answer links sent"), (count(links, "links"),)),
         Row(_("Answers released"), (count(answers),)),
@@ -860,7 +856,7 @@ def glance(insights: GroupInsights) -> Table:
         rows.append(Row(_("Released in %(month)s", month=month_label(load.as_of)), (count(this_month),)))
         if load.shown and load.links:
             rate = percent(load.answers, load.links)
-            text = _("%(share)s%% of %(links)s links", share=rate.csv, links=load.links)
+            text = _("%(share)s of %(links)s links", share=rate.text, links=load.links)
             rows.append(Row(_("Answers per link sent"), (Value(text, rate.csv, "percent", rate.number),)))
     return Table("summary", _("At a glance"), _("Measure"), (_("Value"),), tuple(rows), (), tuple(notes))
 

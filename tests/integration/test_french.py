@@ -426,3 +426,55 @@ def test_the_development_outbox_reads_in_french(make_app: Any) -> None:
     assert opened, "the outbox lists the email"
     pages.get(opened[0])
     pages.assert_french()
+
+
+def visible_text(html: str) -> str:
+    reader = _Reader()
+    reader.feed(html)
+    return " ".join(reader.texts)
+
+
+def test_the_first_of_a_month_reads_1er_in_french(app: Flask, client: FlaskClient, lead: Person) -> None:
+    """French writes "1er décembre", not "1 décembre": on the ally's pages and on the
+    recipient's; English keeps "December 1"; other days stay plain numbers."""
+    group = lead.create_group()
+    ally = Person(client, "Robin")
+    lead.add(group, ally)
+    first = utcnow().date().replace(day=1)
+    body = {"group_id": group, "kind": "credit", "summary": "Credited Sam", "occurred_on": first.isoformat()}
+    created = ally.post("/api/v1/actions", {**body, "visibility": "public"})
+    assert created.status_code == 201
+    action = created.get_json()["id"]
+    (token,) = ally.ask(action, count=1)
+    month = format_date(first, "MMMM", locale="fr")
+
+    web = signed_in(app, ally)
+    action_page = visible_text(web.get(f"/ally/actions/{action}", environ_base=FRENCH).get_data(as_text=True))
+    assert f"1er {month} {first.year}" in action_page
+    home = visible_text(web.get("/ally/", environ_base=FRENCH).get_data(as_text=True))
+    assert f"1er {format_date(first, 'MMM', locale='fr')}" in home, "the short form too"
+    recipient_page = visible_text(client.get(f"/r/{token}", environ_base=FRENCH).get_data(as_text=True))
+    assert f"1er {month} {first.year}" in recipient_page
+    english = client.get(f"/r/{token}", environ_base={"HTTP_ACCEPT_LANGUAGE": "en"}).get_data(as_text=True)
+    assert format_date(first, "MMMM d, y", locale="en") in english and "1er" not in english
+    assert not re.search(rf"\b1 {month}", action_page + recipient_page)
+
+
+def test_percentages_and_means_read_the_french_way(app: Flask, client: FlaskClient, lead: Person) -> None:
+    """On the lead's insights and the ally's results: "67 %" with a no-break space (a
+    percentage never splits across lines, never "67%"), and means with a decimal comma; the
+    English pages keep "67%" and "3.5"."""
+    group = lead.create_group("Women in Engineering")
+    allies = fill_group(client, lead, group)
+    pages = {
+        "insights": (signed_in(app, lead), f"/groups/{group}"),
+        "results": (signed_in(app, allies[0]), "/ally/results"),
+    }
+    for name, (web, url) in pages.items():
+        french = visible_text(web.get(url, environ_base=FRENCH).get_data(as_text=True))
+        assert re.search(r"\d\u00a0%", french), f"{name}: a percentage, written the French way"
+        assert not re.search(r"\d ?%", french), f"{name}: a percentage written the English way"
+        english = visible_text(web.get(url, environ_base={"HTTP_ACCEPT_LANGUAGE": "en"}).get_data(as_text=True))
+        assert re.search(r"\d%", english) and not re.search(r"\d\u00a0%", english), name
+    insights = visible_text(pages["insights"][0].get(pages["insights"][1], environ_base=FRENCH).get_data(as_text=True))
+    assert re.search(r"\d,\d sur 5", insights) and not re.search(r"\d\.\d sur 5", insights), "means: 3,5 sur 5"
