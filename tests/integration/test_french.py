@@ -9,12 +9,14 @@ scenario writes in English on purpose so that the check has something to tell ap
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,7 +25,9 @@ from api.clock import utcnow
 from api.extensions import db
 from api.jobs.followups import send_reminders
 from tests.conftest import Person, Recipient, inbox, make_due, outbox, sso_browser
+from tests.integration.test_sso import ALLYLOOP, APP_URL, ProviderUser, oidc
 from tests.integration.test_web_lead import csrf, fill_group
+from tests.servers import OidcProvider, free_port
 
 # What a French-speaking reader's browser sends.
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5", "HTTP_ACCEPT": "text/html,*/*;q=0.8"}
@@ -478,3 +482,48 @@ def test_percentages_and_means_read_the_french_way(app: Flask, client: FlaskClie
         assert re.search(r"\d%", english) and not re.search(r"\d\u00a0%", english), name
     insights = visible_text(pages["insights"][0].get(pages["insights"][1], environ_base=FRENCH).get_data(as_text=True))
     assert re.search(r"\d,\d sur 5", insights) and not re.search(r"\d\.\d sur 5", insights), "means: 3,5 sur 5"
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[OidcProvider]:
+    """The organisation's OpenID Provider (tests/oidc), in its own process."""
+    provider = OidcProvider(tmp_path / "provider.log", [ALLYLOOP])
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+def test_single_sign_on_and_its_failure_pages_read_in_french(make_app: Any, provider: OidcProvider) -> None:
+    """The organisation's sign-in button, and the page for each way that sign-in fails:
+    cancelled at the provider, finished in another browser, an address the provider has not
+    verified or outside the organisation, the provider out of reach."""
+    app = make_app(**oidc(provider.issuer))
+    pages = Pages(french_client(app), typed=["example.org"])
+    pages.crawl("/", "/sign-in")
+    assert 'href="/sso/start' in pages.get("/sign-in"), "the organisation's sign-in is offered"
+
+    def at_provider() -> tuple[FlaskClient, str]:
+        """A French browser sent to the provider: it and the provider's sign-in address."""
+        browser = french_client(app)
+        started = browser.get("/sso/start", environ_base=FRENCH)
+        assert started.status_code == 302
+        return browser, started.headers["Location"]
+
+    def back(browser: FlaskClient, callback: str, status: int) -> None:
+        """The browser back at Allyloop from the provider: the page it lands on."""
+        assert callback.startswith(APP_URL + "/sso/callback?"), callback
+        pages.client = browser
+        pages.get(callback.removeprefix(APP_URL), status)
+
+    browser, signing_in = at_provider()
+    back(browser, ProviderUser("ana").cancel(signing_in), 400)
+    for login in ("unverified", "outsider"):
+        browser, signing_in = at_provider()
+        back(browser, ProviderUser(login).authorize(signing_in), 403)
+    _, signing_in = at_provider()
+    back(french_client(app), ProviderUser("ana").authorize(signing_in), 400)  # another browser's sign-in
+    pages.client = french_client(make_app(**oidc(f"http://127.0.0.1:{free_port()}")))
+    pages.get("/sso/start", 502)  # nothing answers at the issuer
+    pages.assert_french()
+    failures = [where for where, status in pages.seen.items() if "/sso/" in where and status >= 400]
+    assert len(failures) == 5, failures
