@@ -35,6 +35,8 @@ class Settings:
     release_processes: int = 1
     # From this many answers on, a release opens them on RELEASE_PROCESSES processes (tests lower it).
     release_pool_from: int = 30_000
+    # Days a group's answers may wait to show their breakdown by path (feedback/release/run.py); 0: never.
+    group_hold_days: int = 14
     max_body_bytes: int = 64 * 1024
     password_cost: int = passwords.DEFAULT_COST
     ratelimit_enabled: bool = True
@@ -111,6 +113,7 @@ class Settings:
             org_name=_org_name(get("ORG_NAME"), _org_email_domains(get("ORG_EMAIL_DOMAINS"))),
             release_interval_seconds=_int(env, "RELEASE_INTERVAL_SECONDS", 600, 24 * 3600),
             release_processes=_int(env, "RELEASE_PROCESSES", 1, 64),
+            group_hold_days=_int(env, "GROUP_HOLD_DAYS", 14, 90, minimum=0),
             oidc_issuer=issuer,
             oidc_client_id=client_id,
             oidc_client_secret=client_secret,
@@ -192,7 +195,7 @@ def _trusted_proxies(raw: str | None) -> int:
     return int(raw)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6, *, minimum: int = 1) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -200,8 +203,8 @@ def _int(env: Mapping[str, str], name: str, default: int, maximum: int = 10**6) 
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if not 0 < value <= maximum:
-        raise ConfigError(f"{name} must be between 1 and {maximum}")
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}")
     return value
 
 

@@ -65,7 +65,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from email.parser import BytesParser
 from html.parser import HTMLParser
@@ -551,8 +551,8 @@ class Checkpoint:
     checked: int  # numbers on the page checked against the ground truth
 
 
-def settings_for(workdir: Path) -> Settings:
-    return Settings(
+def settings_for(workdir: Path, hold_days: int | None = None) -> Settings:
+    settings = Settings(
         database_url=f"sqlite:///{workdir / 'erg.sqlite3'}",
         redis_url=None,
         secret_key="bench-erg-secret-key-0123456789abcdef0123",
@@ -563,15 +563,16 @@ def settings_for(workdir: Path) -> Settings:
         password_cost=2**4,  # the simulated people's passwords need no strength
         ratelimit_enabled=False,  # hundreds of people share one test client here
     )
+    return settings if hold_days is None else replace(settings, group_hold_days=hold_days)
 
 
 class World:
     """One group, its lead and allies, their colleagues, and the app they all use."""
 
-    def __init__(self, workdir: Path, clock: Clock, allies: int, seed: int) -> None:
+    def __init__(self, workdir: Path, clock: Clock, allies: int, seed: int, hold_days: int | None = None) -> None:
         self.clock = clock
         self.rng = random.Random(seed)
-        self.app = create_app(settings_for(workdir), instance_path=str(workdir / "instance"))
+        self.app = create_app(settings_for(workdir, hold_days), instance_path=str(workdir / "instance"))
         # Background work runs when the simulation says, never on this machine's clock.
         self.app.extensions["allyloop.jobs"].stop()
         with self.app.app_context():
@@ -835,12 +836,14 @@ class Browser:
         self.thread.join(timeout=10)
 
 
-def simulate(allies: int, days: int, *, seed: int, browser: bool, workdir: Path) -> list[Checkpoint]:
+def simulate(
+    allies: int, days: int, *, seed: int, browser: bool, workdir: Path, hold_days: int | None = None
+) -> list[Checkpoint]:
     """One group of ``allies`` for ``days`` days; a checkpoint at each of CHECKPOINTS within them."""
     clock = Clock(datetime.combine(START, datetime.min.time()).replace(hour=8))
     found = []
     with clock_in_app(clock):
-        world = World(workdir, clock, allies, seed)
+        world = World(workdir, clock, allies, seed, hold_days)
         measure = Browser(world.app) if browser else None
         try:
             for day in sorted({d for d in CHECKPOINTS if d <= days} | {days}):
@@ -897,6 +900,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--no-browser", action="store_true", help="skip the page lengths (no Chromium needed)")
+    parser.add_argument(
+        "--hold-days", type=int, help="GROUP_HOLD_DAYS for the simulated app (default: the app's own default)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line per checkpoint too")
     parser.add_argument("--shots", type=Path, help="save each measured page, whole, as a PNG in this folder")
     args = parser.parse_args(argv)
@@ -908,9 +914,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     for allies in args.allies:
         with tempfile.TemporaryDirectory(prefix="allyloop-erg-") as workdir:
-            rows += simulate(allies, args.days, seed=args.seed, browser=not args.no_browser, workdir=Path(workdir))
+            rows += simulate(
+                allies,
+                args.days,
+                seed=args.seed,
+                browser=not args.no_browser,
+                workdir=Path(workdir),
+                hold_days=args.hold_days,
+            )
         print(f"{allies} allies simulated ({time.monotonic() - started:.0f} s so far)", file=sys.stderr)
-    print(f"python bench/erg.py --allies {' '.join(map(str, args.allies))} --days {args.days} --seed {args.seed}")
+    hold = "" if args.hold_days is None else f" --hold-days {args.hold_days}"
+    print(f"python bench/erg.py --allies {' '.join(map(str, args.allies))} --days {args.days} --seed {args.seed}{hold}")
     print(table(rows))
     for row in rows:
         print(f"{row.allies} allies, day {row.day}: {row.checked} numbers on the page checked against ground truth")

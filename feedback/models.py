@@ -214,6 +214,9 @@ class Scope(Base):
     subject_id: Mapped[int] = mapped_column(Integer)
     questionnaire_id: Mapped[str] = mapped_column(String(40))
     invalid: Mapped[int] = mapped_column(Integer, default=0)
+    # A group's answers wait for their breakdown (feedback.release.run, "hold"): the day this
+    # scope's pending answers were first enough to release but were held; None when not held.
+    held_since: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Response(Base):

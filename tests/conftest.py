@@ -300,6 +300,12 @@ def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | 
         db.session.commit()
 
 
+def release_at_once(app: Flask) -> None:
+    """Group answers are released as soon as the rules allow, as with GROUP_HOLD_DAYS=0: for
+    tests of one cohort's own suppression, which the wait for a breakdown would postpone."""
+    app.config["ALLYLOOP"] = dataclasses.replace(app.config["ALLYLOOP"], group_hold_days=0)
+
+
 def sso_browser(app: Flask, email: str, name: str) -> FlaskClient:
     """A web client signed in as a new account that signs in only through the organisation's
     identity provider (it has no password), its session as the SSO callback leaves it."""

@@ -264,7 +264,13 @@ def group(group_id: int) -> Any:
     with reading(session()):  # a long read of a large group never holds SQLite's write lock
         found = groups.led_group(session(), me(), group_id)
         view = insights.build(_insights(group_id))
-        return render_template("lead/insights.html", group=found, view=view, followup_days=insights.followup_days())
+        return render_template(
+            "lead/insights.html",
+            group=found,
+            view=view,
+            followup_days=insights.followup_days(),
+            hold_days=current_app.config["ALLYLOOP"].group_hold_days,
+        )
 
 
 @bp.get("/<id:group_id>/insights.csv")

@@ -22,6 +22,7 @@ def release_settings(app: Flask) -> run.ReleaseSettings:
         comment_key=app.config["COMMENT_KEY"],
         processes=settings.release_processes,
         pool_from=settings.release_pool_from,
+        group_hold_days=settings.group_hold_days,
     )
 
 

@@ -305,6 +305,22 @@ class CohortBuilder:
             "slices": slices,
         }
 
+    def shows(self, dimensions: Iterable[str]) -> bool:
+        """Whether ``build`` would show every cell of these dimensions (the ones the builder
+        is cut by), so a release now would give the reader their whole breakdown. False
+        if the cohort could not be released at all.
+
+        A release only needs who answered and in which cells, not what they said: a
+        builder fed answer-less responses (``Opened(answers={}, ...)``) gives the same
+        verdict as one fed the answers themselves.
+        """
+        self._sum_atoms()
+        if not self._safe(self._total.voices):
+            return False
+        visible = self._visible_cells()
+        wanted = [self._dimensions.index(d) for d in dimensions if d in self._dimensions]
+        return all(visible[d] == set(self._cells[d]) for d in wanted)
+
     def _visible_cells(self) -> list[set[str]]:
         """Per dimension, the cells to show (see ``build``)."""
         visible = [self._per_dimension(cells) for cells in self._cells]

@@ -136,7 +136,7 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str, mailbox: SmtpS
     for n, ally in enumerate(allies):
         action = {
             "group_id": group["id"],
-            "kind": ("confront_bias", "sponsor", "change_process")[n],
+            "kind": ("share_resource", "sponsor", "connect")[n],
             "summary": "Named the interruption in the design review",
             "occurred_on": date.today().isoformat(),
             "visibility": "public",
@@ -154,7 +154,7 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str, mailbox: SmtpS
             assert status == 200
             assert page["action"]["summary"] == "Named the interruption in the design review"
             item_ids = {item["id"] for item in page["questionnaire"]["items"]}
-            # Questions follow the action's path: all three kinds here remove a barrier.
+            # Questions follow the action's path: all three kinds here open access.
             assert "wanted" in item_ids and len(item_ids) <= 7
             assert not item_ids & {"felt_recognised", "seen_capable", "safer_to_speak"}
             answers: dict[str, Any] = {"wanted": "yes" if i % 2 == 0 else "partly"}
@@ -175,11 +175,13 @@ def test_a_third_party_client_walks_the_whole_loop(base_url: str, mailbox: SmtpS
     status, insights = lead.call("GET", f"/api/v1/groups/{group['id']}/insights")
     assert status == 200
     # The group cohort forms once k answers from two allies remain whoever's share is taken
-    # away: at the third ally's first answer (5 + 5 + 1). Each path is one ally's: hidden.
+    # away: at the third ally's first answer (5 + 5 + 1). Its one path shows at once, so it
+    # does not wait (GROUP_HOLD_DAYS); each kind is one ally's: hidden.
     assert insights["released"]["responses"] == 11
-    paths = insights["released"]["questionnaires"]["immediate.v1"]["slices"]["path"]
-    assert set(paths) == {"interpersonal", "access", "structural"}
-    assert all(cell == {"suppressed": True} for cell in paths.values())
+    slices = insights["released"]["questionnaires"]["immediate.v1"]["slices"]
+    assert set(slices["path"]) == {"access"} and slices["path"]["access"]["responses"] == 11
+    assert set(slices["kind"]) == {"share_resource", "sponsor", "connect"}
+    assert all(cell == {"suppressed": True} for cell in slices["kind"].values())
     assert len(insights["released"]["comments"]) == 5
 
     status, _ = allies[0].call("GET", f"/api/v1/groups/{group['id']}/insights")

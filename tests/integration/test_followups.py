@@ -27,7 +27,7 @@ from feedback import followups
 from feedback.figures import FollowupRate
 from feedback.mail import Mail, Send, Unavailable
 from feedback.models import Followup
-from tests.conftest import Person, Recipient, make_due
+from tests.conftest import Person, Recipient, make_due, release_at_once
 
 LASTED = {"lasting_difference": 4, "recurred": "less", "ally_checked_back": "yes"}
 
@@ -327,6 +327,7 @@ def test_does_it_last_sets_the_immediate_results_beside_the_follow_up(
 
 
 def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Person, recipient: Recipient) -> None:
+    release_at_once(app)
     four = team(app, lead, ["credit", "credit", "credit", "sponsor"])
     followup_answers(four, recipient, [3, 0, 1, 2, 0, 1, 2])  # released at the 7th, cells too small
     lasting = four.insights()["released"]["lasting"]
@@ -339,7 +340,8 @@ def test_does_it_last_is_suppressed_below_the_group_rules(app: Flask, lead: Pers
 def both_stages(make_app: Any, answers: list[tuple[int, int]]) -> Any:
     """Three allies log a credit each; ally i's people answer answers[i] = (30-day, 90-day)
     follow-ups. Releases wait for one run (no worker), so the stages land in one cohort."""
-    app = make_app(redis_url="redis://127.0.0.1:9/0")  # nothing listens: no release until run_due_now
+    # Nothing listens at that Redis: no release until run_due_now, which releases at once.
+    app = make_app(redis_url="redis://127.0.0.1:9/0", group_hold_days=0)
     client = app.test_client()
     lead, recipient = Person(client, "Lead"), Recipient(client)
     group = lead.create_group()

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, release_at_once
 
 WANTED = {"wanted": "yes", "felt_recognised": 4, "gave_access": "na", "downsides": ["none"]}
 
@@ -87,6 +87,7 @@ def test_comments_reach_only_the_audience_the_recipient_chose(lead: Person, ally
 
 def test_group_insights_need_a_pool_beyond_any_one_ally(lead: Person, ally: Person, client: Any) -> None:
     """Even a lead who is an ally too, and knows their own answers, never reads one other ally's (P5)."""
+    release_at_once(lead.client.application)
     group = lead.create_group()
     lead.add(group, ally)
     recipient = Recipient(client)

@@ -21,8 +21,8 @@ def publish(tmp_path: Path, processes: int) -> tuple[dict[str, Any], list[dict[s
     Returns the group's insights, each ally's results, and how many answers were invalid.
     """
     app: Flask = build_app(
-        tmp_path, redis_url="redis://127.0.0.1:9/0", release_processes=processes, release_pool_from=1
-    )  # answers wait; every release counts as large
+        tmp_path, redis_url="redis://127.0.0.1:9/0", release_processes=processes, release_pool_from=1, group_hold_days=0
+    )  # answers wait for the one run; every release counts as large
     client = app.test_client()
     lead, recipient = Person(client, "Lee"), Recipient(client)
     allies = [Person(client, name) for name in ("Ana", "Bo", "Cy")]

@@ -79,6 +79,20 @@ def test_non_integer_release_threshold_is_refused_naming_the_setting(tmp_path: P
     assert "RELEASE_MIN_RESPONSES" in refusal(tmp_path, RELEASE_MIN_RESPONSES=value)
 
 
+# --- How long a group's answers may wait for their breakdown ---
+
+
+def test_group_answers_wait_up_to_14_days_by_default_and_0_turns_the_wait_off(tmp_path: Path) -> None:
+    assert settings(tmp_path).group_hold_days == 14
+    assert settings(tmp_path, GROUP_HOLD_DAYS="0").group_hold_days == 0
+    assert settings(tmp_path, GROUP_HOLD_DAYS="30").group_hold_days == 30
+
+
+@pytest.mark.parametrize("value", ["-1", "91", "two weeks"])
+def test_a_group_wait_below_0_or_beyond_90_days_is_refused_naming_it(tmp_path: Path, value: str) -> None:
+    assert "GROUP_HOLD_DAYS" in refusal(tmp_path, GROUP_HOLD_DAYS=value)
+
+
 # --- Port ---
 
 

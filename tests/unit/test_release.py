@@ -848,3 +848,29 @@ def test_the_does_it_last_cohort_shows_every_stage_cell_in_every_arrival_order()
             "followup_30:signaling": 9,
             "followup_90:signaling": 9,
         }
+
+
+# --- what a group's wait for its breakdown decides on -----------------------------------------
+
+
+@PROPERTY
+@given(scenario_st(), st.sampled_from([False, True]))
+def test_a_cohort_shows_its_breakdown_exactly_when_its_document_shows_every_cell_of_it(
+    scenario: tuple[int, int, list[str], list[Opened]], each_ally: bool
+) -> None:
+    """``shows``, fed who answered in which cells and nothing they said, agrees with the document
+    the same answers would make: so a release held for its breakdown waits no longer than
+    needed, and never decides on an answer's content."""
+    k, min_allies, dimensions, responses = scenario
+    answerless = CohortBuilder(k=k, min_allies=min_allies, dimensions=dimensions, each_ally=each_ally)
+    for response in responses:
+        answerless.add(response._replace(answers={}))
+    try:
+        document = build(responses, k=k, min_allies=min_allies, dimensions=dimensions, each_ally=each_ally)
+    except NotReleasable:
+        assert not answerless.shows(dimensions)
+        return
+    for dimension in dimensions:
+        every_cell = visible_cells(document)[dimension] == set(document["slices"][dimension])
+        assert answerless.shows([dimension]) == every_cell
+    assert answerless.shows(["a dimension it is not cut by"]), "nothing to wait for"
