@@ -824,7 +824,7 @@ class Browser:
             if SHOTS is not None:  # --shots: the page as measured, whole, to look at
                 name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "page"
                 page.screenshot(path=str(SHOTS / f"{name}-{len(list(SHOTS.iterdir()))}.png"), full_page=True)
-            return round(float(height) / PHONE["height"], 1)
+            return round(float(height) / PHONE["height"], 2)
         finally:
             context.close()
 
@@ -860,7 +860,7 @@ def simulate(
 
 
 def _screens(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def table(rows: Sequence[Checkpoint]) -> str:
@@ -890,7 +890,7 @@ def targets(rows: Sequence[Checkpoint]) -> list[str]:
         out.append(f"{'PASS' if ok else 'FAIL'} numbers share {row.share.share:.0%} (target >= {TARGET_SHARE:.0%})")
         if row.lead_screens is not None:
             ok = row.lead_screens <= TARGET_SCREENS
-            out.append(f"{'PASS' if ok else 'FAIL'} lead page {row.lead_screens:.1f} screens (target <= 4)")
+            out.append(f"{'PASS' if ok else 'FAIL'} lead page {row.lead_screens:.2f} screens (target <= 4)")
     return out
 
 

@@ -313,9 +313,7 @@ def _what_shows(label: str, hidden: Suppressed) -> str | None:
     return None
 
 
-def hidden_line(
-    dimension: str, hidden: Sequence[tuple[str, Suppressed]], k: int, min_allies: int, *, of: int = 0
-) -> str:
+def hidden_line(dimension: str, hidden: Sequence[tuple[str, Suppressed]], *, of: int = 0) -> str:
     """One line for the cells the release rules hide in a breakdown (``of`` cells in all):
     which, why, and what would show them. Says no number the rules would not show."""
     if not hidden:
@@ -326,14 +324,11 @@ def hidden_line(
         head = _("Not shown yet: %(names)s.", names=", ".join(label for label, _cell in hidden))
     known = [why for label, cell in hidden if (why := _what_shows(label, cell)) is not None]
     if known:
-        return f"{head} {_('What would show them:')} {'; '.join(known)}."
-    rule = _(
-        "Each needs %(k)s people's answers about %(allies)s allies or more, still %(k)s without any one "
-        "ally's: more answers will show them.",
-        k=k,
-        allies=min_allies,
-    )
-    return f"{head} {rule}"
+        what = _("What would show them:")  # outside the f-string, where pybabel finds it
+        return f"{head} {what} {'; '.join(known)}."
+    # The rule itself heads the page; here only why, in words, and what will change it.
+    why = _("Too few answers yet, or about too few allies: more answers will show them.")
+    return f"{head} {why}"
 
 
 def slice_table(
@@ -343,7 +338,6 @@ def slice_table(
     cells: Mapping[str, figures.Slice],
     found: list[_Measure],
     k: int,
-    min_allies: int = 2,
 ) -> Table:
     title, header = dimension_title(dimension)
     columns = (_("Responses"), *(m.label + (_(" (mean)") if m.kind == "mean" else _(" (%)")) for m in found))
@@ -373,7 +367,7 @@ def slice_table(
     notes = [m.explain for m in found]
     if partial:
         notes.append(_("* Some releases hid this cell; its numbers cover only the releases that showed it."))
-    line = hidden_line(dimension, hidden, k, min_allies, of=len(cells))
+    line = hidden_line(dimension, hidden, of=len(cells))
     return Table(table_id, title, header, tuple(columns), tuple(rows), tuple(charts), tuple(notes), hidden=line)
 
 
@@ -456,16 +450,14 @@ def open_dimension(slices: Mapping[str, Mapping[str, figures.Slice]]) -> str | N
     return max(present, key=lambda dimension: (shown(dimension), -DIMENSIONS.index(dimension)))
 
 
-def questionnaire_section(
-    qid: str, view: QuestionnaireView, k: int, min_allies: int = 2, *, versioned: bool = False
-) -> Section:
+def questionnaire_section(qid: str, view: QuestionnaireView, k: int, *, versioned: bool = False) -> Section:
     questionnaire = _load(qid)
     title, _intro = section_title(qid, questionnaire, versioned=versioned)
     found = measures(questionnaire)
     slices = view.slices
     lead = open_dimension(slices)
     by_dimension = {
-        dimension: slice_table(qid, dimension, view, slices[dimension], found, k, min_allies)
+        dimension: slice_table(qid, dimension, view, slices[dimension], found, k)
         for dimension in DIMENSIONS
         if dimension in slices
     }
@@ -691,11 +683,11 @@ def lasting_overall(overall: figures.Moments | None, k: int) -> Table | None:
     if overall is None or (overall.immediate is None and overall.followup is None):
         return None
     moments = (overall.immediate, overall.followup_30, overall.followup_90)
+    # Felt valued and barrier moved are asked right after only, and the questionnaire's own
+    # section shows them open beside this table: here they would say the same twice.
     measures = (
         ("responses", _("Answers")),
         ("wanted", _("Wanted it")),
-        ("signaling", _("Felt valued")),
-        ("mitigation", _("Barrier moved")),
         ("lasting", _("Lasted")),
         ("recurred_less", _("Came up less")),
     )
@@ -704,8 +696,7 @@ def lasting_overall(overall: figures.Moments | None, k: int) -> Table | None:
     rows = tuple(row for row in every if any(value.text for value in row.values))
     notes = [
         _(
-            "Every answer released, whatever the action. Wanted it: the share who wanted the help. Felt valued "
-            "and barrier moved: the mean answer (1 to 5) to the signaling and to the mitigation questions. "
+            "Every answer released, whatever the action. Wanted it: the share who wanted the help. "
             "Lasted: the mean answer (1 to 5) to whether it made a lasting difference. Came up less: the share "
             "for whom the problem came up less often or not at all."
         ),
@@ -869,7 +860,7 @@ def build(insights: GroupInsights) -> Insights:
     ordered = sorted(views, key=_section_key)
     stage_of = [qid.split(".", 1)[0] for qid in ordered]
     sections = tuple(
-        questionnaire_section(qid, views[qid], k, insights.min_allies, versioned=stage_of.count(stage) > 1)
+        questionnaire_section(qid, views[qid], k, versioned=stage_of.count(stage) > 1)
         for qid, stage in zip(ordered, stage_of, strict=True)
     )
     trend_rows = tuple(Row(month_label(point.month), (count(point.responses),)) for point in released.trend)
