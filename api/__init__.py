@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import cli, errors, logs, resources, sqlite, unit
 from api.config import ConfigError, Settings, from_environment
-from api.extensions import Api, IdConverter, db, id_schema, limiter, migrate
+from api.extensions import Api, IdConverter, db, id_schema, init_limiter, migrate
 from api.jobs.inprocess import Background
 from crypto.atrest import derive_key
 
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     if on_sqlite:
         with app.app_context():
             sqlite.tune(db.engine)
-    limiter.init_app(app)
+    init_limiter(app, passing_by=resources.PASSING_THE_LIMITER_BY)
     app.url_map.converters["id"] = IdConverter
     api = Api(app)
     api.register_converter(IdConverter, id_schema)

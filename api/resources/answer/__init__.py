@@ -26,14 +26,6 @@ from feedback.services import answers
 blp = Blueprint("answer", __name__, url_prefix="/api/v1/answer", description="Answering a link (no account)")
 
 
-@limiter.request_filter
-def _submit_passes_the_limiter_by() -> bool:
-    """The submit carries no limit the limiter's per-request pass could check: its per-link
-    limit counts refused envelopes only (``_count_refusal``), so a campaign's answers skip
-    that pass and never touch the limits' storage."""
-    return request.endpoint == "answer.submit"
-
-
 def page(token: str) -> dict[str, Any]:
     opened = answers.open_link(session(), token, now=utcnow())
     return {
