@@ -1,6 +1,10 @@
 """Text others read is cleaned of what would change what they see (feedback.text.clean)."""
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedback.text import clean
 
@@ -83,3 +87,22 @@ def test_a_joiner_that_joins_nothing_is_removed(text: str) -> None:
 def test_ordinary_text_in_any_script_is_unchanged() -> None:
     text = "Zoë · 张伟 · Ngozi · Дмитрий · हिन्दी · שרה (she/her) — 50% ✓"
     assert clean(text) == text
+
+
+_HIDING = ["\u202e", "\u2066", "\u200e", "\u200b", "\u2060", "\ufeff", "\u00ad", "\x00", "\x1b", "\x85"]
+_TEXT = st.text(st.one_of(st.characters(), st.sampled_from([*_HIDING, "\n", "\t", "\u00a0", "\u200d", " ", "é"])))
+
+
+@given(_TEXT, st.booleans())
+def test_no_control_or_invisible_character_is_left_in_any_text(text: str, multiline: bool) -> None:
+    """Whatever a sender types, what others read holds no control or format character but
+    a kept line break or tab, a joiner, or a flag's tag characters."""
+    kept = {"\u200c", "\u200d", *(("\n", "\t") if multiline else ())}
+    for char in clean(text, multiline=multiline):
+        tag = "\U000e0020" <= char <= "\U000e007f"
+        assert char in kept or tag or unicodedata.category(char) not in ("Cc", "Cf", "Cs"), repr(char)
+
+
+def test_ordinary_text_with_line_breaks_and_no_break_spaces_is_unchanged() -> None:
+    text = "Merci pour la revue\u00a0!\n\tLe plan tient à 67\u00a0%."
+    assert clean(text, multiline=True) == text
