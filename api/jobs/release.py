@@ -97,6 +97,7 @@ def release_scope_job(scope_id: int) -> int:
         settings=release_settings(current_app),
         today=utcnow().date(),
     )
+    released = cohort.responses if cohort is not None else 0  # before the commit expires it
     db_session.commit()
     scrub(db.engine)  # released or invalid answers may have lost their envelopes
-    return cohort.responses if cohort is not None else 0
+    return released

@@ -414,6 +414,10 @@ def run_due(
     for scope_id in due:
         try:
             cohort, invalid = _release(session, scope_id, keys=keys, settings=settings, today=now.date())
+            # Read before the commit expires it: read after, it would begin a transaction (on
+            # SQLite, with the write lock) and hold it through the next scope's opening,
+            # while every answer arriving waited.
+            released = 0 if cohort is None else cohort.responses
             session.commit()
         except Exception:
             session.rollback()
@@ -423,7 +427,7 @@ def run_due(
         report.invalid += invalid
         if cohort is not None:
             report.released_cohorts += 1
-            report.released_responses += cohort.responses
+            report.released_responses += released
     with reading(session):
         unclosed = closing.unclosed_groups(session, today=now.date())
     for group_id in unclosed:

@@ -3,13 +3,16 @@ recipient does that only reads, or that is refused anyway, never queues behind t
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from api.jobs.release import run_due_now
+from feedback.release import run
 from tests.conftest import Person, Recipient
 from tests.integration.test_web_lead import browser_for
 
@@ -77,3 +80,43 @@ def test_the_lead_and_the_ally_read_their_results_while_another_process_writes(
         assert lead.get(f"/api/v1/groups/{group}/insights").status_code == 200
         assert ally.get("/api/v1/me/feedback").status_code == 200
         assert web.get(f"/groups/{group}").status_code == 200
+
+
+def test_answers_can_be_stored_while_a_release_opens_the_next_scope(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release run holds the write lock only while it writes a cohort: while it opens and
+    counts the next scope's answers (most of its time), an answer is committed at once."""
+    app = make_app(jobs_inline=False, release_interval_seconds=86400)  # answers wait for this test's run
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if database.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the whole database")
+    client = app.test_client()
+    lead, recipient = Person(client, "Lee"), Recipient(client)
+    group = lead.create_group()
+    for name in ("Alex", "Sam"):
+        ally = Person(client, name)
+        lead.add(group, ally)
+        for token in ally.ask(ally.log_action(group), count=5):
+            assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    app.extensions["allyloop.jobs"].stop()
+    writer_waited: list[bool] = []
+    opening = run._open_pending
+
+    def a_writer_arrives_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        other = sqlite3.connect(str(database.database), isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # refused at once if the lock is held
+            other.rollback()
+            writer_waited.append(False)
+        except sqlite3.OperationalError:
+            writer_waited.append(True)
+        finally:
+            other.close()
+        return opening(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_open_pending", a_writer_arrives_meanwhile)
+    with app.app_context():
+        report = run_due_now()
+    assert report.released_cohorts == 2, "both allies' scopes, one after the other"
+    assert len(writer_waited) >= 2 and not any(writer_waited), writer_waited
