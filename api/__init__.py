@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import cli, errors, logs, resources, sqlite, unit
+from api import cli, errors, logs, postgres, resources, sqlite, unit
 from api.config import ConfigError, Settings, from_environment
 from api.extensions import Api, IdConverter, db, id_schema, init_limiter, migrate
 from api.jobs.inprocess import Background
@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         DELIVERY_KEY=derive_key(settings.secret_key, "deliveries"),
         CLIENT_KEY=derive_key(settings.secret_key, "rate-limited-clients"),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        # A SQLite file never drops a connection, so only a server's connections are pinged.
-        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": not on_sqlite},
+        # A SQLite file never drops a connection; a server's are pinged by api/postgres.py.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.testing,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
@@ -72,9 +72,8 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     logs.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    if on_sqlite:
-        with app.app_context():
-            sqlite.tune(db.engine)
+    with app.app_context():
+        (sqlite if on_sqlite else postgres).tune(db.engine)
     init_limiter(app, passing_by=resources.PASSING_THE_LIMITER_BY)
     app.url_map.converters["id"] = IdConverter
     api = Api(app)

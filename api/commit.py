@@ -22,6 +22,7 @@ form alike: checked on a pooled connection of the driver's own, then stored thro
 committer on SQLite, or in one statement on PostgreSQL.
 """
 
+import contextlib
 import fcntl
 import functools
 import logging
@@ -38,7 +39,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from api import sqlite
+from api import postgres, sqlite
 from api.extensions import db
 from feedback.services import answers
 
@@ -182,22 +183,46 @@ def store_answer(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswe
     the request's refusal), then store it: on SQLite through this process's committer, on
     PostgreSQL in one statement. Either way the answer is committed, with a sync to disk,
     before this returns its receipt (P7). The database busy or away, or the commit that held
-    the answer failed: SQLAlchemy's OperationalError (every route's 503), nothing stored."""
+    the answer failed: SQLAlchemy's OperationalError (every route's 503), nothing stored.
+
+    On PostgreSQL the pool does not ping the connection first (``api.postgres``): if it
+    turns out dead at the check, which only reads, the answer is checked and stored again
+    on a connection the pool has pinged."""
     try:
-        pooled = db.engine.raw_connection()
         try:
-            connection = pooled.driver_connection
-            if isinstance(connection, sqlite3.Connection):  # autocommit: the read is a transaction of its own
-                checked = check(connection)
-            else:
-                assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
-                connection.autocommit = True  # each statement commits as it returns: one round trip to store
-                try:
-                    return answers.store_checked_postgres(connection, check(connection))
-                finally:
-                    connection.autocommit = False
-        finally:
-            pooled.close()  # back to the pool before waiting for the committer
-        return for_app(current_app).write(functools.partial(answers.store_checked, answer=checked))
+            return _store(check, pinged=False)
+        except _FoundDead:
+            return _store(check, pinged=True)
     except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
         raise OperationalError(None, None, exc) from exc
+
+
+class _FoundDead(Exception):
+    """The pooled connection was dead when the check read from it: nothing was written."""
+
+
+def _store(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswer], *, pinged: bool) -> str:
+    with contextlib.nullcontext() if pinged else postgres.unpinged():
+        pooled = db.engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        if isinstance(connection, sqlite3.Connection):  # autocommit: the read is a transaction of its own
+            checked = check(connection)
+        else:
+            assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
+            connection.autocommit = True  # each statement commits as it returns: one round trip to store
+            try:
+                try:
+                    checked_postgres = check(connection)
+                except psycopg.OperationalError as exc:
+                    if pinged or not connection.broken:
+                        raise
+                    pooled.invalidate(exc)
+                    raise _FoundDead from exc
+                return answers.store_checked_postgres(connection, checked_postgres)
+            finally:
+                if not connection.closed:
+                    connection.autocommit = False
+    finally:
+        pooled.close()  # back to the pool before waiting for the committer
+    return for_app(current_app).write(functools.partial(answers.store_checked, answer=checked))

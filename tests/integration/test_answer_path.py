@@ -2,12 +2,14 @@
 the commit that holds the answer (P7), racing submits count once (P6), and the OpenAPI
 document still describes the call."""
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -158,3 +160,24 @@ def test_a_whole_office_behind_one_address_can_answer(make_app: Callable[..., Fl
     assert by_api == [202] * 70
     assert by_form == [200] * 30
     assert stored(app) == 100
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only (TEST_DATABASE_URL)")
+def test_an_answer_goes_through_once_when_its_pooled_connection_was_cut_meanwhile(
+    app: Flask, links: list[str], recipient: Recipient
+) -> None:
+    """The submit skips the pool's ping on PostgreSQL. A connection cut while it waited in the
+    pool (a server restart, a proxy's idle timeout) fails at the check, which only reads, and
+    the answer is stored on a fresh connection: 202, once, and the link is spent."""
+    assert recipient.answer(links[0], {"wanted": "yes"}).status_code == 202  # its connection waits in the pool
+    sealed = recipient.envelope(links[1], {"wanted": "partly"})
+    with psycopg.connect(os.environ["TEST_DATABASE_URL"], autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert cut is not None and cut[0] >= 1, "the app's pooled connections were cut"
+
+    assert app.test_client().post(f"/api/v1/answer/{links[1]}", json=sealed).status_code == 202
+    assert stored(app) == 2
+    assert app.test_client().post(f"/api/v1/answer/{links[1]}", json=sealed).status_code == 410
