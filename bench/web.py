@@ -166,9 +166,11 @@ def prepare(workdir: Path, env: dict[str, str], links: int, allies: int, seed: i
                 headers=headers,
             )
             assert made.status_code == 201, made.get_json()
-            mailed_links = mailed("r")
-            per_ally[index].extend(mailed_links[to] for to in colleagues)
-    tokens = [t for row in zip(*per_ally, strict=True) for t in row][:links]
+            per_ally[index].extend(colleagues)
+    # The outbox read once, after every request: read after each, it made preparing n links
+    # take time in n squared.
+    mailed_links = mailed("r")
+    tokens = [mailed_links[to] for row in zip(*per_ally, strict=True) for to in row][:links]
     rng = random.Random(seed)
     work = []
     for token in tokens:
