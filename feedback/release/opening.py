@@ -9,11 +9,13 @@ database and the at-rest key stay with the job; a pool process holds only the pr
 response keys of that release, and ends with it.
 """
 
+import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from types import MappingProxyType
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -53,18 +55,22 @@ class Batch:
     comments: list[tuple[int, str]] = field(default_factory=list)
 
 
-def cells_of(kind: str, visibility: str, stage: str | None) -> dict[str, str]:
-    """A response's cell in every dimension any cohort is cut by."""
+@functools.cache
+def cells_of(kind: str, visibility: str, stage: str | None) -> Mapping[str, str]:
+    """A response's cell in every dimension any cohort is cut by. Made once per combination
+    (a handful exist) and shared, read-only, by every response that falls in it."""
     path = kinds.path_of(kind)
     stage = stage or UNKNOWN_STAGE
-    return {
-        "path": path,
-        "kind": kind,
-        "visibility": visibility,
-        "stage": stage,
-        "stage_path": f"{stage}:{path}",
-        "stage_kind": f"{stage}:{kind}",
-    }
+    return MappingProxyType(
+        {
+            "path": path,
+            "kind": kind,
+            "visibility": visibility,
+            "stage": stage,
+            "stage_path": f"{stage}:{path}",
+            "stage_kind": f"{stage}:{kind}",
+        }
+    )
 
 
 def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batch:
@@ -79,15 +85,12 @@ def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batc
     plaintexts = [_decrypt(keys(kid), info, sealed) for *_, kid, info, sealed in rows]
     bodies = [None if plaintext is None else _read(plaintext, questionnaire) for plaintext in plaintexts]
     batch = Batch(counts=counting.builder())
-    cells: dict[tuple[str, str, str | None], dict[str, str]] = {}  # a handful of distinct ones
     for (response_id, ally_id, kind, visibility, stage, person, *_), body in zip(rows, bodies, strict=True):
         if body is None:
             batch.invalid.append(response_id)
             continue
         answers, comment = body
-        slices = cells.get((kind, visibility, stage))
-        if slices is None:
-            slices = cells[kind, visibility, stage] = cells_of(kind, visibility, stage)
+        slices = cells_of(kind, visibility, stage)
         batch.counts.add(Opened(answers=answers, ally_id=ally_id, slices=slices, person=person))
         batch.released.append(response_id)
         if comment is not None and comment["audience"] in counting.audiences:

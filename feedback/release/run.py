@@ -321,17 +321,15 @@ def _waits(session: Session, scope: Scope, counting: Counting, *, settings: Rele
     if scope.held_since is not None and today >= scope.held_since + timedelta(days=settings.group_hold_days):
         return False
     builder = counting.builder()
-    cells: dict[tuple[str, str, str | None], dict[str, str]] = {}
     rows = session.execute(
         select(Response.ally_id, Response.person, Response.kind, Response.visibility, Response.stage).where(
             *_pending(scope)
         )
     ).tuples()
     for ally_id, person, kind, visibility, stage in rows:
-        slices = cells.get((kind, visibility, stage))
-        if slices is None:
-            slices = cells[kind, visibility, stage] = opening.cells_of(kind, visibility, stage)
-        builder.add(Opened(answers={}, ally_id=ally_id, slices=slices, person=person))
+        builder.add(
+            Opened(answers={}, ally_id=ally_id, slices=opening.cells_of(kind, visibility, stage), person=person)
+        )
     return not builder.shows(BREAKDOWN)
 
 

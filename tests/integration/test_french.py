@@ -103,6 +103,7 @@ def english_left(html: str, typed: Iterable[str]) -> list[str]:
         for value in typed:
             bare = bare.replace(value, " ")
         bare = re.sub(r"\S+@\S+", " ", bare)  # addresses are data
+        bare = re.sub(r"https?://\S+", " ", bare)  # so are links: a random token can spell "Do" (m4Do4L...)
         bare = re.sub(r"\b(GET|POST|PUT|DELETE) /\S+", " ", bare)  # an API call, written as it is sent
         bare = re.sub(r"\{\w+\}", " ", bare)  # a placeholder the page's script fills in
         words = {word.lower() for word in re.findall(r"[^\W\d_]+", bare)}
