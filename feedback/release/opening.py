@@ -7,6 +7,10 @@ returns what the release needs: the batch's counts (a ``CohortBuilder`` to merge
 answers were released or invalid, and the comments meant for the scope's reader. The
 database and the at-rest key stay with the job; a pool process holds only the private
 response keys of that release, and ends with it.
+
+An answer counts in two views, its ally's and its group's. When a tick releases both, the
+second release reads what the first opened (``OpenedOnce``), in memory and for that tick
+only, instead of opening the envelope again.
 """
 
 import functools
@@ -27,6 +31,8 @@ from feedback.release.rules import Opened
 KeyLoader = Callable[[str], X25519PrivateKey]
 # A pending answer as streamed: id, ally, kind, visibility, stage, person, kid, info, sealed.
 Row = tuple[int, int, str, str, str | None, bytes | None, str, bytes, bytes]
+# An opened answer as read: its answers and comment, or None if it must be discarded.
+Body = tuple[questionnaires.Answers, questionnaires.Comment | None] | None
 UNKNOWN_STAGE = "followup"  # answers stored before responses kept their stage
 log = logging.getLogger("allyloop.jobs")
 
@@ -73,17 +79,43 @@ def cells_of(kind: str, visibility: str, stage: str | None) -> Mapping[str, str]
     )
 
 
-def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting) -> Batch:
-    """Open, check and count each answer; one that does not open or fit is invalid.
+class OpenedOnce:
+    """What a tick has opened, by questionnaire and response id, so that the release of an
+    answer's other view in the same tick counts it without opening it again (opening is
+    most of a release's work per answer). Held in memory by the tick and dropped with it;
+    past ``limit`` answers it keeps no more, and later releases open theirs as before."""
 
-    Each step runs over the whole batch before the next starts. Interleaved one answer at
+    def __init__(self, limit: int = 10_000) -> None:
+        self._bodies: dict[tuple[str, int], Body] = {}
+        self._limit = limit
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def bodies(self, rows: Sequence[Row], keys: KeyLoader, questionnaire: questionnaires.Questionnaire) -> list[Body]:
+        """Each row's body: read from what this tick opened, or opened now."""
+        known = self._bodies
+        fresh = [row for row in rows if (questionnaire.id, row[0]) not in known]
+        opened = dict(zip((row[0] for row in fresh), _open(fresh, keys, questionnaire), strict=True))
+        if len(known) + len(opened) <= self._limit:
+            known.update(((questionnaire.id, response_id), body) for response_id, body in opened.items())
+        return [opened[row[0]] if row[0] in opened else known[(questionnaire.id, row[0])] for row in rows]
+
+
+def _open(rows: Sequence[Row], keys: KeyLoader, questionnaire: questionnaires.Questionnaire) -> list[Body]:
+    """Each step runs over the whole batch before the next starts. Interleaved one answer at
     a time, OpenSSL's decryption and the Python that reads and counts push each other out
-    of the CPU's caches: that cost about a fifth more per answer (bench/release.py).
-    """
-    questionnaire = questionnaires.load(counting.questionnaire_id)
+    of the CPU's caches: that cost about a fifth more per answer (bench/release.py)."""
     # A key that will not unwrap is the operator's error: it fails the job, and loses nothing.
     plaintexts = [_decrypt(keys(kid), info, sealed) for *_, kid, info, sealed in rows]
-    bodies = [None if plaintext is None else _read(plaintext, questionnaire) for plaintext in plaintexts]
+    return [None if plaintext is None else _read(plaintext, questionnaire) for plaintext in plaintexts]
+
+
+def open_batch(rows: Sequence[Row], keys: KeyLoader, counting: Counting, once: OpenedOnce | None = None) -> Batch:
+    """Open, check and count each answer; one that does not open or fit is invalid. With
+    ``once``, answers this tick has opened already are not opened again."""
+    questionnaire = questionnaires.load(counting.questionnaire_id)
+    bodies = _open(rows, keys, questionnaire) if once is None else once.bodies(rows, keys, questionnaire)
     batch = Batch(counts=counting.builder())
     for (response_id, ally_id, kind, visibility, stage, person, *_), body in zip(rows, bodies, strict=True):
         if body is None:
@@ -120,13 +152,20 @@ def _read(
 
 
 def open_all(
-    batches: Iterable[Sequence[Row]], keys: KeyLoader, counting: Counting, *, kids: Sequence[str], processes: int
+    batches: Iterable[Sequence[Row]],
+    keys: KeyLoader,
+    counting: Counting,
+    *,
+    kids: Sequence[str],
+    processes: int,
+    once: OpenedOnce | None = None,
 ) -> Iterator[Batch]:
     """``open_batch`` over every batch, in order: on ``processes`` spawned processes when that
-    is more than one. Two batches per process at most are in flight, so memory stays flat."""
+    is more than one (large releases: ``once`` is not used there). Two batches per process
+    at most are in flight, so memory stays flat."""
     if processes <= 1:
         for rows in batches:
-            yield open_batch(rows, keys, counting)
+            yield open_batch(rows, keys, counting, once)
         return
     private = {kid: keys(kid).private_bytes_raw() for kid in kids}
     log.info("opening a large release on %d processes", processes)

@@ -151,7 +151,13 @@ class _Counted:
 
 
 def release_scope(
-    session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
+    session: Session,
+    scope_id: int,
+    *,
+    keys: KeyLoader,
+    settings: ReleaseSettings,
+    today: date,
+    once: opening.OpenedOnce | None = None,
 ) -> Cohort | None:
     """Release every pending response of a scope as one cohort, if there are enough.
 
@@ -164,16 +170,24 @@ def release_scope(
     hold the write lock, and keep every recipient's answer waiting, for as long as it opens.
     The write after it marks exactly the answers it counted, and only if all of them are
     still pending: if another release took any meanwhile, this one publishes nothing.
+
+    ``once``: what this tick opened already, for releasing both views of an answer.
     """
-    return _release(session, scope_id, keys=keys, settings=settings, today=today)[0]
+    return _release(session, scope_id, keys=keys, settings=settings, today=today, once=once)[0]
 
 
 def _release(
-    session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
+    session: Session,
+    scope_id: int,
+    *,
+    keys: KeyLoader,
+    settings: ReleaseSettings,
+    today: date,
+    once: opening.OpenedOnce | None = None,
 ) -> tuple[Cohort | None, int]:
     """``release_scope``, and how many answers it newly found invalid."""
     with reading(session):
-        counted = _open_pending(session, scope_id, keys=keys, settings=settings, today=today)
+        counted = _open_pending(session, scope_id, keys=keys, settings=settings, today=today, once=once)
     if counted is None:
         return None, 0
     if isinstance(counted, _Held):
@@ -270,7 +284,13 @@ def _add_to_view(connection: Connection, cohort: Cohort, document: Mapping[str, 
 
 
 def _open_pending(
-    session: Session, scope_id: int, *, keys: KeyLoader, settings: ReleaseSettings, today: date
+    session: Session,
+    scope_id: int,
+    *,
+    keys: KeyLoader,
+    settings: ReleaseSettings,
+    today: date,
+    once: opening.OpenedOnce | None,
 ) -> _Counted | _Held | None:
     """Open, check and count a scope's pending answers; None if they are not enough yet,
     _HELD if they are but a group's wait for its breakdown goes on (see ``_waits``)."""
@@ -297,7 +317,8 @@ def _open_pending(
     counted = _Counted(document=None, released=array("q"), invalid=array("q"), comments=[])
     processes = settings.processes if count >= settings.pool_from else 1
     kids = session.scalars(_with_envelopes(scope, select(Envelope.kid).distinct())).all() if processes > 1 else []
-    for batch in opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes):
+    batches = opening.open_all(_stream(session, scope), keys, counting, kids=kids, processes=processes, once=once)
+    for batch in batches:
         builder.merge(batch.counts)
         counted.released.extend(batch.released)
         counted.invalid.extend(batch.invalid)
@@ -409,9 +430,11 @@ def run_due(
     report = RunReport()
     with reading(session):  # a tick with nothing due never takes SQLite's write lock for it
         due = due_scope_ids(session, settings.k)
+    # An answer due in its ally's view and its group's is opened once in this tick.
+    once = opening.OpenedOnce()
     for scope_id in due:
         try:
-            cohort, invalid = _release(session, scope_id, keys=keys, settings=settings, today=now.date())
+            cohort, invalid = _release(session, scope_id, keys=keys, settings=settings, today=now.date(), once=once)
             # Read before the commit expires it: read after, it would begin a transaction (on
             # SQLite, with the write lock) and hold it through the next scope's opening,
             # while every answer arriving waited.
