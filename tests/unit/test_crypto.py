@@ -1,5 +1,6 @@
 """The crypto package: envelopes, response keys, tokens, passwords, data at rest, encoding."""
 
+import base64
 import hashlib
 import hmac
 import string
@@ -662,3 +663,23 @@ def test_b64u_round_trips_any_bytes_without_padding(data: bytes) -> None:
     assert "=" not in text
     assert set(text) <= set(string.ascii_letters + string.digits + "-_")
     assert b64u_decode(text) == data
+
+
+_URLSAFE = string.ascii_letters + string.digits + "-_"
+
+
+@given(st.binary(max_size=200))
+def test_base64url_reads_back_what_it_wrote(data: bytes) -> None:
+    assert b64u_decode(b64u_encode(data)) == data
+
+
+@given(st.text(alphabet=_URLSAFE + "=+/ \n.\x00é", max_size=40))
+def test_base64url_accepts_exactly_unpadded_urlsafe_text(text: str) -> None:
+    """Anything with padding, the standard alphabet's "+" and "/", spaces or other characters,
+    or a length no encoding has, is refused; the rest decodes as the standard library does."""
+    valid = set(text) <= set(_URLSAFE) and len(text) % 4 != 1
+    if not valid:
+        with pytest.raises(ValueError, match="base64url"):
+            b64u_decode(text)
+        return
+    assert b64u_decode(text) == base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
