@@ -15,11 +15,14 @@ batches form by themselves, with no waiting window, and no thread of its own out
 request.
 
 Committers of different processes take turns on a file lock beside the database, so that a
-writer waits in a queue rather than polling SQLite's busy timeout.
+writer waits in a queue rather than polling SQLite's busy timeout. A committer also keeps
+the connections its requests check their answers on (``reader``): on SQLite the answer path
+never goes through the ORM's engine and pool, whose checkout and reset cost more than the
+check's one read.
 
 ``store_answer`` is the one way an answer is written, from the JSON API and the no-JavaScript
-form alike: checked on a pooled connection of the driver's own, then stored through this
-committer on SQLite, or in one statement on PostgreSQL.
+form alike: checked on a connection of the driver's own, then stored through this committer
+on SQLite, or in one statement on PostgreSQL.
 """
 
 import contextlib
@@ -29,7 +32,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -72,6 +75,30 @@ class Committer:
         self._leading = False
         self._closed = False
         self._connection: sqlite3.Connection | None = None  # used by one leader at a time
+        self._idle: list[sqlite3.Connection] = []  # readers; list.pop and append are atomic
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        """A connection to check an answer on before ``write``, in autocommit (each read its
+        own transaction): one this committer kept, or a new one. One that failed is closed."""
+        try:
+            connection = self._idle.pop()
+        except IndexError:
+            connection = self._connect()
+        kept = False
+        try:
+            yield connection
+            kept = True
+        except sqlite3.Error:
+            raise
+        except BaseException:  # the request's refusal (no such link, spent, a bad envelope)
+            kept = True
+            raise
+        finally:
+            if kept and not self._closed and not connection.in_transaction:
+                self._idle.append(connection)
+            else:
+                connection.close()
 
     def write(self, write: Write[T]) -> T:
         """Run ``write`` in a batch and return what it returned once that batch is committed,
@@ -111,6 +138,8 @@ class Committer:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+        while self._idle:
+            self._idle.pop().close()
 
     def _commit(self, jobs: list[_Job[Any]]) -> None:
         try:
@@ -179,8 +208,8 @@ _making = threading.Lock()
 
 
 def store_answer(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswer]) -> str:
-    """Check an answer on a pooled connection of the driver's own (``check`` reads and raises
-    the request's refusal), then store it: on SQLite through this process's committer, on
+    """Check an answer on a connection of the driver's own (``check`` reads and raises the
+    request's refusal), then store it: on SQLite through this process's committer, on
     PostgreSQL in one statement. Either way the answer is committed, with a sync to disk,
     before this returns its receipt (P7). The database busy or away, or the commit that held
     the answer failed: SQLAlchemy's OperationalError (every route's 503), nothing stored.
@@ -189,10 +218,15 @@ def store_answer(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswe
     turns out dead at the check, which only reads, the answer is checked and stored again
     on a connection the pool has pinged."""
     try:
+        if db.engine.dialect.name == "sqlite":
+            committer = for_app(current_app)
+            with committer.reader() as connection:
+                checked = check(connection)
+            return committer.write(functools.partial(answers.store_checked, answer=checked))
         try:
-            return _store(check, pinged=False)
+            return _store_postgres(check, pinged=False)
         except _FoundDead:
-            return _store(check, pinged=True)
+            return _store_postgres(check, pinged=True)
     except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
         raise OperationalError(None, None, exc) from exc
 
@@ -201,28 +235,24 @@ class _FoundDead(Exception):
     """The pooled connection was dead when the check read from it: nothing was written."""
 
 
-def _store(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswer], *, pinged: bool) -> str:
+def _store_postgres(check: Callable[[answers.DBAPIConnection], answers.CheckedAnswer], *, pinged: bool) -> str:
     with contextlib.nullcontext() if pinged else postgres.unpinged():
         pooled = db.engine.raw_connection()
     try:
         connection = pooled.driver_connection
-        if isinstance(connection, sqlite3.Connection):  # autocommit: the read is a transaction of its own
-            checked = check(connection)
-        else:
-            assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
-            connection.autocommit = True  # each statement commits as it returns: one round trip to store
+        assert isinstance(connection, psycopg.Connection)  # noqa: S101 - the two databases the config allows
+        connection.autocommit = True  # each statement commits as it returns: one round trip to store
+        try:
             try:
-                try:
-                    checked_postgres = check(connection)
-                except psycopg.OperationalError as exc:
-                    if pinged or not connection.broken:
-                        raise
-                    pooled.invalidate(exc)
-                    raise _FoundDead from exc
-                return answers.store_checked_postgres(connection, checked_postgres)
-            finally:
-                if not connection.closed:
-                    connection.autocommit = False
+                checked = check(connection)
+            except psycopg.OperationalError as exc:
+                if pinged or not connection.broken:
+                    raise
+                pooled.invalidate(exc)
+                raise _FoundDead from exc
+            return answers.store_checked_postgres(connection, checked)
+        finally:
+            if not connection.closed:
+                connection.autocommit = False
     finally:
-        pooled.close()  # back to the pool before waiting for the committer
-    return for_app(current_app).write(functools.partial(answers.store_checked, answer=checked))
+        pooled.close()

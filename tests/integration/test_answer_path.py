@@ -103,6 +103,43 @@ def test_the_plain_form_waits_for_the_same_synced_commit(app: Flask, links: list
     assert stored(app) == 1
 
 
+class ReadFails(sqlite3.Connection):
+    """A connection that cannot read (a disk error, a file gone), as readers sometimes meet."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.startswith("SELECT"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().execute(sql, *args)
+
+
+def test_a_check_that_cannot_read_is_a_503_and_the_next_answer_is_checked_afresh(
+    app: Flask, links: list[str], recipient: Recipient
+) -> None:
+    """The committer keeps the connections answers are checked on; one that failed is not
+    kept, so one bad connection costs one answer a 503 (its link still live), not every answer."""
+    path = on_sqlite(app)
+    made: list[str] = []
+
+    def connect() -> sqlite3.Connection:
+        made.append("failing" if not made else "sound")
+        if made[-1] == "failing":
+            return sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=ReadFails)
+        return sqlite.connect(path, shared=True)
+
+    committer = commit.Committer(connect, Path(path + ".w"))
+    commit.install(app, committer)
+    envelope = recipient.envelope(links[0], {"wanted": "yes"})
+    response = recipient.client.post(f"/api/v1/answer/{links[0]}", json=envelope)
+    assert response.status_code == 503, response.get_json()
+    assert stored(app) == 0
+    assert recipient.client.post(f"/api/v1/answer/{links[0]}", json=envelope).status_code == 202, (
+        "sent again, it is checked on a new connection and counts"
+    )
+    assert recipient.answer(links[1], {"wanted": "no"}).status_code == 202
+    assert stored(app) == 2
+    committer.close()
+
+
 def test_no_answer_is_accepted_while_the_committer_is_stopped(
     app: Flask, links: list[str], recipient: Recipient
 ) -> None:
