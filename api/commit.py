@@ -85,20 +85,21 @@ class Committer:
             connection = self._idle.pop()
         except IndexError:
             connection = self._connect()
-        kept = False
         try:
             yield connection
-            kept = True
-        except sqlite3.Error:
+        except sqlite3.Error:  # the connection may be what failed
+            connection.close()
             raise
         except BaseException:  # the request's refusal (no such link, spent, a bad envelope)
-            kept = True
+            self._keep(connection)
             raise
-        finally:
-            if kept and not self._closed and not connection.in_transaction:
-                self._idle.append(connection)
-            else:
-                connection.close()
+        self._keep(connection)
+
+    def _keep(self, reader: sqlite3.Connection) -> None:
+        if self._closed or reader.in_transaction:
+            reader.close()
+        else:
+            self._idle.append(reader)
 
     def write(self, write: Write[T]) -> T:
         """Run ``write`` in a batch and return what it returned once that batch is committed,

@@ -89,9 +89,6 @@ class OpenedOnce:
         self._bodies: dict[tuple[str, int], Body] = {}
         self._limit = limit
 
-    def __len__(self) -> int:
-        return len(self._bodies)
-
     def bodies(self, rows: Sequence[Row], keys: KeyLoader, questionnaire: questionnaires.Questionnaire) -> list[Body]:
         """Each row's body: read from what this tick opened, or opened now."""
         known = self._bodies
