@@ -5,8 +5,7 @@ Schemas of what the reads return (``feedback.figures``), for ``GET /api/v1/me/fe
 ``GET /api/v1/groups/{id}/insights``: every field documented in the OpenAPI document.
 
 The domain's figures are exact; means and shares are rounded to two decimals here, at the
-edge. A figure the release rules hide is ``{"suppressed": true}`` (with ``reason`` and what
-would show it, once the release records them), never a number.
+edge. A figure the release rules hide is ``{"suppressed": true}``, never a number, nor why.
 """
 
 from datetime import date
@@ -49,16 +48,9 @@ class _Out(Schema):
 
 
 class _MaybeSuppressed(_Out):
-    OPTIONAL = ("complete", "reason")
+    OPTIONAL = ("complete",)
 
     suppressed = fields.Boolean(metadata={"description": "true where the release rules hide this figure"})
-    reason = fields.String(
-        metadata={
-            "description": "why it is hidden, where the release recorded it: people (fewer than k people), "
-            "allies (too few allies, or one ally's answers alone), derived (it could be worked out from "
-            "the figures shown)"
-        }
-    )
 
 
 class ItemCountsOut(Schema):

@@ -39,16 +39,11 @@ class Cell:
 
 @dataclass(frozen=True)
 class Suppressed:
-    """A cell (or a figure) the release rules keep hidden.
-
-    ``reason`` says which rule hid it when the release recorded it: ``"people"`` (fewer than k
-    people), ``"allies"`` (too few allies, or one ally's answers alone), ``"derived"`` (hidden so
-    that it cannot be worked out from the cells shown); None where the release did not record it.
-    Never how many answers or allies it holds, nor how many more would show it: with k known, "2
-    more" says the cell holds k - 2, which undoes the suppression.
+    """A cell (or a figure) the release rules keep hidden: nothing more. Not which rule hid it
+    (each narrows what the cell holds: "hidden to protect another" says it holds at least k),
+    nor how many answers or allies it holds, nor how many more would show it: with k known,
+    "2 more" says the cell holds k - 2, which undoes the suppression.
     """
-
-    reason: str | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -232,7 +227,7 @@ def items_from_json(items: Mapping[str, Any]) -> dict[str, ItemCounts]:
 
 def slice_from_json(cell: Mapping[str, Any]) -> Slice:
     if cell.get("suppressed"):
-        return Suppressed(reason=cell.get("reason"))
+        return Suppressed()
     return Cell(int(cell["responses"]), items_from_json(cell["items"]), bool(cell.get("complete", True)))
 
 

@@ -303,30 +303,18 @@ def _noun(dimension: str, n: int) -> str:
     return str(ngettext("%(num)s cell", "%(num)s cells", n))
 
 
-def _what_shows(label: str, hidden: Suppressed) -> str | None:
-    """What would show one hidden cell, where the release recorded why it is hidden; never a
-    number (how many more would show it gives away how many it holds)."""
-    if hidden.reason == "allies":
-        return str(_("%(cell)s: answers about more allies", cell=label))
-    if hidden.reason == "derived":
-        return str(_("%(cell)s: hidden so that a smaller one cannot be worked out", cell=label))
-    return None
-
-
-def hidden_line(dimension: str, hidden: Sequence[tuple[str, Suppressed]], *, of: int = 0) -> str:
-    """One line for the cells the release rules hide in a breakdown (``of`` cells in all):
-    which, why, and what would show them. Says no number the rules would not show."""
+def hidden_line(dimension: str, hidden: Sequence[str], *, of: int = 0) -> str:
+    """One line for the cells the release rules hide in a breakdown (the labels of ``hidden``,
+    of ``of`` cells in all): which, why, and what would show them. Says no number the rules
+    would not show."""
     if not hidden:
         return ""
     if len(hidden) == of:
         head = _("None of the %(what)s shows yet.", what=_noun(dimension, of))
     else:
-        head = _("Not shown yet: %(names)s.", names=", ".join(label for label, _cell in hidden))
-    known = [why for label, cell in hidden if (why := _what_shows(label, cell)) is not None]
-    if known:
-        what = _("What would show them:")  # outside the f-string, where pybabel finds it
-        return f"{head} {what} {'; '.join(known)}."
-    # The rule itself heads the page; here only why, in words, and what will change it.
+        head = _("Not shown yet: %(names)s.", names=", ".join(hidden))
+    # The rule itself heads the page; here only why, in words, and what will change it. Never
+    # which rule hid a cell, nor a number: each would narrow what the cell holds.
     why = _("Too few answers yet, or about too few allies: more answers will show them.")
     return f"{head} {why}"
 
@@ -343,12 +331,12 @@ def slice_table(
     columns = (_("Responses"), *(m.label + (_(" (mean)") if m.kind == "mean" else _(" (%)")) for m in found))
     rows = [Row(_("All released"), (count(view.responses), *(m.compute(view.items) for m in found)))]
     partial = False
-    hidden: list[tuple[str, Suppressed]] = []
+    hidden: list[str] = []
     for cell, shown in cells.items():
         label = cell_label(dimension, cell)
         if isinstance(shown, Suppressed):
             rows.append(Row(label, tuple(suppressed(k) for _ in columns)))
-            hidden.append((short_label(dimension, cell), shown))
+            hidden.append(short_label(dimension, cell))
             continue
         note = "" if shown.complete else "*"
         partial = partial or bool(note)
