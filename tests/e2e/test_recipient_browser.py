@@ -4,11 +4,18 @@ third parties, accessible at every step."""
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from api import commit, sqlite
+from api.extensions import db
 from crypto.encoding import b64u_decode
+from feedback.models import Response
 from tests.conftest import Person, Recipient, make_due
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot
 
@@ -447,3 +454,67 @@ def test_a_link_spent_elsewhere_while_the_page_is_open_says_so(loop: Loop, js_pa
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "can no longer be used" in alert.inner_text()
+
+
+class BusyOnce(commit.Committer):
+    """A committer whose first write fails as a saturated database makes it: nothing stored,
+    and the request answers 503 with Retry-After."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(lambda: sqlite.connect(path, shared=True), Path(path + ".busy"))
+        self.refused = 0
+
+    def write(self, write: Any) -> Any:
+        if not self.refused:
+            self.refused += 1
+            raise commit.Stopped("busy for a moment")
+        return super().write(write)
+
+
+def stored(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Response)) or 0
+
+
+def test_a_busy_moment_is_retried_by_the_page_and_the_answer_counts_once(loop: Loop, js_page: Any) -> None:
+    """When a whole company answers at once the database may refuse for a moment (503, nothing
+    stored, Retry-After): the page says so and sends the same sealed answer again by itself."""
+    app = loop.server.app
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("the committer is the embedded default's (SQLite) way to the synced commit")
+    busy = BusyOnce(url.database or "")
+    commit.install(app, busy)
+    page, traffic = js_page, Traffic(js_page)
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    fill_answers(page)
+    page.get_by_role("group", name="If you write a comment, who may read it?").get_by_label("Both").check()
+    page.get_by_role("button", name="Send my answer").click()
+    page.get_by_text("Many people are answering right now").wait_for()
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)  # after the server's Retry-After
+    posts = traffic.posts()
+    assert [json.loads(post.post_data) for post in posts[1:]] == [json.loads(posts[0].post_data)], (
+        "the same sealed envelope, sent once more"
+    )
+    assert busy.refused == 1 and stored(app) == 1
+    assert page.get_by_role("alert").is_hidden(), "the passing message goes with the receipt"
+    busy.close()
+
+
+def test_a_service_busy_past_every_retry_tells_the_person_and_keeps_the_link(loop: Loop, js_page: Any) -> None:
+    page, traffic = js_page, Traffic(js_page)
+    page.route(
+        "**/api/v1/answer/**",
+        lambda route: route.fulfill(
+            status=503,
+            headers={"Retry-After": "0", "Content-Type": "application/json"},
+            body=json.dumps({"error": {"code": "unavailable", "message": "the service is busy"}}),
+        ),
+    )
+    open_answer_page(page, loop.url(loop.tokens[0]))
+    page.get_by_role("button", name="I'd rather not answer").first.click()
+    page.get_by_text("so nothing was stored. Please wait a minute and send again.").wait_for()
+    assert len(traffic.posts()) == 4, "sent once, then three more times"
+    assert page.get_by_role("button", name="Send my answer").is_enabled(), "the person can try again"
+    assert_accessible(page)
+    assert loop.server.app.test_client().get(f"/r/{loop.tokens[0]}").status_code == 200, "the link is unspent"

@@ -30,13 +30,14 @@
     return problem.getAttribute("data-msg-" + name) || problem.getAttribute("data-msg-failed");
   }
 
-  function showProblem(text, focusTarget) {
+  // ``quiet``: said (the region is an alert) without moving the focus, for a passing state.
+  function showProblem(text, focusTarget, quiet) {
     problem.textContent = "";
     var paragraph = document.createElement("p");
     paragraph.textContent = text;
     problem.appendChild(paragraph);
     problem.hidden = false;
-    (focusTarget || problem).focus();
+    if (!quiet) (focusTarget || problem).focus();
   }
 
   function clearProblem() {
@@ -165,7 +166,26 @@
     (heading || sent).focus();
   }
 
-  async function post(envelope) {
+  // A 503 says nothing was stored and when to try again (Retry-After). When a whole company
+  // is asked at once, the page sends the same sealed answer again by itself, a few times,
+  // rather than asking the person to start over. The same envelope is safe to send twice: a
+  // stored one spends the link, and the server refuses a replayed one. A failed connection is
+  // not retried: the answer may have arrived, and the person decides.
+  var RETRIES = 3;
+  var LONGEST_WAIT_SECONDS = 30;
+
+  function waitFor(response) {
+    var seconds = parseInt(response.headers.get("Retry-After"), 10);
+    return Math.min(seconds >= 0 ? seconds : 5, LONGEST_WAIT_SECONDS);
+  }
+
+  function pause(seconds) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, seconds * 1000);
+    });
+  }
+
+  async function postOnce(envelope) {
     var response;
     try {
       response = await fetch(form.getAttribute("data-endpoint"), {
@@ -191,7 +211,17 @@
     }
     if (response.status === 410 || response.status === 404) return { problem: "gone" };
     if (response.status === 429) return { problem: "busy" };
+    if (response.status === 503) return { problem: "unavailable", retryIn: waitFor(response) };
     return { problem: "rejected" };
+  }
+
+  async function post(envelope) {
+    for (var attempt = 0; ; attempt += 1) {
+      var outcome = await postOnce(envelope);
+      if (outcome.retryIn === undefined || attempt >= RETRIES) return outcome;
+      showProblem(message("retrying"), null, true);
+      await pause(outcome.retryIn);
+    }
   }
 
   async function submit(declined) {
