@@ -36,7 +36,7 @@ from bench import cores, web  # noqa: E402 - after the path fix, so `bench/run.p
 
 DOC = ROOT / "docs" / "benchmarks.md"
 COMMAND = "make bench"
-TARGET_SUBMIT_RATIO = 0.5
+TARGET_SUBMIT_FLOOR = 0.8  # issue 15: against the best durable endpoint, served the same way
 TARGET_RELEASE_RATIO = 0.5
 TARGET_PEAK_MB = 200.0
 
@@ -151,13 +151,7 @@ def _web_rows(part: str, a: web.WebResult | None) -> list[Row]:
     return [
         Row(part, "hello-world Flask, requests/s", f"{a.hello.rate:,.0f}", "", "" if hello_ok else "errors"),
         Row(part, "answer submit (`POST /api/v1/answer/<token>`), requests/s", f"{a.submit.rate:,.0f}"),
-        Row(
-            part,
-            "submit / hello",
-            f"{a.ratio:.2f}",
-            f"≥ {TARGET_SUBMIT_RATIO}",
-            _verdict(a.ratio >= TARGET_SUBMIT_RATIO),
-        ),
+        Row(part, "submit / hello (no target: see the answer path's section below)", f"{a.ratio:.2f}"),
         *_floor_rows(part, a),
         Row(
             part,
@@ -186,15 +180,23 @@ def _floor_rows(part: str, a: web.WebResult) -> list[Row]:
     if a.floor is None or a.floor_ratio is None:
         return []
     floor_ok = a.floor.statuses.get(202, 0) == a.floor.requests and not a.floor.errors
+    ratio = a.submit_floor_ratio or 0.0
     return [
         Row(
             part,
-            "floor: the same durable write in a bare view (`bench/floor.py`), requests/s",
+            "group-commit floor: the same durable write in a bare view, batched (`bench/floor.py`), requests/s",
             f"{a.floor.rate:,.0f}",
             "",
             "" if floor_ok else "errors",
         ),
-        Row(part, "floor / hello: the most any answer endpoint reached here", f"{a.floor_ratio:.2f}"),
+        Row(part, "floor / hello: the most any durable answer endpoint reached here", f"{a.floor_ratio:.2f}"),
+        Row(
+            part,
+            "submit / group-commit floor (one run; interleaved rounds below)",
+            f"{ratio:.2f}",
+            f"≥ {TARGET_SUBMIT_FLOOR}",
+            _verdict(ratio >= TARGET_SUBMIT_FLOOR),
+        ),
     ]
 
 
@@ -271,9 +273,11 @@ def document(
         "connection per thread (keep-alive requested), the apps served by gunicorn as gunicorn.conf.py",
         "configures it (the Procfile's web line: gthread, 4 threads a worker).",
         "Requests/s is the request count over the time from the first request sent to the last response",
-        "read. The ratio is submit/hello. Every submit must be answered `202`. On SQLite a third app,",
-        "`bench/floor.py` (the least an answer endpoint can do, see below), is served the same way on",
-        "a copy of the same database, with the same bodies, as a measure of what is reachable at all.",
+        "read. Every submit must be answered `202`. On SQLite a third app, `bench/floor.py`'s",
+        "group-commit floor (the least a durable answer endpoint can do, see below), is served the same",
+        "way on a copy of the same database, with the same bodies: the submit's target is 0.8 of it",
+        "(issue 15). This is one run, one app after the other; the interleaved rounds the target is",
+        'read from are in "The answer path at the durable floor" below.',
         "",
         "**(b) Release throughput.** N pending responses in one ally's scope, each a real envelope of a",
         "valid random answer (about one in three with a comment) sealed with the `info` the server gives",
@@ -356,7 +360,7 @@ def notes(a: web.WebResult | None, b: list[dict[str, Any]] | None, c: dict[str, 
         "- The machine may be shared with other work (see the load average at start). Absolute rates",
         "  moved by tens of percent between runs while this was written; the ratios are steadier.",
         "",
-        "## Where the time goes, and why (a) and (b) miss their targets",
+        "## Where the time went while tuning (2026-11-23)",
         "",
         "Measured once with `time.perf_counter` and cProfile while tuning (not by this script), on the",
         "same machine:",
@@ -387,20 +391,19 @@ def notes(a: web.WebResult | None, b: list[dict[str, Any]] | None, c: dict[str, 
     if a is not None and a.floor is not None and a.floor_ratio is not None:
         floor_cpu = a.floor_server_cpu / a.floor.requests * 1e3
         out += [
-            f"- **(a) the floor: {a.floor_ratio:.2f} of hello in this run.** `bench/floor.py` is the least an",
-            "  answer endpoint can do on the embedded default: one Flask route that parses the body,",
-            "  reads the link and the key id with raw `sqlite3`, then spends the link, inserts the",
-            "  response and its envelope and commits with a sync to disk. No validation, error shape,",
-            "  rate limit, ORM or background release. Served by the same gunicorn command on a copy of",
-            f"  the same database, it took {a.floor.rate:,.0f} requests/s and {floor_cpu:.2f} ms of server CPU a",
-            f"  request, against {a.hello_server_cpu / a.hello.requests * 1e3:.2f} ms for hello and"
-            f" {a.submit_server_cpu / a.submit.requests * 1e3:.2f} ms for Allyloop's submit. So on this",
-            "  machine a ratio of 0.5 is out of reach of any answer endpoint served this way that",
-            "  stores the answer durably in SQLite before its 202, not only of Allyloop's: hello writes",
-            "  nothing. Variants of the floor tried while tuning (interleaved runs of 1,000 submits):",
-            "  writers queueing on a file lock instead of SQLite's sleeping busy wait, on 4 workers,",
-            "  0.44-0.47; the same on 2 workers without the sync per commit (`synchronous=NORMAL`,",
-            "  which P7 rules out) 0.56-0.60. The sync to disk is what keeps the floor under 0.5.",
+            f"- **(a) the floor: {a.floor_ratio:.2f} of hello in this run.** `bench/floor.py`'s group-commit",
+            "  floor is the least a durable answer endpoint can do on the embedded default: one Flask",
+            "  route that parses the body, reads the link and the key id with raw `sqlite3`, then hands",
+            "  the write (spend the link, insert the response and its envelope) to the same committer",
+            "  as Allyloop's, which commits the answers that arrived together with one sync to disk.",
+            "  No validation, error shape, rate limit, ORM or background release. Served by the same",
+            f"  gunicorn command on a copy of the same database, it took {a.floor.rate:,.0f} requests/s and"
+            f" {floor_cpu:.2f} ms",
+            f"  of server CPU a request, against {a.hello_server_cpu / a.hello.requests * 1e3:.2f} ms for hello and"
+            f" {a.submit_server_cpu / a.submit.requests * 1e3:.2f} ms for Allyloop's submit. The first",
+            "  benchmark issue's target, 0.5 of hello, was out of reach of any endpoint that stores",
+            "  the answer durably before its 202 (hello writes nothing); issue 15 replaced it with 0.8",
+            "  of this floor.",
         ]
     out += [
         "- **(b)** Per response, a release spends about 60 us opening the envelope (the raw rate)",

@@ -38,7 +38,7 @@ class WebResult:
     submit: load.LoadResult
     hello_server_cpu: float
     submit_server_cpu: float
-    # bench/floor.py on a copy of the same SQLite database; None on PostgreSQL
+    # bench/floor.py's group-commit floor on a copy of the same SQLite database; None on PostgreSQL
     floor: load.LoadResult | None
     floor_server_cpu: float
     workers: int
@@ -57,6 +57,10 @@ class WebResult:
     @property
     def floor_ratio(self) -> float | None:
         return self.floor.rate / self.hello.rate if self.floor is not None and self.hello.rate else None
+
+    @property
+    def submit_floor_ratio(self) -> float | None:
+        return self.submit.rate / self.floor.rate if self.floor is not None and self.floor.rate else None
 
 
 def environment(workdir: Path, database_url: str | None = None) -> dict[str, str]:
@@ -321,7 +325,7 @@ def run(
     floor, floor_cpu = None, 0.0
     if database_url is None:  # the floor is written for the embedded default only
         floor_env = dict(env, DATABASE_URL=f"sqlite:///{_copy_sqlite(env['DATABASE_URL'], workdir / 'floor.sqlite3')}")
-        with Gunicorn("bench.floor:create_app()", floor_env, workers, workdir / "floor.log") as server:
+        with Gunicorn(APPS["floor-group"], floor_env, workers, workdir / "floor.log") as server:
             floor, floor_cpu = _measure(server, warm, timed, processes, threads)
     with Gunicorn("api:create_app()", env, workers, workdir / "allyloop.log") as server:
         submit, submit_cpu = _measure(server, warm, timed, processes, threads)
