@@ -43,7 +43,9 @@ class _Tally:
     def __init__(self) -> None:
         self.responses = 0
         self.declined = 0
-        self.voices: Counter[Voice] = Counter()  # answers per voice; answers to ally-held links have none
+        # Who answered: the rules count distinct voices, never answers per voice. Only an
+        # atom's tally keeps them (see ``CohortBuilder._voices``); answers to ally-held links have none.
+        self.voices: set[Voice] = set()
         self.answered: Counter[str] = Counter()  # responses per item answered
         # Flat, so that each response is counted by Counter.update's C loop; a scale point
         # is kept as the int it came as until the document is written.
@@ -53,16 +55,17 @@ class _Tally:
         chosen = _chosen(answers)  # may refuse, before anything is counted
         self.responses += 1
         if voice is not None:
-            self.voices[voice] += 1
+            self.voices.add(voice)
         if not answers:
             self.declined += 1
         self.answered.update(answers.keys())
         self.counts.update(chosen)
 
-    def merge(self, other: _Tally) -> None:
+    def merge(self, other: _Tally, *, voices: bool = True) -> None:
         self.responses += other.responses
         self.declined += other.declined
-        self.voices.update(other.voices)
+        if voices:
+            self.voices |= other.voices
         self.answered.update(other.answered)
         self.counts.update(other.counts)
 
@@ -114,12 +117,12 @@ class _Span:
 
 
 def _hidden_group(
-    span: _Span, allies: Sequence[Counter[Voice]], safe: Callable[[Counter[Voice]], bool]
+    span: _Span, allies: Sequence[set[Voice]], safe: Callable[[set[Voice]], bool]
 ) -> frozenset[int] | None:
     """Atoms whose combined count follows from ``span`` yet is below k recipients or
     min_allies allies; None if there are none. Raises _TooHard past the budget.
 
-    ``allies`` gives each atom's answers per voice; ``safe`` judges a group by those counts.
+    ``allies`` gives each atom's voices; ``safe`` judges a group by them.
     A 0/1 vector in the span is fixed by its values at the pivots, so this chooses those
     values depth first. It drops a branch as soon as some atom can no longer come out 0
     or 1, or once the atoms already settled at 1 are safe on their own (adding atoms only
@@ -141,7 +144,7 @@ def _hidden_group(
     partial = [0] * len(allies)
     steps = 0
 
-    def search(i: int, ones: frozenset[int], who: Counter[Voice]) -> frozenset[int] | None:
+    def search(i: int, ones: frozenset[int], who: set[Voice]) -> frozenset[int] | None:
         nonlocal steps
         steps += 1 + (len(touches[i]) if i < len(rows) else 0)
         if steps > _AUDIT_BUDGET:
@@ -165,7 +168,7 @@ def _hidden_group(
                 elif not (lo <= 0 <= hi or lo <= scale[j] <= hi):
                     break
             else:
-                found = search(i + 1, ones.union(new), sum((allies[a] for a in new), who))
+                found = search(i + 1, ones.union(new), who.union(*(allies[a] for a in new)))
                 if found is not None:
                     return found
             if value:
@@ -173,14 +176,16 @@ def _hidden_group(
                     partial[j] -= coef[i][j]
         return None
 
-    return search(0, frozenset(), Counter())
+    return search(0, frozenset(), set())
 
 
 class CohortBuilder:
     """Streams opened responses into counters and builds one cohort document.
 
-    Memory grows with items x options x cells, plus the voices of each cell (recipients,
-    not answers: one per colleague asked). The document never holds an ally id or a voice.
+    Memory grows with items x options x cells, plus the voices of each atom (recipients,
+    not answers: one per colleague asked). A cell's voices are the union of its atoms',
+    made when a rule asks and dropped after: kept for the total and every cell, they held
+    each of 100,000 recipients five times over. The document never holds an ally id or a voice.
     """
 
     def __init__(self, *, k: int, min_allies: int, dimensions: Sequence[str], each_ally: bool = False) -> None:
@@ -197,7 +202,8 @@ class CohortBuilder:
         self._people: dict[Hashable, int] = {}  # each recipient as a small number, to keep voices small
         self._total = _Tally()
         self._cells: tuple[dict[str, _Tally], ...] = ()
-        self._atoms: dict[Atom, Counter[Voice]] = {}  # each atom's answers per voice
+        self._cell_atoms: tuple[dict[str, list[Atom]], ...] = ()  # the atoms each cell sums
+        self._atoms: dict[Atom, set[Voice]] = {}  # each atom's voices
 
     @property
     def count(self) -> int:
@@ -233,7 +239,7 @@ class CohortBuilder:
         if other._people:  # another builder numbered its recipients its own way
             renumber = {n: self._people.setdefault(person, len(self._people)) for person, n in other._people.items()}
             for tally in other._by_atom.values():
-                tally.voices = Counter({(ally, renumber[cast(int, n)]): c for (ally, n), c in tally.voices.items()})
+                tally.voices = {(ally, renumber[cast(int, n)]) for ally, n in tally.voices}
         for atom, tally in other._by_atom.items():
             mine = self._by_atom.get(atom)
             if mine is None:
@@ -244,18 +250,29 @@ class CohortBuilder:
         other._by_atom, other._shares, other._people = {}, Counter(), {}
 
     def _sum_atoms(self) -> None:
-        """Fold the atom tallies into the total, the cells of each dimension, and each atom's allies."""
+        """Fold the atom tallies into the total and the cells of each dimension (their counts;
+        their voices stay with the atoms)."""
         self._total = _Tally()
         cells: tuple[dict[str, _Tally], ...] = tuple({} for _ in self._dimensions)
+        cell_atoms: tuple[dict[str, list[Atom]], ...] = tuple({} for _ in self._dimensions)
         for atom, tally in self._by_atom.items():
-            self._total.merge(tally)
-            for by_cell, cell in zip(cells, atom, strict=True):
-                by_cell.setdefault(cell, _Tally()).merge(tally)
-        self._cells = cells
+            self._total.merge(tally, voices=False)
+            for by_cell, atoms, cell in zip(cells, cell_atoms, atom, strict=True):
+                by_cell.setdefault(cell, _Tally()).merge(tally, voices=False)
+                atoms.setdefault(cell, []).append(atom)
+        self._cells, self._cell_atoms = cells, cell_atoms
         self._atoms = {atom: tally.voices for atom, tally in self._by_atom.items()}
 
-    def _safe(self, voices: Counter[Voice]) -> bool:
-        """Whether a group of responses (``voices``: how many from each voice) may be shown."""
+    def _voices(self, atoms: Iterable[Atom]) -> set[Voice]:
+        """Who answered in these atoms."""
+        return set().union(*(self._atoms[atom] for atom in atoms))
+
+    def _cell_voices(self, dimension: int, cells: Iterable[str]) -> set[Voice]:
+        """Who answered in these cells of a dimension."""
+        return self._voices(atom for cell in cells for atom in self._cell_atoms[dimension][cell])
+
+    def _safe(self, voices: set[Voice]) -> bool:
+        """Whether a group of responses (``voices``: who answered) may be shown."""
         return safe_voices(voices, k=self._k, rule=self._rule)
 
     def build(self) -> dict[str, Any]:
@@ -281,7 +298,7 @@ class CohortBuilder:
            dimension that shows the most stays visible, which needs no audit.
         """
         self._sum_atoms()
-        if not self._safe(self._total.voices):
+        if not self._safe(self._voices(self._atoms)):
             raise NotReleasable(
                 f"{self.count} responses from {self.allies} allies; a cohort needs "
                 f"{self._k} recipients of delivered requests from {self._rule.min_allies} allies"
@@ -315,7 +332,7 @@ class CohortBuilder:
         verdict as one fed the answers themselves.
         """
         self._sum_atoms()
-        if not self._safe(self._total.voices):
+        if not self._safe(self._voices(self._atoms)):
             return False
         visible = self._visible_cells()
         wanted = [self._dimensions.index(d) for d in dimensions if d in self._dimensions]
@@ -323,7 +340,7 @@ class CohortBuilder:
 
     def _visible_cells(self) -> list[set[str]]:
         """Per dimension, the cells to show (see ``build``)."""
-        visible = [self._per_dimension(cells) for cells in self._cells]
+        visible = [self._per_dimension(d) for d in range(len(self._dimensions))]
         while len(self._dimensions) > 1:
             try:
                 hide = self._giveaway(visible)
@@ -343,10 +360,10 @@ class CohortBuilder:
         """A visible cell to hide because the visible cells give a small group away; None
         if they give nothing away."""
         # Atoms the visible cells cannot tell apart always count together: pool them.
-        pooled: dict[tuple[tuple[int, str], ...], Counter[Voice]] = {}
+        pooled: dict[tuple[tuple[int, str], ...], set[Voice]] = {}
         for atom, allies in self._atoms.items():
             pattern = tuple((1, cell) if cell in visible[d] else (0, "") for d, cell in enumerate(atom))
-            pooled[pattern] = pooled.get(pattern, Counter()) + allies
+            pooled[pattern] = pooled.get(pattern, set()) | allies
         patterns = sorted(pooled)
         shown = [(d, cell) for d, cells in enumerate(visible) for cell in sorted(cells)]
 
@@ -365,16 +382,17 @@ class CohortBuilder:
     def _shown(self, dimension: int, cells: Iterable[str]) -> int:
         return sum(self._cells[dimension][cell].responses for cell in cells)
 
-    def _per_dimension(self, cells: Mapping[str, _Tally]) -> set[str]:
+    def _per_dimension(self, dimension: int) -> set[str]:
         """Cells with k recipients from min_allies allies, less the smallest ones (ties by
         name) that must join the hidden cells until those hold k from min_allies allies."""
-        visible = {c for c, t in cells.items() if self._safe(t.voices)}
+        cells = self._cells[dimension]
+        visible = {c for c in cells if self._safe(self._cell_voices(dimension, [c]))}
         if len(visible) == len(cells):
             return visible
-        who = sum((cells[c].voices for c in cells if c not in visible), Counter[Voice]())
+        who = self._cell_voices(dimension, [c for c in cells if c not in visible])
         for cell in sorted(visible, key=lambda c: (cells[c].responses, c)):
             if self._safe(who):
                 break
             visible.remove(cell)
-            who += cells[cell].voices
+            who |= self._cell_voices(dimension, [cell])
         return visible

@@ -201,6 +201,27 @@ def test_choice_answers_are_counted_per_value() -> None:
     assert document["items"] == {"wanted": {"answered": 3, "counts": {"no": 1, "yes": 2}}}
 
 
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(1, 9)), max_size=40),
+    st.integers(3, 6),
+    st.integers(1, 3),
+    st.booleans(),
+)
+def test_the_pool_rule_reads_as_its_definition(
+    voices: list[tuple[int, int]], k: int, min_allies: int, each: bool
+) -> None:
+    """k distinct recipients from min_allies allies and, with each_ally, still so once any one
+    ally's voices are taken away (a recipient another ally also asked stays), read literally."""
+
+    def plain(kept: list[tuple[int, int]]) -> bool:
+        return len({p for _, p in kept}) >= k and len({a for a, _ in kept}) >= min_allies
+
+    expected = plain(voices) and (
+        not each or all(plain([(a, p) for a, p in voices if a != gone]) for gone in {a for a, _ in voices})
+    )
+    assert ready_voices(voices, k=k, rule=PoolRule(min_allies=min_allies, each_ally=each)) == expected
+
+
 def test_multi_answers_count_each_chosen_option_once() -> None:
     answers = [["rescued", "attention"], ["attention"], ["attention", "attention"]]
     document = build([opened(i, {"downsides": v}) for i, v in enumerate(answers)])
