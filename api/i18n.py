@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, Final, TypeVar
 
+import flask_babel
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
@@ -85,6 +86,25 @@ def percent_text(value: float, language: str | None = None) -> str:
 def decimal_text(value: float, language: str | None = None) -> str:
     """A mean with one decimal: "3.5" in English, "3,5" in French."""
     return str(format_decimal(value, "0.0", locale=_code(language)))
+
+
+def number_text(value: int, language: str | None = None) -> str:
+    """A count: "1,234" in English, "1 234" in French (a narrow no-break space)."""
+    return str(format_decimal(value, locale=_code(language)))
+
+
+class Count(int):
+    """A count that a message writes (``%(num)s``) as ``number_text`` does, and that picks
+    the plural form as the number it is."""
+
+    def __str__(self) -> str:
+        return number_text(int(self))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ngettext, with the count written as the reader's language writes numbers
+    (templates get the same through web/__init__.py)."""
+    return str(flask_babel.ngettext(singular, plural, Count(num), **variables))
 
 
 # Keys of a questionnaire file that hold identifiers and settings rather than wording.

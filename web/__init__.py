@@ -1,14 +1,18 @@
 """Server-rendered pages: the recipient page (no account, no cookie) and the pages that allies
 and leads sign in to (cookie session, CSRF on every form). Strings go through gettext."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
 
-from api.i18n import TRANSLATIONS, day_text, decimal_text, percent_text, reader_language, translated
+from api.i18n import TRANSLATIONS, Count, day_text, decimal_text, percent_text, reader_language, translated
 
 # Owns the templates and static files that the page blueprints share.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -66,10 +70,23 @@ def register(app: Flask) -> None:
     # Days, percentages and means as the reader's language writes them ("1er décembre", "67 %",
     # "3,5"); this dateformat takes the place of Flask-Babel's, which writes "1 décembre".
     app.jinja_env.filters.update(dateformat=day_text, percent=percent_text, decimal=decimal_text)
+    _count_in_words(app)
     app.register_blueprint(assets)
     # outbox: 404 outside development (web/outbox.py)
     for module in (recipient, home, ally, lead, invitations, account, outbox, sso):
         app.register_blueprint(module.bp)
+
+
+def _count_in_words(app: Flask) -> None:
+    """Templates' ngettext writes its count as the reader's language writes numbers ("1,234
+    links", "1 234 liens"), as api.i18n.ngettext does for the views."""
+    plain: Callable[..., Any] = app.jinja_env.globals["ngettext"]  # type: ignore[assignment]  # Jinja's newstyle ngettext
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        return str(plain(context, singular, plural, num, **{"num": Count(num), **variables}))
+
+    app.jinja_env.globals["ngettext"] = ngettext
 
 
 def _varies_by_language(response: Response) -> Response:

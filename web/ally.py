@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api.clock import utcnow
 from api.extensions import session
-from api.i18n import in_words
+from api.i18n import in_words, ngettext
 from api.jobs.adapters import delivery_keys, release_settings
 from api.jobs.deliver import deliveries_waiting
 from api.unit import after_commit

@@ -12,10 +12,10 @@ from datetime import date
 
 from babel.dates import format_skeleton
 from flask import current_app, has_app_context
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from api.i18n import day_text, decimal_text, localized, percent_text
+from api.i18n import day_text, decimal_text, localized, ngettext, number_text, percent_text
 from feedback import figures, followups, kinds, questionnaires, stages
 from feedback.figures import GroupInsights, ItemCounts, Items, QuestionnaireView, Suppressed
 from feedback.measures import chosen, pick, scale_sum, scales
@@ -99,7 +99,7 @@ class Insights:
 
 
 def count(n: int, unit: str = "responses") -> Value:
-    return Value(text=str(n), csv=str(n), unit=unit, number=n)
+    return Value(text=number_text(n), csv=str(n), unit=unit, number=n)
 
 
 def percent(part: int, whole: int) -> Value:

@@ -24,12 +24,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from api.clock import utcnow
 from api.extensions import session
-from api.i18n import in_words
+from api.i18n import in_words, ngettext
 from api.jobs.adapters import letters, release_settings
 from api.jobs.deliver import deliveries_waiting
 from api.unit import after_commit

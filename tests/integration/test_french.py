@@ -528,3 +528,26 @@ def test_single_sign_on_and_its_failure_pages_read_in_french(make_app: Any, prov
     pages.assert_french()
     failures = [where for where, status in pages.seen.items() if "/sso/" in where and status >= 400]
     assert len(failures) == 5, failures
+
+
+@pytest.mark.parametrize(
+    ("language", "many", "one", "none"),
+    [("en", "1,234 links", "1 link", "0 links"), ("fr", "1\u202f234 liens", "1 lien", "0 lien")],
+)
+def test_counts_are_written_as_the_readers_language_writes_numbers(
+    app: Flask, language: str, many: str, one: str, none: str
+) -> None:
+    """At a real ERG's size counts pass a thousand: "1,234" in English, "1 234" in French (a
+    narrow no-break space), in templates and views alike; the plural form follows the number
+    (French says "0 lien"), and the CSV keeps the bare number."""
+    from flask import render_template_string
+
+    from api.i18n import ngettext
+    from web.insights import count
+
+    template = '{{ ngettext("%(num)s link", "%(num)s links", n) }}'
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert [render_template_string(template, n=n) for n in (1234, 1, 0)] == [many, one, none]
+        assert [ngettext("%(num)s link", "%(num)s links", n) for n in (1234, 1, 0)] == [many, one, none]
+        cell = count(1234)
+        assert cell.text == many.split(" l")[0] and cell.csv == "1234"
