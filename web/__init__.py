@@ -12,7 +12,16 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2.runtime import Context
 from jinja2.utils import pass_context
 
-from api.i18n import TRANSLATIONS, Count, day_text, decimal_text, percent_text, reader_language, translated
+from api.i18n import (
+    TRANSLATIONS,
+    Count,
+    day_text,
+    decimal_text,
+    number_text,
+    percent_text,
+    reader_language,
+    translated,
+)
 
 # Owns the templates and static files that the page blueprints share.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -67,9 +76,10 @@ def register(app: Flask) -> None:
     app.context_processor(signed_in_context)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["translated"] = translated
-    # Days, percentages and means as the reader's language writes them ("1er décembre", "67 %",
-    # "3,5"); this dateformat takes the place of Flask-Babel's, which writes "1 décembre".
-    app.jinja_env.filters.update(dateformat=day_text, percent=percent_text, decimal=decimal_text)
+    # Days, percentages, means and counts as the reader's language writes them ("1er décembre",
+    # "67 %", "3,5", "1 234"); this dateformat takes the place of Flask-Babel's, which writes
+    # "1 décembre".
+    app.jinja_env.filters.update(dateformat=day_text, percent=percent_text, decimal=decimal_text, number=number_text)
     _count_in_words(app)
     app.register_blueprint(assets)
     # outbox: 404 outside development (web/outbox.py)
