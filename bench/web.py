@@ -568,10 +568,15 @@ def cpu(workdir: Path, *, rounds: int, submits: int, apps: list[str]) -> dict[st
     return out
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def _spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
     ordered = sorted(v * scale for v in values)
-    median = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1 :][:2]) / 2
-    return f"{median:.{digits}f} ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f})"
+    return f"{median(ordered):.{digits}f} ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f})"
 
 
 def main() -> None:
