@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import load, web  # noqa: E402 - after the path fix above, for `python bench/load_pg.py`
+from bench import load, spread, web  # noqa: E402 - after the path fix above, for `python bench/load_pg.py`
 from tests import servers  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -147,11 +147,6 @@ def _named(threads: str) -> str:
     return "gunicorn.conf.py's threads" if threads == "conf" else f"{threads} threads a worker"
 
 
-def _spread(values: list[float]) -> str:
-    ordered = sorted(values)
-    return f"{statistics.median(ordered):.0f} ({ordered[0]:.0f}-{ordered[-1]:.0f})"
-
-
 def section(args: argparse.Namespace, figures: dict[str, Any], when: datetime) -> str:
     released_once = figures["released"] == figures["accepted"] == figures["in_cohorts"]
     shown = next(iter(figures["p50_ms"]))  # the first variant: gunicorn.conf.py's unless told
@@ -176,11 +171,11 @@ def section(args: argparse.Namespace, figures: dict[str, Any], when: datetime) -
             for row in (
                 (
                     f"submit latency p50, ms, {_named(threads)}: median (min-max) of rounds",
-                    _spread(figures["p50_ms"][threads]),
+                    spread(figures["p50_ms"][threads], digits=0),
                     "≤ 150" if threads == shown else "",
                     _mark(fast) if threads == shown else "",
                 ),
-                (f"submit latency p95, ms, {_named(threads)}", _spread(figures["p95_ms"][threads]), "", ""),
+                (f"submit latency p95, ms, {_named(threads)}", spread(figures["p95_ms"][threads], digits=0), "", ""),
             )
         ),
         (

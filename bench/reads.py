@@ -45,7 +45,7 @@ from sqlalchemy import func, insert, select, update
 from api import create_app
 from api.config import Settings
 from api.extensions import db
-from bench import envelopes
+from bench import envelopes, spread
 from crypto import atrest, envelope, keyring, tokens
 from feedback import followups, questionnaires
 from feedback.models import (
@@ -533,10 +533,6 @@ def peak_memory(data: Dataset) -> dict[str, float]:
     return out
 
 
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
-
-
 def _timed(call: Callable[[], Any], repeat: int) -> float:
     """Median ms of ``repeat`` calls."""
     times = []
@@ -655,11 +651,12 @@ def main() -> int:
             "page": f"GET /groups/{{id}}, the HTML insights page (lead, {n:,} in the group)",
             "feedback": f"GET /api/v1/me/feedback (ally, {n:,} of theirs)",
         }[what]
-        print(f"| {n:,} | {url} | {_spread([v[0] for v in values])} | {_spread([v[1] for v in values])} |")
+        first, then = spread([v[0] for v in values], digits=1), spread([v[1] for v in values], digits=1)
+        print(f"| {n:,} | {url} | {first} | {then} |")
     costs = release_costs(datasets, args.rounds)
     print("\nA release of 5 answers into a view holding N, ms, median (min-max) over rounds:")
     for n, times in costs.items():
-        print(f"  {n:,}: {_spread(times)}")
+        print(f"  {n:,}: {spread(times, digits=1)}")
     print("\nPeak Python memory (tracemalloc), MB, at the largest size:")
     print("  " + json.dumps({k: round(v, 1) for k, v in peak_memory(datasets[-1]).items()}))
     print("\nParts, in-process, median ms:")

@@ -17,6 +17,7 @@ import platform
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import cores, web  # noqa: E402 - after the path fix, so `bench/run.py` works from anywhere
+from bench import cores, spread, web  # noqa: E402 - after the path fix, so `bench/run.py` works from anywhere
 
 DOC = ROOT / "docs" / "benchmarks.md"
 COMMAND = "make bench"
@@ -195,23 +196,27 @@ def _floor_rows(part: str, a: web.WebResult) -> list[Row]:
     ]
 
 
+# What (a)'s interleaved rounds serve, at gunicorn.conf.py's threads a worker.
+ROUND_APPS = ("hello", "floor-group", "allyloop")
+
+
 def _rounds_rows(part: str, rounds: web.Rounds | None) -> list[Row]:
     """Issue 15's target, read as it must be on a shared machine: the apps side by side in
     interleaved rounds, the median with min-max."""
     if rounds is None:
         return []
-    hello, floor, submit = rounds.rates
+    hello, floor, submit = (next(v for v in rounds.rates if v.app == app) for app in ROUND_APPS)
     ratio = rounds.ratio(submit, floor)
     return [
         Row(
             part,
             f"submit / group-commit floor, {len(ratio)} interleaved rounds: median (min-max)",
-            web._spread(ratio),
+            spread(ratio),
             f"≥ {TARGET_SUBMIT_FLOOR}",
-            _verdict(web.median(ratio) >= TARGET_SUBMIT_FLOOR),
+            _verdict(statistics.median(ratio) >= TARGET_SUBMIT_FLOOR),
         ),
-        Row(part, "floor / hello, the same rounds", web._spread(rounds.ratio(floor, hello))),
-        Row(part, "submit / hello, the same rounds", web._spread(rounds.ratio(submit, hello))),
+        Row(part, "floor / hello, the same rounds", spread(rounds.ratio(floor, hello))),
+        Row(part, "submit / hello, the same rounds", spread(rounds.ratio(submit, hello))),
     ]
 
 
@@ -544,7 +549,7 @@ def main() -> int:
                 submits=args.submits,
                 warmup=args.warmup,
                 workers=args.workers,
-                variants=[web.Variant(app, threads) for app in ("hello", "floor-group", "allyloop")],
+                variants=[web.Variant(app, threads) for app in ROUND_APPS],
                 processes=args.client_processes,
                 clients=args.client_threads,
             )

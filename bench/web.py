@@ -23,7 +23,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from bench import envelopes, load
+from bench import envelopes, load, spread
 from crypto import keyring
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -568,17 +568,6 @@ def cpu(workdir: Path, *, rounds: int, submits: int, apps: list[str]) -> dict[st
     return out
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
-    ordered = sorted(v * scale for v in values)
-    return f"{median(ordered):.{digits}f} ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f})"
-
-
 def main() -> None:
     """Issue 15's figures: ``python -m bench.web compare``, ``burst`` or ``cpu``."""
     import argparse
@@ -625,7 +614,7 @@ def main() -> None:
                 clients=args.client_threads,
             )
             for variant, rates in got.rates.items():
-                print(f"{variant!s:<18} requests/s {_spread(rates, digits=0)}  statuses {got.statuses[variant]}")
+                print(f"{variant!s:<18} requests/s {spread(rates, digits=0)}  statuses {got.statuses[variant]}")
             # Each ratio compares variants served alike (the same threads per worker).
             for app in variants:
                 for base in variants:
@@ -635,11 +624,11 @@ def main() -> None:
                         and app.threads == base.threads
                         and base.app in ("hello", "floor-group")
                     ):
-                        print(f"{app} / {base}: {_spread(got.ratio(app, base))}")
+                        print(f"{app} / {base}: {spread(got.ratio(app, base))}")
         elif args.what == "cpu":
             spent = cpu(Path(tmp), rounds=args.rounds, submits=args.submits, apps=args.apps)
             for app, values in spent.items():
-                print(f"{app:<16} ms of CPU a submit {_spread(values, 1e3, 3)}")
+                print(f"{app:<16} ms of CPU a submit {spread(values, 1e3, 3)}")
         else:
             runs = burst(
                 Path(tmp),
@@ -649,7 +638,7 @@ def main() -> None:
                 workers=args.workers,
                 threads=args.threads,
             )
-            print(f"p50 ms {_spread([r[0] for r in runs], 1e3, 0)}; p95 ms {_spread([r[1] for r in runs], 1e3, 0)}")
+            print(f"p50 ms {spread([r[0] for r in runs], 1e3, 0)}; p95 ms {spread([r[1] for r in runs], 1e3, 0)}")
 
 
 if __name__ == "__main__":

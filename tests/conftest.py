@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -298,6 +298,22 @@ def make_due(app: Flask, action_id: int, stage: str = "followup_30", on: date | 
             .values(due_on=on or utcnow().date())
         )
         db.session.commit()
+
+
+YES: Sequence[dict[str, Any]] = ({"wanted": "yes"},) * 5
+
+
+def group_answered(client: FlaskClient, allies: Sequence[str], answers: Sequence[dict[str, Any]] = YES) -> int:
+    """A lead's group in which each of ``allies`` logs an action and asks five colleagues,
+    who answer ``answers`` in turn, all accepted. Returns the group's id."""
+    lead, recipient = Person(client, "Lee"), Recipient(client)
+    group = lead.create_group()
+    for name in allies:
+        ally = Person(client, name)
+        lead.add(group, ally)
+        for token, answer in zip(ally.ask(ally.log_action(group), count=5), answers, strict=True):
+            assert recipient.answer(token, answer).status_code == 202
+    return group
 
 
 def release_at_once(app: Flask) -> None:

@@ -15,7 +15,7 @@ from api.jobs import queue as job_queue
 from api.jobs.release import release_scope_job, run_due_now
 from feedback.models import Envelope
 from feedback.release import run
-from tests.conftest import Person, Recipient, build_app
+from tests.conftest import build_app, group_answered
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 WINDOW = 16  # bytes: a fragment this long of a ciphertext is taken as the ciphertext found
@@ -36,14 +36,7 @@ def answered_by_three_allies(app: Flask) -> list[bytes]:
     """Three allies of one group get five answers each, all left pending; the envelopes'
     sealed bytes. Releasing them releases every answer in both its views, so every envelope
     is then deleted."""
-    client = app.test_client()
-    lead, recipient = Person(client, "Lee"), Recipient(client)
-    group = lead.create_group()
-    for name in ("Ana", "Ben", "Cy"):
-        ally = Person(client, name)
-        lead.add(group, ally)
-        for token in ally.ask(ally.log_action(group), count=5):
-            assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    group_answered(app.test_client(), ("Ana", "Ben", "Cy"))
     return envelopes(app)
 
 

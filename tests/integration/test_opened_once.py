@@ -15,7 +15,7 @@ from api.jobs.adapters import kek, release_settings
 from feedback.models import Cohort, Scope
 from feedback.release import opening, run
 from feedback.services import keys
-from tests.conftest import Person, Recipient, release_at_once
+from tests.conftest import group_answered, release_at_once
 
 ANSWERS = ({"wanted": "yes"}, {"wanted": "no"}, {}, {"wanted": "yes"}, {"wanted": "unsure"})
 
@@ -24,19 +24,12 @@ def pending_in_both_views(make_app: Callable[..., Flask]) -> Flask:
     """Three allies of a group, five answers each, none released yet: four scopes due."""
     app = make_app(jobs_inline=False, release_interval_seconds=86400)  # answers wait for the test's tick
     release_at_once(app)
-    client = app.test_client()
-    lead, recipient = Person(client, "Lee"), Recipient(client)
-    group = lead.create_group()
-    for name in ("Alex", "Sam", "Kim"):
-        ally = Person(client, name)
-        lead.add(group, ally)
-        for token, answer in zip(ally.ask(ally.log_action(group), count=5), ANSWERS, strict=True):
-            assert recipient.answer(token, answer).status_code == 202
+    group_answered(app.test_client(), ("Alex", "Sam", "Kim"), ANSWERS)
     app.extensions["allyloop.jobs"].stop()
     return app
 
 
-def counting_keys(app: Flask, opened: Counter[str]) -> Any:
+def counting_keys(opened: Counter[str]) -> Any:
     load = keys.private_keys(db.session(), kek())
 
     def loader(kid: str) -> Any:
@@ -57,9 +50,7 @@ def test_a_tick_that_releases_both_views_opens_each_answer_once(make_app: Callab
     app = pending_in_both_views(make_app)
     opened: Counter[str] = Counter()
     with app.app_context():
-        report = run.run_due(
-            db.session(), keys=counting_keys(app, opened), settings=release_settings(app), now=utcnow()
-        )
+        report = run.run_due(db.session(), keys=counting_keys(opened), settings=release_settings(app), now=utcnow())
         assert report.failed_scopes == []
         assert report.released_cohorts == 4, "each ally's view and the group's"
         assert report.released_responses == 30, "fifteen answers, each in two views"
@@ -77,7 +68,7 @@ def test_what_is_opened_once_counts_as_what_is_opened_twice(make_app: Callable[.
         opened: list[int] = []
         for once in (opening.OpenedOnce(limit=0), opening.OpenedOnce()):  # limit 0: remembers nothing
             count: Counter[str] = Counter()
-            loader = counting_keys(app, count)
+            loader = counting_keys(count)
             for scope_id in due:
                 cohort = run.release_scope(
                     session, scope_id, keys=loader, settings=settings, today=utcnow().date(), once=once

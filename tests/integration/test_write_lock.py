@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from api.jobs.release import run_due_now
 from feedback.release import run
-from tests.conftest import Person, Recipient
+from tests.conftest import Person, Recipient, group_answered
 from tests.integration.test_web_lead import browser_for
 
 
@@ -91,14 +91,7 @@ def test_answers_can_be_stored_while_a_release_opens_the_next_scope(
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if database.get_backend_name() != "sqlite":
         pytest.skip("PostgreSQL locks rows, not the whole database")
-    client = app.test_client()
-    lead, recipient = Person(client, "Lee"), Recipient(client)
-    group = lead.create_group()
-    for name in ("Alex", "Sam"):
-        ally = Person(client, name)
-        lead.add(group, ally)
-        for token in ally.ask(ally.log_action(group), count=5):
-            assert recipient.answer(token, {"wanted": "yes"}).status_code == 202
+    group_answered(app.test_client(), ("Alex", "Sam"))
     app.extensions["allyloop.jobs"].stop()
     writer_waited: list[bool] = []
     opening = run._open_pending
